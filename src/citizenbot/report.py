@@ -1,0 +1,177 @@
+"""The report as citable data: paragraphs and sentences with stable ids and labels.
+
+The file is kept exactly as published; this module only finds its structure. Ids are
+derived from that structure (part, item, footnote, paragraph and sentence number), so
+they stay the same as long as the report text does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
+ZH_NUMERALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十")
+
+PART_TITLES = {
+    "I": ("Review of the 13th Five-Year Plan period", "“十三五”时期回顾"),
+    "II": ("Targets of the 14th Five-Year Plan period", "“十四五”时期目标"),
+    "III": ("Work arrangement in 2021", "2021年工作安排"),
+}
+
+_PART_HEADING = re.compile(r"^(I|II|III)\.\s")
+_ITEM = re.compile(r"^\((I|II|III|IV|V|VI|VII)\)\s")
+# A sentence ends at . ! ? or an ellipsis, before a space and a capital, digit, quote,
+# bracket or dash. Lower-case continuations ("Inc. become") are not a new sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’]?\s+(?=[A-Z0-9\"“(—])")
+_ABBREVIATIONS = ("Co.", "Inc.", "Ltd.", "No.", "St.", "Mr.", "Dr.", "etc.")
+
+
+class ReportError(Exception):
+    """The report file is missing or does not have the expected structure."""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    id: str
+    text: str
+    passage_id: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    label_en: str
+    label_zh: str
+    text: str
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    date: str
+    passages: tuple[Passage, ...]
+
+    def passage(self, passage_id: str) -> Passage | None:
+        for p in self.passages:
+            if p.id == passage_id:
+                return p
+        return None
+
+    def sentence(self, sentence_id: str) -> Sentence | None:
+        for p in self.passages:
+            for s in p.sentences:
+                if s.id == sentence_id:
+                    return s
+        return None
+
+    def locate(self, quote: str) -> Passage | None:
+        """The passage that contains `quote` word for word, if any."""
+        for p in self.passages:
+            if quote in p.text:
+                return p
+        return None
+
+    @property
+    def sentences(self) -> tuple[Sentence, ...]:
+        return tuple(s for p in self.passages for s in p.sentences)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a paragraph at sentence ends, keeping every character of the original."""
+    pieces: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        candidate = text[start : m.start()] + m.group(0).rstrip()
+        if candidate.rstrip("\"”’").endswith(_ABBREVIATIONS):
+            continue
+        pieces.append(candidate.strip())
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        pieces.append(tail)
+    return [p for p in pieces if p]
+
+
+def _clean(paragraph: str) -> str:
+    # Non-breaking and repeated spaces come from the web page, not the text itself.
+    return re.sub(r"[ \u00a0]+", " ", paragraph).strip()
+
+
+def parse_report(text: str) -> Report:
+    """Parse the published report into passages.
+
+    The first block (the web page's title and date line) and everything after the last
+    footnote (page chrome such as "Print Close") are not part of the report.
+    """
+    blocks = [_clean(b) for b in re.split(r"\n\s*\n", text) if b.strip()]
+    if len(blocks) < 3:
+        raise ReportError("the report file is too short to be the Government Work Report")
+    header = blocks[0].splitlines()
+    title = header[0].strip()
+    date_match = re.search(r"Date:\s*(\d{4}-\d{2}-\d{2})", blocks[0])
+    date = date_match.group(1) if date_match else ""
+
+    passages: list[Passage] = []
+    part = ""
+    counters: dict[str, int] = {}
+
+    def add(pid: str, label_en: str, label_zh: str, body: str) -> None:
+        sentences = tuple(
+            Sentence(id=f"{pid}.s{i}", text=s, passage_id=pid)
+            for i, s in enumerate(split_sentences(body), start=1)
+        )
+        passages.append(Passage(pid, label_en, label_zh, body, sentences))
+
+    for block in blocks[1:]:
+        if block[0] in CIRCLED:
+            n = CIRCLED.index(block[0]) + 1
+            add(f"note.{n}", f"Footnote {block[0]}", f"注释{block[0]}", block)
+            continue
+        if passages and passages[-1].id.startswith("note."):
+            break  # page chrome after the footnotes
+        heading = _PART_HEADING.match(block)
+        if heading:
+            part = heading.group(1)
+            continue
+        item = _ITEM.match(block)
+        if part == "III" and item:
+            roman = item.group(1)
+            zh = ZH_NUMERALS[ROMAN.index(roman)]
+            add(
+                f"III.{roman}",
+                f"Part III ({PART_TITLES['III'][0]}), item ({roman})",
+                f"第三部分（{PART_TITLES['III'][1]}）第（{zh}）项",
+                block,
+            )
+            continue
+        key = part or "front"
+        counters[key] = counters.get(key, 0) + 1
+        n = counters[key]
+        if not part:
+            add(f"front.{n}", f"Opening of the report, paragraph {n}", f"报告开头 第{n}段", block)
+        else:
+            en, zh = PART_TITLES[part]
+            zh_part = ZH_NUMERALS[ROMAN.index(part)]
+            add(
+                f"{part}.{n}",
+                f"Part {part} ({en}), paragraph {n}",
+                f"第{zh_part}部分（{zh}）第{n}段",
+                block,
+            )
+    if not any(p.id.startswith("III.") for p in passages):
+        raise ReportError("the report has no part III: is this the right file?")
+    return Report(title=title, date=date, passages=tuple(passages))
+
+
+def load_report(path: Path) -> Report:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReportError(f"{path}: the report file is missing") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{path}: cannot read the report ({exc})") from None
+    return parse_report(text)
