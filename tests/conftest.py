@@ -1,0 +1,56 @@
+"""Shared fixtures: the shipped knowledge base, a responder, and tiny knowledge bases to break."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from citizenbot.intents import KnowledgeBase, default_directory, load_knowledge_base
+from citizenbot.responder import Responder
+
+MINIMAL_TEXTS = """\
+service_note: {en: "Service message, not from the report.", zh: "服务提示，非报告原文。"}
+labels:
+  source: {en: Source, zh: 出处}
+  related: {en: Related topics, zh: 相关话题}
+  clarify: {en: "Did you mean:", zh: "您是想问："}
+  search_result: {en: "Search result:", zh: "搜索结果："}
+  quoted_from: {en: "Quoted from the report.", zh: "摘自报告。"}
+areas:
+  business: {en: Business services, zh: 营商服务}
+  plans: {en: Plans, zh: 规划}
+  smalltalk: {en: About, zh: 关于}
+services:
+  fallback: {en: "I don't know.", zh: "我不知道。"}
+  greeting: {en: "Hello!", zh: "你好！"}
+"""
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_knowledge_base()
+
+
+@pytest.fixture(scope="session")
+def responder(kb: KnowledgeBase) -> Responder:
+    return Responder(kb)
+
+
+@pytest.fixture
+def make_kb(tmp_path: Path) -> Callable[..., Path]:
+    """Write a small knowledge base: make_kb(business="yaml text", texts=None) -> its directory."""
+
+    def make(texts: str | None = MINIMAL_TEXTS, **files: str) -> Path:
+        directory = tmp_path / "kb"
+        directory.mkdir(exist_ok=True)
+        (directory / "report.txt").write_bytes((default_directory() / "report.txt").read_bytes())
+        if texts is not None:
+            (directory / "texts.yml").write_text(texts, encoding="utf-8")
+        for name, body in files.items():
+            (directory / f"{name}.yml").write_text(textwrap.dedent(body), encoding="utf-8")
+        return directory
+
+    return make
