@@ -1,0 +1,580 @@
+"""The enquiry log: every question a transport handles, plus the feedback it received.
+
+One SQLite database, reached through a single aiosqlite connection. aiosqlite runs every
+statement on its own worker thread in submission order; on top of that, this module holds
+an asyncio lock around each transaction so that statements from concurrent tasks never end
+up inside somebody else's transaction.
+
+User ids never reach the database: transports store ``hash_user(salt, user_id)`` instead,
+with a per-installation salt from ``load_or_create_salt``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import secrets
+import sqlite3
+import stat
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+import aiosqlite
+
+__all__ = [
+    "MAX_QUESTION_CHARS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "Enquiry",
+    "Stats",
+    "Store",
+    "StoreError",
+    "hash_user",
+    "load_or_create_salt",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS: Final = 1000
+STATUSES: Final = frozenset({"answered", "clarify", "fallback"})
+UNANSWERED_STATUSES: Final = ("clarify", "fallback")
+MEMORY: Final = ":memory:"
+DEFAULT_BUSY_TIMEOUT_MS: Final = 5000
+# A salt shorter than this is almost certainly a truncated or hand-edited file; hashing with it
+# would make user hashes easy to reverse by brute force over Telegram's id space.
+MIN_SALT_CHARS: Final = 32
+
+# Each entry upgrades the schema by one version: entry i takes PRAGMA user_version from i to
+# i + 1. Never edit an entry that has shipped; append a new one instead.
+MIGRATIONS: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE enquiries (
+        id         INTEGER PRIMARY KEY,
+        ts         TEXT    NOT NULL,
+        transport  TEXT    NOT NULL,
+        user_hash  TEXT    NOT NULL,
+        chat_type  TEXT    NOT NULL,
+        language   TEXT    NOT NULL,
+        question   TEXT    NOT NULL,
+        status     TEXT    NOT NULL,
+        intent     TEXT,
+        score      REAL    NOT NULL,
+        latency_ms REAL    NOT NULL
+    );
+    CREATE INDEX enquiries_ts ON enquiries (ts);
+    CREATE INDEX enquiries_user_hash ON enquiries (user_hash);
+    CREATE INDEX enquiries_status ON enquiries (status);
+    CREATE TABLE feedback (
+        id         INTEGER PRIMARY KEY,
+        enquiry_id INTEGER NOT NULL REFERENCES enquiries (id) ON DELETE CASCADE,
+        ts         TEXT    NOT NULL,
+        helpful    INTEGER NOT NULL CHECK (helpful IN (0, 1))
+    );
+    -- Without it every enquiry deleted by erase_user would scan the whole feedback table.
+    CREATE INDEX feedback_enquiry_id ON feedback (enquiry_id);
+    """,
+)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    """The enquiry log could not do what was asked; the message says why and where."""
+
+
+@dataclass(frozen=True)
+class Enquiry:
+    """What a transport logs for one question."""
+
+    transport: str  # "telegram" | "console" | "batch"
+    user_hash: str  # hash_user(...) of the user id, or "" for console/batch
+    chat_type: str  # "private" | "group" | "supergroup" | "console" | "batch"
+    language: str  # "en" | "zh"
+    question: str  # capped to MAX_QUESTION_CHARS by Store.log_enquiry
+    status: str  # one of STATUSES
+    intent: str | None
+    score: float  # 0-100
+    latency_ms: float
+    ts: datetime | None = None  # UTC; None means "now"; a naive value is taken as UTC
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Summary of the log, as returned by Store.stats."""
+
+    total: int
+    by_status: dict[str, int]
+    top_intents: list[tuple[str, int]]  # most asked answered intents, most first
+    recent_unanswered: list[tuple[str, str]]  # (ISO time, question), newest first
+    feedback: dict[str, tuple[int, int]]  # intent -> (helpful, not helpful)
+
+
+def hash_user(salt: str, user_id: int | str) -> str:
+    """Return the SHA-256 hex digest of ``f"{salt}:{user_id}"``: what the log stores for a user."""
+    return hashlib.sha256(f"{salt}:{user_id}".encode()).hexdigest()
+
+
+def load_or_create_salt(path: Path) -> str:
+    """Return the salt kept in ``path``, creating the file (mode 0600) with a fresh one if absent.
+
+    Raises StoreError when the file cannot be read or created, or holds an unusably short salt.
+    """
+    path = Path(path)
+    try:
+        return _read_salt(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise StoreError(f"cannot read the salt file {path}: {_os_reason(exc)}") from exc
+
+    salt = secrets.token_hex(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL so that two processes starting together cannot both write a salt and end up
+        # hashing the same user differently; the loser reads the winner's salt below.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return load_or_create_salt(path)
+    except OSError as exc:
+        raise StoreError(f"cannot create the salt file {path}: {_os_reason(exc)}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(salt + "\n")
+            fh.flush()
+            # A salt lost in a crash would silently orphan every stored user hash.
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise StoreError(f"cannot write the salt file {path}: {_os_reason(exc)}") from exc
+    log.info("created a new salt file at %s", path)
+    return salt
+
+
+def _read_salt(path: Path) -> str:
+    salt = path.read_text(encoding="utf-8").strip()
+    if len(salt) < MIN_SALT_CHARS:
+        raise StoreError(
+            f"the salt file {path} holds {len(salt)} characters, fewer than {MIN_SALT_CHARS}; "
+            "restore it from a backup, or delete it to create a new one "
+            "(enquiries already logged will then no longer match their users)"
+        )
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        log.warning(
+            "the salt file %s is readable by other users (mode %o); chmod 600 it", path, mode
+        )
+    return salt
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno is not None:
+        return os.strerror(exc.errno).lower()
+    return str(exc)
+
+
+def _sqlite_reason(exc: sqlite3.Error) -> str:
+    code = getattr(exc, "sqlite_errorcode", None)
+    # Extended result codes carry the primary code in their low byte.
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary == sqlite3.SQLITE_NOTADB:
+        return "the file is not an SQLite database (or it is encrypted)"
+    if primary == sqlite3.SQLITE_CORRUPT:
+        return "the database file is corrupt; restore it from a backup or move it aside"
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return "the database is locked by another process (is another citizenbot running?)"
+    if primary == sqlite3.SQLITE_READONLY:
+        return "the database is read-only (check the permissions of the file and its directory)"
+    if primary == sqlite3.SQLITE_CANTOPEN:
+        return "unable to open the database file (check the path and its permissions)"
+    if primary == sqlite3.SQLITE_FULL:
+        return "the disk is full"
+    return str(exc)
+
+
+def _iso(ts: datetime) -> str:
+    # Fixed-width UTC text so that ORDER BY ts and ts >= ? compare correctly as strings.
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _now() -> str:
+    return _iso(datetime.now(UTC))
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into complete statements (semicolons in strings/triggers kept)."""
+    out: list[str] = []
+    buf = ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \t\r\n;"):
+                out.append(buf)
+            buf = ""
+    if buf.strip(" \t\r\n;"):
+        raise ValueError(f"incomplete SQL statement in migration: {buf.strip()[:80]!r}")
+    return out
+
+
+def _create_owner_only(path: Path) -> None:
+    """Create the database file 0600 if it does not exist yet; leave an existing one alone.
+
+    SQLite gives the -wal and -shm files the mode of the database file, so this also keeps
+    those owner-only without touching the process-wide umask.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        # The umask may have stripped more than we asked for (e.g. 0o277); the owner still
+        # needs to write.
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+class Store:
+    """The enquiry log. Open it with ``await Store.open(path)``; use it as an async context."""
+
+    def __init__(self, db: aiosqlite.Connection, where: str) -> None:
+        """Wrap an already configured connection; callers should use Store.open instead."""
+        self._db: aiosqlite.Connection | None = db
+        self._where = where
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ opening and closing
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+    ) -> Store:
+        """Return an open store at ``path`` (":memory:" for a throwaway one), schema up to date.
+
+        A new database file is created owner-only (0600), with its parent directories.
+        Raises StoreError, naming the path, when the file cannot be opened or migrated:
+        not a database, corrupt, locked, read-only, or written by a newer citizenbot.
+        """
+        memory = str(path) == MEMORY
+        where = MEMORY if memory else str(Path(path))
+        if not memory:
+            file = Path(path)
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True)
+                _create_owner_only(file)
+            except OSError as exc:
+                raise StoreError(f"cannot open the database at {where}: {_os_reason(exc)}") from exc
+
+        try:
+            # isolation_level=None: the sqlite3 module must not open transactions behind our
+            # back; _transaction() issues BEGIN IMMEDIATE/COMMIT itself.
+            db = await aiosqlite.connect(where, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database at {where}: {_sqlite_reason(exc)}") from exc
+
+        store = cls(db, where)
+        try:
+            await store._configure(busy_timeout_ms, memory)
+            await store._migrate()
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def _configure(self, busy_timeout_ms: int, memory: bool) -> None:
+        db = self._conn()
+        try:
+            # PRAGMA values cannot be bound as parameters; int() keeps this injection-free.
+            # busy_timeout first, so that the journal-mode switch below waits for other writers.
+            await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            await db.execute("PRAGMA foreign_keys = ON")
+            async with db.execute("PRAGMA journal_mode = WAL") as cur:
+                row = await cur.fetchone()
+            await db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise self._error("cannot open the database", exc) from exc
+        mode = str(row[0]).lower() if row else ""
+        if not memory and mode != "wal":
+            raise StoreError(
+                f"cannot open the database at {self._where}: could not switch it to WAL mode "
+                f"(journal mode is {mode!r}; is the directory read-only or on a network share?)"
+            )
+
+    async def _migrate(self) -> None:
+        """Bring the schema to SCHEMA_VERSION, one transaction per migration."""
+        db = self._conn()
+        try:
+            while True:
+                # Even when nothing is due, BEGIN IMMEDIATE proves now that we can write, so a
+                # locked or read-only database fails at start-up rather than on the first
+                # question. Reading the version under the write lock also stops two processes
+                # from applying the same migration.
+                async with self._transaction():
+                    version = await self._user_version()
+                    if version > SCHEMA_VERSION:
+                        raise StoreError(
+                            f"the database at {self._where} has schema version {version}, newer"
+                            f" than this citizenbot understands ({SCHEMA_VERSION});"
+                            " upgrade citizenbot"
+                        )
+                    if version == SCHEMA_VERSION:
+                        break
+                    for statement in _statements(MIGRATIONS[version]):
+                        await db.execute(statement)
+                    await db.execute(f"PRAGMA user_version = {int(version) + 1}")
+                log.info(
+                    "migrated the database at %s to schema version %d", self._where, version + 1
+                )
+        except sqlite3.Error as exc:
+            raise self._error("cannot open the database", exc) from exc
+
+    async def _user_version(self) -> int:
+        async with self._conn().execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def close(self) -> None:
+        """Close the connection; further calls raise StoreError. Closing twice is harmless."""
+        db, self._db = self._db, None
+        if db is not None:
+            async with self._lock:
+                await db.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ writes
+
+    async def log_enquiry(self, e: Enquiry) -> int:
+        """Record one enquiry and return its row id; it is committed when this returns.
+
+        The question is cut to MAX_QUESTION_CHARS. Raises ValueError for an unknown status
+        and StoreError if the database refuses the write.
+        """
+        if e.status not in STATUSES:
+            raise ValueError(
+                f"unknown enquiry status {e.status!r}; expected one of {sorted(STATUSES)}"
+            )
+        params = (
+            _iso(e.ts) if e.ts is not None else _now(),
+            e.transport,
+            e.user_hash,
+            e.chat_type,
+            e.language,
+            e.question[:MAX_QUESTION_CHARS],
+            e.status,
+            e.intent,
+            float(e.score),
+            float(e.latency_ms),
+        )
+        try:
+            async with (
+                self._transaction() as db,
+                db.execute(
+                    "INSERT INTO enquiries (ts, transport, user_hash, chat_type, language,"
+                    " question, status, intent, score, latency_ms)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    params,
+                ) as cur,
+            ):
+                row_id = cur.lastrowid
+        except sqlite3.Error as exc:
+            raise self._error("cannot log the enquiry", exc) from exc
+        if row_id is None:  # pragma: no cover - sqlite3 always sets it after an INSERT
+            raise StoreError(f"cannot log the enquiry in the database at {self._where}")
+        return row_id
+
+    async def log_feedback(self, enquiry_id: int, helpful: bool) -> int:
+        """Record a helpful / not helpful vote on an enquiry and return the feedback row id.
+
+        Every call adds a row. Raises StoreError if the enquiry does not exist (for instance
+        because its user asked for erasure meanwhile).
+        """
+        try:
+            # INSERT ... SELECT ... WHERE EXISTS rather than relying on the foreign key, so that
+            # a missing enquiry is reported as such instead of as a constraint failure.
+            async with (
+                self._transaction() as db,
+                db.execute(
+                    "INSERT INTO feedback (enquiry_id, ts, helpful)"
+                    " SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM enquiries WHERE id = ?)",
+                    (enquiry_id, _now(), int(bool(helpful)), enquiry_id),
+                ) as cur,
+            ):
+                inserted, row_id = cur.rowcount, cur.lastrowid
+        except sqlite3.Error as exc:
+            raise self._error("cannot log the feedback", exc) from exc
+        if inserted != 1 or row_id is None:
+            raise StoreError(f"cannot log the feedback: there is no enquiry with id {enquiry_id}")
+        return row_id
+
+    async def erase_user(self, user_hash: str) -> int:
+        """Delete the enquiries of ``user_hash`` and their feedback; return how many enquiries.
+
+        Raises ValueError for an empty hash: console and batch enquiries share it, and erasing
+        them all is never what a user's erasure request means.
+        """
+        if not user_hash:
+            raise ValueError(
+                "erase_user needs a user hash; the empty hash is shared by all"
+                " console and batch enquiries"
+            )
+        try:
+            async with self._transaction() as db:
+                # Explicit, not just ON DELETE CASCADE: erasure must hold even for a database
+                # somebody opened elsewhere with foreign keys off and wrote orphans into.
+                await db.execute(
+                    "DELETE FROM feedback WHERE enquiry_id IN"
+                    " (SELECT id FROM enquiries WHERE user_hash = ?)",
+                    (user_hash,),
+                )
+                async with db.execute(
+                    "DELETE FROM enquiries WHERE user_hash = ?", (user_hash,)
+                ) as cur:
+                    deleted = cur.rowcount
+        except sqlite3.Error as exc:
+            raise self._error("cannot erase the user's enquiries", exc) from exc
+        return max(deleted, 0)
+
+    # ------------------------------------------------------------------ reads
+
+    async def count_enquiries(self) -> int:
+        """Return the number of enquiries in the log."""
+        try:
+            async with self._lock:
+                return await self._scalar("SELECT COUNT(*) FROM enquiries", ())
+        except sqlite3.Error as exc:
+            raise self._error("cannot count the enquiries", exc) from exc
+
+    async def get_enquiry(self, enquiry_id: int) -> Enquiry | None:
+        """Return the enquiry stored under ``enquiry_id`` (ts as an aware UTC datetime), or None."""
+        try:
+            async with self._lock:
+                rows = await self._fetch(
+                    "SELECT transport, user_hash, chat_type, language, question, status, intent,"
+                    " score, latency_ms, ts FROM enquiries WHERE id = ?",
+                    (enquiry_id,),
+                )
+        except sqlite3.Error as exc:
+            raise self._error("cannot read the enquiry", exc) from exc
+        if not rows:
+            return None
+        r = rows[0]
+        return Enquiry(
+            transport=r[0],
+            user_hash=r[1],
+            chat_type=r[2],
+            language=r[3],
+            question=r[4],
+            status=r[5],
+            intent=r[6],
+            score=r[7],
+            latency_ms=r[8],
+            ts=datetime.fromisoformat(r[9]),
+        )
+
+    async def stats(self, since: datetime | None = None, limit: int = 10) -> Stats:
+        """Return figures over enquiries logged at or after ``since`` (all of them if None).
+
+        ``limit`` caps ``top_intents`` and ``recent_unanswered``. Feedback counts votes given
+        at or after ``since`` on enquiries that have an intent. Raises ValueError for a
+        negative limit.
+        """
+        if limit < 0:
+            raise ValueError(f"limit must be 0 or more, got {limit}")
+        # The epoch sorts before every stored ts, so "no since" needs no second set of queries.
+        start = _iso(since) if since is not None else _iso(datetime(1970, 1, 1, tzinfo=UTC))
+        try:
+            async with self._lock:
+                db = self._conn()
+                # One read transaction: all figures come from the same snapshot even if another
+                # process writes meanwhile.
+                await db.execute("BEGIN")
+                try:
+                    by_status_rows = await self._fetch(
+                        "SELECT status, COUNT(*) FROM enquiries WHERE ts >= ?"
+                        " GROUP BY status ORDER BY status",
+                        (start,),
+                    )
+                    top_rows = await self._fetch(
+                        "SELECT intent, COUNT(*) AS n FROM enquiries"
+                        " WHERE ts >= ? AND status = ? AND intent IS NOT NULL"
+                        " GROUP BY intent ORDER BY n DESC, intent ASC LIMIT ?",
+                        (start, "answered", limit),
+                    )
+                    unanswered_rows = await self._fetch(
+                        "SELECT ts, question FROM enquiries"
+                        " WHERE ts >= ? AND status IN (?, ?)"
+                        " ORDER BY ts DESC, id DESC LIMIT ?",
+                        (start, *UNANSWERED_STATUSES, limit),
+                    )
+                    feedback_rows = await self._fetch(
+                        "SELECT e.intent, SUM(f.helpful), SUM(1 - f.helpful)"
+                        " FROM feedback AS f JOIN enquiries AS e ON e.id = f.enquiry_id"
+                        " WHERE f.ts >= ? AND e.intent IS NOT NULL"
+                        " GROUP BY e.intent ORDER BY e.intent",
+                        (start,),
+                    )
+                finally:
+                    await db.rollback()
+        except sqlite3.Error as exc:
+            raise self._error("cannot compute the statistics", exc) from exc
+        by_status = {str(s): int(n) for s, n in by_status_rows}
+        return Stats(
+            total=sum(by_status.values()),
+            by_status=by_status,
+            top_intents=[(str(i), int(n)) for i, n in top_rows],
+            recent_unanswered=[(str(t), str(q)) for t, q in unanswered_rows],
+            feedback={str(i): (int(h), int(u)) for i, h, u in feedback_rows},
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreError(f"the enquiry log at {self._where} is closed")
+        return self._db
+
+    def _error(self, action: str, exc: sqlite3.Error) -> StoreError:
+        preposition = "at" if action.startswith("cannot open") else "in the database at"
+        return StoreError(f"{action} {preposition} {self._where}: {_sqlite_reason(exc)}")
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Hold the lock and a write transaction; commit on success, roll back otherwise."""
+        async with self._lock:
+            db = self._conn()
+            # IMMEDIATE takes the write lock up front, so a busy database fails here (after
+            # busy_timeout) rather than half-way through the work.
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                await db.commit()
+            except BaseException:
+                # Also after a failed COMMIT: a transaction left open would make every later
+                # BEGIN fail with "cannot start a transaction within a transaction".
+                await db.rollback()
+                raise
+
+    async def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        rows: Iterable[Any] = await self._conn().execute_fetchall(sql, params)
+        return [tuple(r) for r in rows]
+
+    async def _scalar(self, sql: str, params: Sequence[Any]) -> int:
+        rows = await self._fetch(sql, params)
+        return int(rows[0][0]) if rows else 0
