@@ -1,0 +1,255 @@
+"""Rank intents for a question: normalise, correct typos, score weighted token overlap.
+
+Pure and synchronous; everything expensive is prepared once in `Matcher.__init__`.
+
+Scoring, in short: the question and every example become sets of features (English word
+stems, joined word pairs so that "onestop" meets "one stop", and Chinese character unigrams
+and bigrams, since Chinese has no spaces). Features are weighted by how specific they are to
+one intent (inverse intent frequency). An intent's score blends the best weighted overlap
+with one of its examples and how much of the question its vocabulary explains; a question
+full of words no intent knows ("bus", "passport") therefore scores low.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+import zhconv
+from rapidfuzz import fuzz, process
+
+from citizenbot.intents import KnowledgeBase
+
+MAX_MATCH_CHARS = 500
+
+STOPWORDS_EN = frozenset(
+    """a an the is are was were be been being am do does did doing have has had having i me my
+    we our you your he she it its they them their this that these those there here what which who
+    whom whose when where why how can could would should will shall may might must of in on at
+    to for from by with about into over under as and or but if then so than too very just also
+    any some all please tell know want like get give let us much many more most other such only
+    own same s t don not no yes ok hi hey thing things anything something something anyone
+    one's really actually kind sort lot lots bit maybe etc im i'm id i'd ive""".split()
+)
+STOPCHARS_ZH = frozenset("的了吗呢吧啊呀么是有在我你他她它们这那个些什怎哪请问和与及就都也还要想能会可以吗嘛")
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_WORD = re.compile(r"[a-z0-9]+")
+_NOT_TEXT = re.compile(f"[^a-z0-9{_CJK}]+")
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK_RUN.search(text) is not None
+
+
+def language_of(text: str) -> str:
+    """'zh' when the text contains Chinese characters, else 'en'."""
+    return "zh" if has_cjk(text) else "en"
+
+
+def normalise(text: str) -> str:
+    """Fold width, case, Traditional characters and punctuation; collapse spaces."""
+    text = text[:MAX_MATCH_CHARS]
+    # Lone surrogates and control characters cannot be meaningful words.
+    text = text.encode("utf-8", "ignore").decode("utf-8")
+    text = unicodedata.normalize("NFKC", text)
+    if has_cjk(text):
+        text = zhconv.convert(text, "zh-cn")
+    text = text.casefold().replace("'", "")
+    # Keep Latin and CJK apart so that "jingwei人才" gives a word and Chinese characters.
+    text = re.sub(f"([{_CJK}])([a-z0-9])", r"\1 \2", text)
+    text = re.sub(f"([a-z0-9])([{_CJK}])", r"\1 \2", text)
+    return _NOT_TEXT.sub(" ", text).strip()
+
+
+def stem(word: str) -> str:
+    """A deliberately small English stemmer: plurals and a few endings."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"),
+                         ("shes", "sh")):
+        if word.endswith(suffix):
+            return word[: -len(suffix)] + repl
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class Candidate:
+    intent_id: str
+    score: float  # 0-100
+    example: str  # the example (or title) that matched best
+
+
+class _Synonyms:
+    """Rewrites variants to their canonical word, longest variant first."""
+
+    def __init__(self, mapping: dict[str, str], cjk: bool) -> None:
+        pairs = sorted(((normalise(v), normalise(c)) for v, c in mapping.items()),
+                       key=lambda p: -len(p[0]))
+        self._pairs = [(v, c) for v, c in pairs if v and v != c]
+        if self._pairs and not cjk:
+            alternatives = "|".join(re.escape(v) for v, _ in self._pairs)
+            self._pattern: re.Pattern[str] | None = re.compile(rf"\b(?:{alternatives})\b")
+        elif self._pairs:
+            self._pattern = re.compile("|".join(re.escape(v) for v, _ in self._pairs))
+        else:
+            self._pattern = None
+        self._lookup = dict(self._pairs)
+
+    def apply(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self._lookup[m.group(0)], text)
+
+
+class Matcher:
+    """Scores questions against the intents of one knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._syn_en = _Synonyms(kb.synonyms.get("en", {}), cjk=False)
+        self._syn_zh = _Synonyms(kb.synonyms.get("zh", {}), cjk=True)
+        self.intent_ids: list[str] = []
+        examples: list[tuple[int, str, frozenset[str]]] = []
+        self._vocab_words: set[str] = set()
+        intent_features: list[set[str]] = []
+        for intent in kb.intents:
+            index = len(self.intent_ids)
+            self.intent_ids.append(intent.id)
+            texts = [*intent.examples, intent.title_en, intent.title_zh]
+            vocabulary: set[str] = set()
+            for text in texts:
+                features = self._features(text, correct=False)
+                if features:
+                    examples.append((index, text, features))
+                    vocabulary |= features
+            intent_features.append(vocabulary)
+        for features in intent_features:
+            self._vocab_words |= {f for f in features if _WORD.fullmatch(f)}
+        self._vocab_list = sorted(w for w in self._vocab_words if len(w) >= 4)
+
+        n = len(self.intent_ids)
+        df: dict[str, int] = defaultdict(int)
+        for features in intent_features:
+            for f in features:
+                df[f] += 1
+        self._weight = {f: math.log((n + 1) / (d + 0.5)) for f, d in df.items()}
+        # A word no intent knows weighs as much as the rarest known word: it is evidence
+        # that the question is about something else.
+        self._unknown_weight = math.log((n + 1) / 0.5) if n else 1.0
+
+        self._example_text: list[str] = []
+        self._example_intent: list[int] = []
+        self._example_mass: list[float] = []
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for index, text, features in examples:
+            eid = len(self._example_text)
+            self._example_text.append(text)
+            self._example_intent.append(index)
+            self._example_mass.append(sum(self._weight[f] for f in features))
+            for f in features:
+                self._postings[f].append(eid)
+        self._intents_with: dict[str, list[int]] = defaultdict(list)
+        for index, features in enumerate(intent_features):
+            for f in features:
+                self._intents_with[f].append(index)
+
+    # -- features -------------------------------------------------------------------------
+
+    def _features(self, text: str, correct: bool) -> frozenset[str]:
+        norm = normalise(text)
+        if not norm:
+            return frozenset()
+        norm = self._syn_en.apply(norm)
+        features: set[str] = set()
+        words: list[str] = []
+        for token in norm.split(" "):
+            if not token:
+                continue
+            if _CJK_RUN.fullmatch(token):
+                features |= self._cjk_features(token)
+                continue
+            if token in STOPWORDS_EN:
+                continue
+            word = stem(token)
+            if correct and word not in self._vocab_words:
+                word = self._correct(word)
+            words.extend(word.split(" "))
+        for i, word in enumerate(words):
+            features.add(word)
+            if i + 1 < len(words):
+                features.add(word + words[i + 1])
+        return frozenset(features)
+
+    def _cjk_features(self, run: str) -> set[str]:
+        run = self._syn_zh.apply(run)
+        chars = [c for c in run if c not in STOPCHARS_ZH]
+        features = set(chars)
+        features |= {run[i : i + 2] for i in range(len(run) - 1)
+                     if not (run[i] in STOPCHARS_ZH and run[i + 1] in STOPCHARS_ZH)}
+        return features
+
+    def _correct(self, word: str) -> str:
+        return _correct_cached(self, word)
+
+    def _correct_uncached(self, word: str) -> str:
+        if len(word) < 4 or word.isdigit() or not self._vocab_list:
+            return word
+        cutoff = 80 if len(word) >= 6 else 74
+        best = process.extractOne(word, self._vocab_list, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if best is not None:
+            return str(best[0])
+        # A missing space: "onestopservice" -> "onestop service" when both halves are known.
+        for cut in range(3, len(word) - 2):
+            left, right = word[:cut], word[cut:]
+            if left in self._vocab_words and stem(right) in self._vocab_words:
+                return f"{left} {stem(right)}"
+        return word
+
+    # -- scoring --------------------------------------------------------------------------
+
+    def rank(self, question: str, limit: int = 5) -> list[Candidate]:
+        """The best intents for `question`, best first, each with a 0-100 score."""
+        features = self._features(question, correct=True)
+        if not features:
+            return []
+        weights = {f: self._weight.get(f, self._unknown_weight) for f in features}
+        mass = sum(weights.values())
+        overlap: dict[int, float] = defaultdict(float)
+        for f in features:
+            w = self._weight.get(f)
+            if w is None:
+                continue
+            for eid in self._postings[f]:
+                overlap[eid] += w
+        if not overlap:
+            return []
+        coverage: dict[int, float] = defaultdict(float)
+        for f in features:
+            if f in self._weight:
+                for index in self._intents_with[f]:
+                    coverage[index] += weights[f]
+        best: dict[int, tuple[float, int]] = {}
+        for eid, shared in overlap.items():
+            dice = 2 * shared / (mass + self._example_mass[eid])
+            index = self._example_intent[eid]
+            if index not in best or dice > best[index][0]:
+                best[index] = (dice, eid)
+        scored = []
+        for index, (dice, eid) in best.items():
+            score = 100 * (0.6 * dice + 0.4 * coverage[index] / mass)
+            scored.append(Candidate(self.intent_ids[index], round(score, 1),
+                                    self._example_text[eid]))
+        scored.sort(key=lambda c: -c.score)
+        return scored[:limit]
+
+
+@lru_cache(maxsize=4096)
+def _correct_cached(matcher: Matcher, word: str) -> str:
+    return matcher._correct_uncached(word)
