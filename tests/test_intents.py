@@ -111,7 +111,7 @@ def test_an_intent_without_examples(make_kb: Callable[..., Path]) -> None:
 
 
 def test_the_same_example_under_two_intents(make_kb: Callable[..., Path]) -> None:
-    twice = SMALLTALK.replace("[hello there]", "[Any tax cuts for my company?]")
+    twice = SMALLTALK.replace("[hello there]", "[\"Any tax cuts for my company?\"]")
     found = problems_of(make_kb(business=GOOD_INTENT, smalltalk=twice))
     assert any("also under intent" in p for p in found), found
 

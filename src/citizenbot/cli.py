@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def kb_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--intents", type=Path, metavar="DIR",
-                       help="knowledge-base directory (default: CITIZENBOT_INTENTS or the shipped one)")
+                       help="knowledge-base directory "
+                            "(default: CITIZENBOT_INTENTS or the shipped one)")
 
     def db_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--db", type=Path, metavar="PATH",
@@ -71,9 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="DATE", help="only enquiries on or after DATE (YYYY-MM-DD)")
     p.add_argument("--limit", type=int, default=10, help="rows in each list (default 10)")
 
-    p = add("eval", "Measure answer quality on a labelled file (question<TAB>intent|none<TAB>tags).")
+    p = add("eval", "Measure answer quality on a labelled file "
+                    "(question<TAB>intent|none<TAB>tags).")
     kb_option(p)
-    p.add_argument("file", type=Path, nargs="+", help="labelled question file(s), e.g. tests/data/eval.tsv")
+    p.add_argument("file", type=Path, nargs="+",
+                   help="labelled question file(s), e.g. tests/data/eval.tsv")
     p.add_argument("--min-accuracy", type=float, metavar="PCT",
                    help="exit 1 if in-scope accuracy (%%) is below PCT")
     p.add_argument("--max-confident-wrong", type=float, metavar="PCT",

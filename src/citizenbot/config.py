@@ -24,10 +24,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "CITIZENBOT_INTENTS": ("<shipped knowledge base>", "Knowledge-base directory"),
     "CITIZENBOT_SALT": ("<generated>", "Salt for hashing user ids; generated and kept beside "
                         "the database when empty"),
-    "CITIZENBOT_ANSWER_THRESHOLD": ("45", "Score (0-100) needed for a confident answer"),
+    "CITIZENBOT_ANSWER_THRESHOLD": ("35", "Score (0-100) needed for a confident answer"),
     "CITIZENBOT_CLARIFY_THRESHOLD": ("30", "Score needed to offer 'did you mean' choices"),
-    "CITIZENBOT_CLARIFY_MARGIN": ("6", "Lead over the runner-up needed to answer outright"),
-    "CITIZENBOT_SEARCH_THRESHOLD": ("60", "Score a report-search hit needs to be shown"),
+    "CITIZENBOT_CLARIFY_MARGIN": ("5", "Lead over the runner-up needed to answer outright"),
+    "CITIZENBOT_SEARCH_THRESHOLD": ("70", "Score a report-search hit needs to be shown"),
     "CITIZENBOT_FALLBACK_TEXT": ("<texts.yml>", "English 'I don't know' text, replacing texts.yml"),
     "CITIZENBOT_FALLBACK_TEXT_ZH": ("<texts.yml>", "Chinese 'I don't know' text"),
     "CITIZENBOT_LOG_LEVEL": ("INFO", "Logging level: DEBUG, INFO, WARNING, ERROR"),

@@ -144,7 +144,8 @@ def _fmt(value: float | None) -> str:
 def print_report(summary: dict[str, Any], outcomes: list[Outcome], show_errors: bool,
                  ms_per_question: float) -> None:
     out = sys.stdout
-    out.write(f"Questions: {summary['questions']}   matching: {ms_per_question:.2f} ms/question\n\n")
+    out.write(f"Questions: {summary['questions']}   "
+              f"matching: {ms_per_question:.2f} ms/question\n\n")
     rows = [("in-scope accuracy", summary["accuracy"]), ("  English", summary["english"]),
             ("  Chinese", summary["chinese"]), ("  misspelt", summary["misspelt"]),
             ("out-of-scope refused", summary["out_of_scope_refused"])]

@@ -157,10 +157,11 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(path.name, f"cannot read the file ({exc.__class__.__name__}: {exc})"))
+        problems.append(Problem(path.name,
+                                f"cannot read the file ({exc.__class__.__name__}: {exc})"))
         return None
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass: no code runs
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -297,7 +298,8 @@ def _check_answer(answer: Any, report: Report, texts: dict[str, dict[str, str]],
     value = answer[kind_key]
     if kind_key in ("service", "decline"):
         if not isinstance(value, str) or f"services.{value}" not in texts:
-            problem(f"no service text '{value}' in texts.yml (under services)", f"answer.{kind_key}")
+            problem(f"no service text '{value}' in texts.yml (under services)",
+                    f"answer.{kind_key}")
         return ("service" if kind_key == "service" else "decline"), (), str(value)
     excerpts: list[Excerpt] = []
     if kind_key == "passage":
@@ -348,7 +350,8 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
     directory = directory or default_directory()
     problems: list[Problem] = []
     if not directory.is_dir():
-        raise KnowledgeBaseError([Problem(str(directory), "the knowledge-base directory does not exist")])
+        raise KnowledgeBaseError(
+            [Problem(str(directory), "the knowledge-base directory does not exist")])
 
     report_path = directory / "report.txt"
     if not report_path.is_file():
@@ -383,7 +386,8 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
             problems.append(Problem(file, f"unknown key '{unknown}' (expected area, intents)"))
         area = data.get("area")
         if area not in AREAS:
-            problems.append(Problem(file, f"'area' must be one of {', '.join(AREAS)}", field="area"))
+            problems.append(Problem(file, f"'area' must be one of {', '.join(AREAS)}",
+                                    field="area"))
             area = "plans"
         entries = data.get("intents")
         if not isinstance(entries, list):
@@ -426,7 +430,8 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
                 problem("has no examples (expected en: [...] and zh: [...])", "examples")
             else:
                 for unknown in sorted(k for k in examples if k not in LANGS and k != _LINE_KEY):
-                    problem(f"unknown language '{unknown}' (expected en, zh)", f"examples.{unknown}")
+                    problem(f"unknown language '{unknown}' (expected en, zh)",
+                            f"examples.{unknown}")
                 for lang in LANGS:
                     values = _str_list(examples.get(lang))
                     if values is None:
@@ -469,12 +474,12 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
             ))
 
     for file, line, intent_id, related in pending_related:
-        for other in related:
-            if other == intent_id:
+        for target in related:
+            if target == intent_id:
                 problems.append(Problem(file, "an intent cannot be related to itself", line=line,
                                         intent=intent_id, field="related"))
-            elif other not in seen_ids:
-                problems.append(Problem(file, f"no intent '{other}' to relate to", line=line,
+            elif target not in seen_ids:
+                problems.append(Problem(file, f"no intent '{target}' to relate to", line=line,
                                         intent=intent_id, field="related"))
 
     for area in {i.area for i in intents} - {"out_of_scope"}:

@@ -26,16 +26,19 @@ from citizenbot.intents import KnowledgeBase
 
 MAX_MATCH_CHARS = 500
 
-STOPWORDS_EN = frozenset(
-    """a an the is are was were be been being am do does did doing have has had having i me my
-    we our you your he she it its they them their this that these those there here what which who
+STOPWORDS_EN = frozenset("""
+    a an the is are was were be been being am do does did doing have has had having i me my we
+    our you your he she it its they them their this that these those there here what which who
     whom whose when where why how can could would should will shall may might must of in on at
     to for from by with about into over under as and or but if then so than too very just also
     any some all please tell know want like get give let us much many more most other such only
-    own same s t don not no yes ok hi hey thing things anything something something anyone
-    one's really actually kind sort lot lots bit maybe etc im i'm id i'd ive""".split()
+    own same s t don not no yes ok thing things anything something anyone really actually kind
+    sort lot lots bit maybe etc im id ive
+""".split())
+STOPCHARS_ZH = frozenset(
+    "的了吗呢吧啊呀么是有在我你他她它们这那个些"
+    "什怎哪请问和与及就都也还要想能会可以嘛"
 )
-STOPCHARS_ZH = frozenset("的了吗呢吧啊呀么是有在我你他她它们这那个些什怎哪请问和与及就都也还要想能会可以吗嘛")
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -117,7 +120,13 @@ class Matcher:
         self._syn_zh = _Synonyms(kb.synonyms.get("zh", {}), cjk=True)
         self.intent_ids: list[str] = []
         examples: list[tuple[int, str, frozenset[str]]] = []
-        self._vocab_words: set[str] = set()
+        self._known_words: set[str] = set()
+        for intent in kb.intents:
+            for text in (*intent.examples, intent.title_en):
+                self._known_words.update(_WORD.findall(normalise(text)))
+        for variant, canonical in kb.synonyms.get("en", {}).items():
+            self._known_words.update(_WORD.findall(normalise(f"{variant} {canonical}")))
+        self._known_words -= STOPWORDS_EN
         intent_features: list[set[str]] = []
         for intent in kb.intents:
             index = len(self.intent_ids)
@@ -130,14 +139,12 @@ class Matcher:
                     examples.append((index, text, features))
                     vocabulary |= features
             intent_features.append(vocabulary)
-        for features in intent_features:
-            self._vocab_words |= {f for f in features if _WORD.fullmatch(f)}
-        self._vocab_list = sorted(w for w in self._vocab_words if len(w) >= 4)
+        self._vocab_list = sorted(w for w in self._known_words if len(w) >= 4)
 
         n = len(self.intent_ids)
         df: dict[str, int] = defaultdict(int)
-        for features in intent_features:
-            for f in features:
+        for vocabulary in intent_features:
+            for f in vocabulary:
                 df[f] += 1
         self._weight = {f: math.log((n + 1) / (d + 0.5)) for f, d in df.items()}
         # A word no intent knows weighs as much as the rarest known word: it is evidence
@@ -155,9 +162,10 @@ class Matcher:
             self._example_mass.append(sum(self._weight[f] for f in features))
             for f in features:
                 self._postings[f].append(eid)
+        self._vocabulary = [frozenset(v) for v in intent_features]
         self._intents_with: dict[str, list[int]] = defaultdict(list)
-        for index, features in enumerate(intent_features):
-            for f in features:
+        for index, vocabulary in enumerate(intent_features):
+            for f in vocabulary:
                 self._intents_with[f].append(index)
 
     # -- features -------------------------------------------------------------------------
@@ -166,6 +174,14 @@ class Matcher:
         norm = normalise(text)
         if not norm:
             return frozenset()
+        if correct:
+            # Typos are corrected against the words people and synonyms use, before the
+            # synonyms fold them: "comapny" -> "company" -> "enterprise".
+            norm = " ".join(
+                token if _CJK_RUN.fullmatch(token) or token in self._known_words
+                or token in STOPWORDS_EN else self._correct(token)
+                for token in norm.split(" ")
+            )
         norm = self._syn_en.apply(norm)
         features: set[str] = set()
         words: list[str] = []
@@ -177,14 +193,15 @@ class Matcher:
                 continue
             if token in STOPWORDS_EN:
                 continue
-            word = stem(token)
-            if correct and word not in self._vocab_words:
-                word = self._correct(word)
-            words.extend(word.split(" "))
+            words.append(stem(token))
         for i, word in enumerate(words):
             features.add(word)
+            # Joined pairs let "onestop" meet "one stop"; in a question they only count when
+            # some example has them, else every word pair would look like an unknown word.
             if i + 1 < len(words):
-                features.add(word + words[i + 1])
+                pair = word + words[i + 1]
+                if not correct or pair in self._weight:
+                    features.add(pair)
         return frozenset(features)
 
     def _cjk_features(self, run: str) -> set[str]:
@@ -202,17 +219,37 @@ class Matcher:
         if len(word) < 4 or word.isdigit() or not self._vocab_list:
             return word
         cutoff = 80 if len(word) >= 6 else 74
-        best = process.extractOne(word, self._vocab_list, scorer=fuzz.ratio, score_cutoff=cutoff)
-        if best is not None:
-            return str(best[0])
+        best = process.extract(word, self._vocab_list, scorer=fuzz.ratio, score_cutoff=cutoff,
+                               limit=3)
+        if best:
+            # Among equally close words prefer one with the same letters: swapped letters
+            # ("cust" for "cuts") are the commonest slip.
+            top = [b for b in best if b[1] == best[0][1]]
+            same_letters = [b for b in top if sorted(b[0]) == sorted(word)]
+            return str((same_letters or top)[0][0])
         # A missing space: "onestopservice" -> "onestop service" when both halves are known.
         for cut in range(3, len(word) - 2):
             left, right = word[:cut], word[cut:]
-            if left in self._vocab_words and stem(right) in self._vocab_words:
-                return f"{left} {stem(right)}"
+            if left in self._known_words and right in self._known_words:
+                return f"{left} {right}"
         return word
 
     # -- scoring --------------------------------------------------------------------------
+
+    def foreign_share(self, question: str, top_id: str, other_id: str) -> float:
+        """Share (0-1) of the question's weight that `other_id` explains and `top_id` does not.
+
+        "which bus goes to the digital economy park" matches a park well, but "bus" is
+        explained only by the transport decline: a sign the question is about something else.
+        """
+        features = self._features(question, correct=True)
+        weights = {f: self._weight.get(f, self._unknown_weight) for f in features}
+        mass = sum(weights.values())
+        if not mass:
+            return 0.0
+        top = self._vocabulary[self.intent_ids.index(top_id)]
+        other = self._vocabulary[self.intent_ids.index(other_id)]
+        return sum(w for f, w in weights.items() if f in other and f not in top) / mass
 
     def rank(self, question: str, limit: int = 5) -> list[Candidate]:
         """The best intents for `question`, best first, each with a 0-100 score."""

@@ -24,10 +24,12 @@ MAX_CLARIFY = 3
 class Thresholds:
     """Named decision thresholds (0-100); see the README for how they were chosen."""
 
-    answer: float = 45.0
+    answer: float = 35.0
     clarify: float = 30.0
-    margin: float = 6.0
-    search: float = 60.0
+    margin: float = 5.0
+    search: float = 70.0
+    decline: float = 15.0
+    strong: float = 50.0
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,16 @@ class Responder:
         clear = runner_up is None or top.score - runner_up.score >= t.margin
         if intent.kind == "decline":
             return self._decline(question, lang, intent, top.score)
+        decline = self._competing_decline(question, ranked)
+        if decline is not None:
+            return self._decline(question, lang, decline, top.score)
         if top.score >= t.answer and clear:
+            if top.score < t.strong:
+                # A weak intent match loses to a report sentence that covers the question
+                # much better: quoting the right sentence beats a curated but wrong answer.
+                hit = self._search_hit(question, lang, instead_of=intent)
+                if hit is not None:
+                    return hit
             return self.answer_intent(intent.id, lang, question=question, score=top.score)
         options = self._options(ranked, lang)
         if not options:
@@ -128,6 +139,17 @@ class Responder:
     def intent(self, intent_id: str) -> Intent | None:
         return self._intents.get(intent_id)
 
+    def _competing_decline(self, question: str, ranked: list[Candidate]) -> Intent | None:
+        """An out-of-scope intent that explains a good part of what the top intent cannot."""
+        top = ranked[0]
+        for c in ranked[1:]:
+            intent = self._intents[c.intent_id]
+            if intent.kind != "decline" or c.score < self.thresholds.decline:
+                continue
+            if self.matcher.foreign_share(question, top.intent_id, c.intent_id) >= 0.2:
+                return intent
+        return None
+
     def _options(self, ranked: list[Candidate], lang: str) -> tuple[Suggestion, ...]:
         top = ranked[0].score
         options = []
@@ -150,17 +172,25 @@ class Responder:
             note=self.kb.text("service_note", lang),
         )
 
+    def _search_hit(self, question: str, lang: str, instead_of: Intent | None = None,
+                    ) -> Reply | None:
+        hit = self.search.best(question)
+        if hit is None or hit.score < self.thresholds.search:
+            return None
+        if instead_of is not None and any(hit.text in e.text for e in instead_of.excerpts):
+            return None
+        excerpt = Excerpt(hit.text, hit.passage.id, hit.passage.label_en, hit.passage.label_zh)
+        return Reply(
+            question=question, status="answered", kind="search", language=lang,
+            intent_id=None, score=hit.score, text=hit.text, excerpts=(excerpt,),
+            note=self.kb.text("labels.search_result", lang), source_label=excerpt.label(lang),
+        )
+
     def _search_or_fallback(self, question: str, lang: str, ranked: list[Candidate]) -> Reply:
         best = ranked[0].score if ranked else 0.0
-        hit = self.search.best(question)
-        if hit is not None and hit.score >= self.thresholds.search:
-            excerpt = Excerpt(hit.text, hit.passage.id, hit.passage.label_en, hit.passage.label_zh)
-            return Reply(
-                question=question, status="answered", kind="search", language=lang,
-                intent_id=None, score=hit.score, text=hit.text, excerpts=(excerpt,),
-                note=self.kb.text("labels.search_result", lang),
-                source_label=excerpt.label(lang),
-            )
+        hit = self._search_hit(question, lang)
+        if hit is not None:
+            return hit
         return Reply(
             question=question, status="fallback", kind="fallback", language=lang, intent_id=None,
             score=best, text=self.kb.text("services.fallback", lang),

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from citizenbot.intents import MAX_EXCERPT_CHARS
 from citizenbot.matcher import STOPWORDS_EN, normalise, stem
 from citizenbot.report import Passage, Report
 
@@ -37,7 +38,8 @@ class ReportSearch:
         self._sentences: list[tuple[str, Passage, frozenset[str]]] = []
         for passage in report.passages:
             for s in passage.sentences:
-                if len(s.text) >= MIN_SENTENCE_CHARS:
+                # Too short is a heading; too long is not an excerpt anyone would read.
+                if MIN_SENTENCE_CHARS <= len(s.text) <= MAX_EXCERPT_CHARS:
                     self._sentences.append((s.text, passage, frozenset(_words(s.text))))
         df: dict[str, int] = defaultdict(int)
         for _, _, words in self._sentences:
