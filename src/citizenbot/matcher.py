@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import zhconv
 from rapidfuzz import fuzz, process
 
@@ -151,22 +152,27 @@ class Matcher:
         # that the question is about something else.
         self._unknown_weight = math.log((n + 1) / 0.5) if n else 1.0
 
-        self._example_text: list[str] = []
-        self._example_intent: list[int] = []
-        self._example_mass: list[float] = []
-        self._postings: dict[str, list[int]] = defaultdict(list)
-        for index, text, features in examples:
-            eid = len(self._example_text)
-            self._example_text.append(text)
-            self._example_intent.append(index)
-            self._example_mass.append(sum(self._weight[f] for f in features))
+        # Scoring runs as array operations over all examples at once, so that a knowledge
+        # base a hundred times larger stays within milliseconds per question.
+        self._example_text = [text for _, text, _ in examples]
+        self._example_intent = np.array([index for index, _, _ in examples], dtype=np.int64)
+        self._example_mass = np.array(
+            [sum(self._weight[f] for f in features) for _, _, features in examples])
+        postings: dict[str, list[int]] = defaultdict(list)
+        for eid, (_, _, features) in enumerate(examples):
             for f in features:
-                self._postings[f].append(eid)
+                postings[f].append(eid)
+        self._postings = {f: np.array(ids, dtype=np.int64) for f, ids in postings.items()}
+        # Examples were added intent by intent, so each intent's examples are one slice.
+        bounds = np.searchsorted(self._example_intent, np.arange(len(self.intent_ids) + 1))
+        self._example_slice = [slice(int(a), int(b)) for a, b in zip(bounds, bounds[1:],
+                                                                      strict=False)]
         self._vocabulary = [frozenset(v) for v in intent_features]
-        self._intents_with: dict[str, list[int]] = defaultdict(list)
+        intents_with: dict[str, list[int]] = defaultdict(list)
         for index, vocabulary in enumerate(intent_features):
             for f in vocabulary:
-                self._intents_with[f].append(index)
+                intents_with[f].append(index)
+        self._intents_with = {f: np.array(ids, dtype=np.int64) for f, ids in intents_with.items()}
 
     # -- features -------------------------------------------------------------------------
 
@@ -258,33 +264,30 @@ class Matcher:
             return []
         weights = {f: self._weight.get(f, self._unknown_weight) for f in features}
         mass = sum(weights.values())
-        overlap: dict[int, float] = defaultdict(float)
-        for f in features:
-            w = self._weight.get(f)
-            if w is None:
-                continue
-            for eid in self._postings[f]:
-                overlap[eid] += w
-        if not overlap:
+        known = [f for f in features if f in self._weight]
+        if not known:
             return []
-        coverage: dict[int, float] = defaultdict(float)
-        for f in features:
-            if f in self._weight:
-                for index in self._intents_with[f]:
-                    coverage[index] += weights[f]
-        best: dict[int, tuple[float, int]] = {}
-        for eid, shared in overlap.items():
-            dice = 2 * shared / (mass + self._example_mass[eid])
-            index = self._example_intent[eid]
-            if index not in best or dice > best[index][0]:
-                best[index] = (dice, eid)
-        scored = []
-        for index, (dice, eid) in best.items():
-            score = 100 * (0.6 * dice + 0.4 * coverage[index] / mass)
-            scored.append(Candidate(self.intent_ids[index], round(score, 1),
+        n_intents = len(self.intent_ids)
+        overlap = np.zeros(len(self._example_text))
+        coverage = np.zeros(n_intents)
+        for f in known:
+            # Each id appears once per posting list, so fancy-index addition is exact.
+            overlap[self._postings[f]] += weights[f]
+            coverage[self._intents_with[f]] += weights[f]
+        dice = 2 * overlap / (mass + self._example_mass)
+        best = np.zeros(n_intents)
+        np.maximum.at(best, self._example_intent, dice)
+        scores = 100 * (0.6 * best + 0.4 * coverage / mass)
+        top = np.argsort(-scores, kind="stable")[:limit]
+        result = []
+        for index in top:
+            if scores[index] <= 0:
+                break
+            part = self._example_slice[index]
+            eid = part.start + int(np.argmax(dice[part]))
+            result.append(Candidate(self.intent_ids[index], round(float(scores[index]), 1),
                                     self._example_text[eid]))
-        scored.sort(key=lambda c: -c.score)
-        return scored[:limit]
+        return result
 
 
 @lru_cache(maxsize=4096)

@@ -1,0 +1,124 @@
+"""Benchmark: matching latency, how it grows with the knowledge base, start-up time, memory.
+
+Usage: python bench/bench.py [--telegram]
+
+Prints a table; asserts nothing (speed is reported, never tested). With --telegram it also
+drives the real python-telegram-bot application through the tests' fake Bot API with 50
+concurrent users and reports messages per second and reply latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+from citizenbot.evaluate import read_cases
+from citizenbot.intents import Intent, KnowledgeBase, load_knowledge_base
+from citizenbot.responder import Responder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def synthetic(kb: KnowledgeBase, factor: int, seed: int = 7) -> KnowledgeBase:
+    """`factor` times the intents: copies whose examples swap some words for new ones, so that
+    the vocabulary and the postings grow as they would with real new content."""
+    if factor == 1:
+        return kb
+    rng = random.Random(seed)
+    pool = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(4, 9)))
+            for _ in range(20_000)]
+    intents: list[Intent] = list(kb.intents)
+    for k in range(1, factor):
+        for intent in kb.intents:
+            def vary(text: str) -> str:
+                words = text.split()
+                return " ".join(rng.choice(pool) if rng.random() < 0.4 else w for w in words)
+            intents.append(dataclasses.replace(
+                intent, id=f"{intent.id}-copy{k}", related=(),
+                examples_en=tuple(vary(e) for e in intent.examples_en),
+                examples_zh=tuple(f"{e}{rng.choice(pool)}" for e in intent.examples_zh),
+            ))
+    return dataclasses.replace(kb, intents=tuple(intents))
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+
+
+def matching(kb: KnowledgeBase, questions: list[str], rounds: int) -> dict[str, float]:
+    tracemalloc.start()
+    started = time.perf_counter()
+    responder = Responder(kb)
+    build_s = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    for q in questions:  # warm the typo-correction cache as a running bot would be
+        responder.respond(q)
+    times = []
+    for _ in range(rounds):
+        for q in questions:
+            t0 = time.perf_counter()
+            responder.respond(q)
+            times.append((time.perf_counter() - t0) * 1000)
+    return {"intents": len(kb.intents), "examples": sum(len(i.examples) for i in kb.intents),
+            "build_s": build_s, "peak_mb": peak / 2**20,
+            "p50": statistics.median(times), "p99": percentile(times, 99),
+            "max": max(times)}
+
+
+def cold_start() -> float:
+    """Seconds from process start to the first batch answer (import, load, match, print)."""
+    runs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "citizenbot.cli", "answer"], input=b"hello\n",
+                       capture_output=True, check=True, cwd=ROOT)
+        runs.append(time.perf_counter() - t0)
+    return min(runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--telegram", action="store_true",
+                        help="also measure the whole path through python-telegram-bot")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--per-user", type=int, default=10)
+    args = parser.parse_args()
+
+    questions = [c.question for c in read_cases(ROOT / "tests" / "data" / "eval.tsv")]
+    kb = load_knowledge_base()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.system()}")
+    print(f"questions: {len(questions)} from tests/data/eval.tsv, one core\n")
+    print(f"{'knowledge base':<16}{'intents':>8}{'examples':>10}{'build s':>9}{'peak MB':>9}"
+          f"{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    for factor, rounds in ((1, 5), (10, 2), (100, 1)):
+        m = matching(synthetic(kb, factor), questions, rounds)
+        name = "shipped" if factor == 1 else f"{factor}x synthetic"
+        print(f"{name:<16}{m['intents']:>8}{m['examples']:>10}{m['build_s']:>9.2f}"
+              f"{m['peak_mb']:>9.1f}{m['p50']:>9.3f}{m['p99']:>9.3f}{m['max']:>9.3f}")
+    print(f"\ncold start (process start to first batch answer): {cold_start():.2f} s")
+
+    if args.telegram:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from load_driver import run_load  # the same driver bench/load and the tests use
+
+        figures = run_load(users=args.users, per_user=args.per_user)
+        print(f"\npython-telegram-bot through the fake Bot API, {args.users} concurrent users x "
+              f"{args.per_user} questions:")
+        for key, value in figures.items():
+            print(f"  {key:<22} {value}")
+
+
+if __name__ == "__main__":
+    main()
