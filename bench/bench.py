@@ -52,7 +52,7 @@ def synthetic(kb: KnowledgeBase, factor: int, seed: int = 7) -> KnowledgeBase:
 
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def matching(kb: KnowledgeBase, questions: list[str], rounds: int) -> dict[str, float]:

@@ -12,6 +12,7 @@ full of words no intent knows ("bus", "passport") therefore scores low.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -165,8 +166,7 @@ class Matcher:
         self._postings = {f: np.array(ids, dtype=np.int64) for f, ids in postings.items()}
         # Examples were added intent by intent, so each intent's examples are one slice.
         bounds = np.searchsorted(self._example_intent, np.arange(len(self.intent_ids) + 1))
-        self._example_slice = [slice(int(a), int(b)) for a, b in zip(bounds, bounds[1:],
-                                                                      strict=False)]
+        self._example_slice = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
         self._vocabulary = [frozenset(v) for v in intent_features]
         intents_with: dict[str, list[int]] = defaultdict(list)
         for index, vocabulary in enumerate(intent_features):
