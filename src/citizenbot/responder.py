@@ -201,6 +201,7 @@ class Responder:
 def plain_text(reply: Reply, kb: KnowledgeBase) -> str:
     """The reply as the user sees it, without markup (terminal chat and batch output)."""
     lang = reply.language
+    colon = "：" if lang == "zh" else ": "
     lines: list[str] = []
     if reply.kind == "search":
         lines += [reply.note, "", f"“{reply.text}”"]
@@ -211,12 +212,12 @@ def plain_text(reply: Reply, kb: KnowledgeBase) -> str:
     if reply.options:
         lines += [f"  {n}. {o.title}" for n, o in enumerate(reply.options, start=1)]
     if reply.source_label:
-        lines += ["", f"{kb.text('labels.source', lang)}: {reply.source_label}"]
+        lines += ["", f"{kb.text('labels.source', lang)}{colon}{reply.source_label}"]
     if reply.kind == "report":
         lines.append(reply.note)
     if reply.related:
-        titles = "; ".join(r.title for r in reply.related)
-        lines.append(f"{kb.text('labels.related', lang)}: {titles}")
+        titles = ("；" if lang == "zh" else "; ").join(r.title for r in reply.related)
+        lines.append(f"{kb.text('labels.related', lang)}{colon}{titles}")
     if reply.kind in ("service", "decline", "fallback"):
         lines += ["", reply.note]
     return "\n".join(lines).strip()
