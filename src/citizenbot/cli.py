@@ -18,6 +18,7 @@ from citizenbot import __version__
 from citizenbot.config import Settings, SettingsError, load_settings
 from citizenbot.core import load_responder
 from citizenbot.intents import KnowledgeBaseError, load_knowledge_base
+from citizenbot.journal import EnquiryLog, import_journal, journal_path
 from citizenbot.responder import Responder, plain_text
 from citizenbot.store import Enquiry, Store, StoreError
 
@@ -172,24 +173,35 @@ async def _open_store(settings: Settings) -> Store:
         raise SystemExit(f"citizenbot: {exc}\n(set CITIZENBOT_DB to a writable path)") from None
 
 
+async def _open_log(settings: Settings) -> EnquiryLog:
+    """The store, with enquiries journaled while it was unwritable imported first."""
+    store = await _open_store(settings)
+    journal = journal_path(settings.db_path)
+    try:
+        await import_journal(store, journal)
+    except StoreError as exc:
+        log.error("could not import the journal %s yet: %s", journal.name, exc)
+    return EnquiryLog(store, journal)
+
+
 async def chat(responder: Responder, settings: Settings | None) -> int:
     from citizenbot.console import chat as console_chat
-    store = await _open_store(settings) if settings else None
+    enquiry_log = await _open_log(settings) if settings else None
     try:
-        await console_chat(responder, store, sys.stdin, sys.stdout,
+        await console_chat(responder, enquiry_log, sys.stdin, sys.stdout,
                            interactive=sys.stdin.isatty())
     except KeyboardInterrupt:
         pass
     finally:
-        if store is not None:
-            await store.close()
+        if enquiry_log is not None:
+            await enquiry_log.store.close()
     return 0
 
 
 async def answer(responder: Responder, log_to: Settings | None, stdin: TextIO,
                  stdout: TextIO) -> int:
     """The batch contract: one JSON object per input line, in input order."""
-    store = await _open_store(log_to) if log_to else None
+    enquiry_log = await _open_log(log_to) if log_to else None
     try:
         for line in stdin:
             question = line.rstrip("\r\n")
@@ -205,16 +217,16 @@ async def answer(responder: Responder, log_to: Settings | None, stdin: TextIO,
                 "sources": reply.sources,
             }
             stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-            if store is not None:
-                await store.log_enquiry(Enquiry(
+            if enquiry_log is not None:
+                await enquiry_log.log_enquiry(Enquiry(
                     transport="batch", user_hash="", chat_type="batch", language=reply.language,
                     question=question, status=reply.status, intent=reply.intent_id,
                     score=reply.score, latency_ms=latency,
                 ))
     finally:
         stdout.flush()
-        if store is not None:
-            await store.close()
+        if enquiry_log is not None:
+            await enquiry_log.store.close()
     return 0
 
 

@@ -6,8 +6,9 @@ import time
 from typing import TextIO
 
 from citizenbot.intents import KnowledgeBase
+from citizenbot.journal import EnquiryLog
 from citizenbot.responder import Reply, Responder, plain_text
-from citizenbot.store import Enquiry, Store
+from citizenbot.store import Enquiry
 
 PROMPT = "you> "
 QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit", "退出"})
@@ -20,7 +21,7 @@ def _banner(kb: KnowledgeBase) -> str:
     )
 
 
-async def chat(responder: Responder, store: Store | None, stdin: TextIO, stdout: TextIO,
+async def chat(responder: Responder, store: EnquiryLog | None, stdin: TextIO, stdout: TextIO,
                interactive: bool = True) -> int:
     """Run the terminal chat until end of input or 'quit'. Returns the number of questions."""
     kb = responder.kb

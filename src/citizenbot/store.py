@@ -399,6 +399,29 @@ class Store:
             raise StoreError(f"cannot log the enquiry in the database at {self._where}")
         return row_id
 
+    async def log_enquiries(self, enquiries: Sequence[Enquiry]) -> int:
+        """Record many enquiries in one transaction (all or none); returns how many."""
+        rows = []
+        for e in enquiries:
+            if e.status not in STATUSES:
+                raise ValueError(f"unknown enquiry status {e.status!r}")
+            rows.append((
+                _iso(e.ts) if e.ts is not None else _now(), e.transport, e.user_hash,
+                e.chat_type, e.language, e.question[:MAX_QUESTION_CHARS], e.status, e.intent,
+                float(e.score), float(e.latency_ms),
+            ))
+        try:
+            async with self._transaction() as db:
+                await db.executemany(
+                    "INSERT INTO enquiries (ts, transport, user_hash, chat_type, language,"
+                    " question, status, intent, score, latency_ms)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+        except sqlite3.Error as exc:
+            raise self._error("cannot log the enquiries", exc) from exc
+        return len(rows)
+
     async def log_feedback(self, enquiry_id: int, helpful: bool) -> int:
         """Record a helpful / not helpful vote on an enquiry and return the feedback row id.
 
