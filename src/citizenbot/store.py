@@ -85,6 +85,12 @@ MIGRATIONS: Final[tuple[str, ...]] = (
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
+def _storable(text: str) -> str:
+    """The question as SQLite can keep it: capped, and lone surrogates (which are not UTF-8)
+    replaced, so that no text a user can type makes logging fail."""
+    return text[:MAX_QUESTION_CHARS].encode("utf-8", "replace").decode("utf-8")
+
+
 class StoreError(Exception):
     """The enquiry log could not do what was asked; the message says why and where."""
 
@@ -376,7 +382,7 @@ class Store:
             e.user_hash,
             e.chat_type,
             e.language,
-            e.question[:MAX_QUESTION_CHARS],
+            _storable(e.question),
             e.status,
             e.intent,
             float(e.score),
@@ -407,7 +413,7 @@ class Store:
                 raise ValueError(f"unknown enquiry status {e.status!r}")
             rows.append((
                 _iso(e.ts) if e.ts is not None else _now(), e.transport, e.user_hash,
-                e.chat_type, e.language, e.question[:MAX_QUESTION_CHARS], e.status, e.intent,
+                e.chat_type, e.language, _storable(e.question), e.status, e.intent,
                 float(e.score), float(e.latency_ms),
             ))
         try:
