@@ -1,0 +1,160 @@
+"""What a button does, in the compact signed form a chat button can carry.
+
+Telegram gives a button at most 64 bytes of data and hands back whatever a client sends, so the
+data is versioned (buttons from an older release are recognised as out of date) and carries a
+short MAC (any edited byte is recognised as tampering). Nothing here knows about Telegram.
+
+Format: ``<version>|<verb>|<argument>|...|<mac>``, e.g. ``1|i|one-stop-service|q0yG3nfz``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+VERSION: Final = "1"
+MAX_BYTES: Final = 64
+SEP: Final = "|"
+MAC_BYTES: Final = 6  # 8 characters once base64-encoded; 48 bits is plenty against guessing
+
+_ID = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+_NUMBER = re.compile(r"^[1-9][0-9]{0,17}$")
+_OWNER = re.compile(r"^[0-9a-f]{8}$")
+LANGS: Final = ("en", "zh")
+
+
+class CallbackDataError(ValueError):
+    """The button data cannot be acted on; `reason` is "stale" or "tampered"."""
+
+    def __init__(self, reason: Literal["stale", "tampered"], detail: str) -> None:
+        super().__init__(f"{reason} button data: {detail}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ShowIntent:
+    """Answer one intent; `enquiry_id` is the clarify question it answers, if any."""
+
+    intent_id: str
+    enquiry_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ShowArea:
+    """List the intents of one area; `replace` the pressed button's message or send anew."""
+
+    area: str
+    replace: bool = False
+
+
+@dataclass(frozen=True)
+class ShowTopics:
+    """List the areas; `replace` the pressed button's message or send anew."""
+
+    replace: bool = False
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """👍 (helpful) or 👎 on the answer logged as `enquiry_id`."""
+
+    enquiry_id: int
+    helpful: bool
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    lang: str
+
+
+@dataclass(frozen=True)
+class Forget:
+    """Confirm (or cancel) erasure; `owner` is the start of the asking user's hash."""
+
+    confirm: bool
+    owner: str
+
+
+Action = ShowIntent | ShowArea | ShowTopics | Feedback | SetLanguage | Forget
+
+
+def derive_key(secret: str) -> bytes:
+    """The MAC key for button data, derived from the installation's secret salt."""
+    return hashlib.sha256(b"citizenbot callback data\x00" + secret.encode()).digest()
+
+
+def _mac(key: bytes, payload: str) -> str:
+    digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()[:MAC_BYTES]
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+def _fields(action: Action) -> list[str]:
+    match action:
+        case ShowIntent(intent_id, None):
+            return ["i", intent_id]
+        case ShowIntent(intent_id, enquiry_id):
+            return ["c", str(enquiry_id), intent_id]
+        case ShowArea(area, replace):
+            return ["A" if replace else "a", area]
+        case ShowTopics(replace):
+            return ["T" if replace else "t"]
+        case Feedback(enquiry_id, helpful):
+            return ["f", str(enquiry_id), "1" if helpful else "0"]
+        case SetLanguage(lang):
+            return ["l", lang]
+        case Forget(confirm, owner):
+            return ["x", "1" if confirm else "0", owner]
+    raise TypeError(f"not a button action: {action!r}")  # pragma: no cover
+
+
+def encode(action: Action, key: bytes) -> str:
+    """The button data for `action`. Raises ValueError if it would not fit in 64 bytes."""
+    payload = SEP.join([VERSION, *_fields(action)])
+    data = f"{payload}{SEP}{_mac(key, payload)}"
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"button data for {action!r} is {len(data.encode())} bytes; "
+                         f"Telegram allows {MAX_BYTES}")
+    # Decoding what we encode must give the action back, or the button would only ever fail.
+    if decode(data, key) != action:
+        raise ValueError(f"{action!r} cannot be carried by a button (invalid field)")
+    return data
+
+
+def decode(data: str | None, key: bytes) -> Action:
+    """The action a button's data stands for. Raises CallbackDataError if it cannot be used."""
+    if not data or len(data.encode()) > MAX_BYTES:
+        raise CallbackDataError("tampered", "empty or too long")
+    version, _, rest = data.partition(SEP)
+    if version != VERSION:
+        raise CallbackDataError("stale", f"version {version[:8]!r}, expected {VERSION}")
+    payload, _, mac = data.rpartition(SEP)
+    if not rest or not hmac.compare_digest(mac.encode(), _mac(key, payload).encode()):
+        raise CallbackDataError("tampered", "bad signature")
+    fields = payload.split(SEP)[1:]
+    action = _parse(fields)
+    if action is None:
+        raise CallbackDataError("tampered", f"unknown fields {fields!r}")
+    return action
+
+
+def _parse(fields: list[str]) -> Action | None:
+    match fields:
+        case ["i", intent_id] if _ID.match(intent_id):
+            return ShowIntent(intent_id)
+        case ["c", enquiry, intent_id] if _NUMBER.match(enquiry) and _ID.match(intent_id):
+            return ShowIntent(intent_id, int(enquiry))
+        case [("a" | "A") as verb, area] if _ID.match(area):
+            return ShowArea(area, verb == "A")
+        case [("t" | "T") as verb]:
+            return ShowTopics(verb == "T")
+        case ["f", enquiry, ("1" | "0") as vote] if _NUMBER.match(enquiry):
+            return Feedback(int(enquiry), vote == "1")
+        case ["l", lang] if lang in LANGS:
+            return SetLanguage(lang)
+        case ["x", ("1" | "0") as confirm, owner] if _OWNER.match(owner):
+            return Forget(confirm == "1", owner)
+    return None
