@@ -62,6 +62,7 @@ from citizenbot.config import Settings
 from citizenbot.flood import FloodGate, Verdict
 from citizenbot.html_text import Block, Span, split_html
 from citizenbot.intents import LANGS, KnowledgeBase, KnowledgeBaseError, Problem
+from citizenbot.journal import EnquiryLog, import_journal, journal_path
 from citizenbot.responder import Reply, Responder
 from citizenbot.store import Enquiry, Store, StoreError, hash_user, load_or_create_salt
 
@@ -227,6 +228,7 @@ class BotServices:
     salt: str
     gate: FloodGate
     button_key: bytes
+    enquiries: EnquiryLog
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -311,19 +313,15 @@ async def _show(update: Update, context: Context, chunks: Sequence[str],
 
 async def _log_enquiry(svc: BotServices, update: Update, question: str, reply: Reply,
                        latency_ms: float) -> int | None:
-    """Log the enquiry; its id, or None if the log refused it (the user is answered anyway)."""
+    """Log the enquiry; its id, or None when the database refused it and it went to the
+    journal instead (the user is answered anyway, without feedback buttons)."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    try:
-        return await svc.store.log_enquiry(Enquiry(
-            transport="telegram", user_hash=svc.user_hash(user), chat_type=chat.type,
-            language=reply.language, question=question, status=reply.status,
-            intent=reply.intent_id, score=reply.score, latency_ms=latency_ms,
-        ))
-    except StoreError:
-        log.exception("update %s: the enquiry was not logged; answering without feedback "
-                      "buttons", update.update_id)
-        return None
+    return await svc.enquiries.log_enquiry(Enquiry(
+        transport="telegram", user_hash=svc.user_hash(user), chat_type=chat.type,
+        language=reply.language, question=question, status=reply.status,
+        intent=reply.intent_id, score=reply.score, latency_ms=latency_ms,
+    ))
 
 
 async def _reply(update: Update, context: Context, question: str,
@@ -688,6 +686,7 @@ def build_application(settings: Settings, responder: Responder, store: Store,
     application.bot_data[SERVICES] = BotServices(
         settings=settings, responder=responder, store=store, salt=salt,
         gate=FloodGate(settings.rate_limit), button_key=cb.derive_key(salt),
+        enquiries=EnquiryLog(store, journal_path(settings.db_path)),
     )
     application.add_handler(MessageHandler(FLOOD_COUNTED, limit_flood), group=-1)
     application.add_handler(CallbackQueryHandler(limit_flood), group=-1)
@@ -772,6 +771,8 @@ async def _serve(settings: Settings, responder: Responder) -> int:
     salt = settings.salt or load_or_create_salt(settings.salt_path)
     store = await Store.open(settings.db_path)
     try:
+        # Enquiries kept in the journal while the database was unwritable come home first.
+        await import_journal(store, journal_path(settings.db_path))
         application = build_application(settings, responder, store, salt)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
