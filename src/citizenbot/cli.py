@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import io
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -84,6 +86,51 @@ def _parser() -> argparse.ArgumentParser:
                    help="exit 1 if the confident-wrong rate (%%) is above PCT")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--show-errors", action="store_true", help="list every wrong answer")
+
+    def period_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--since", type=_date_arg, metavar="DATE",
+                       help="only enquiries on or after DATE (YYYY-MM-DD, UTC)")
+        p.add_argument("--until", type=_date_arg, metavar="DATE",
+                       help="only enquiries on or before DATE (YYYY-MM-DD, UTC; the whole day)")
+
+    p = add("report", "Write a self-contained HTML report of the enquiries: totals, answer "
+                      "rate, per day, unanswered questions grouped, helpfulness, languages.")
+    db_option(p)
+    kb_option(p)
+    p.add_argument("--out", type=Path, default=Path("enquiries.html"), metavar="FILE",
+                   help="the HTML file to write (default: enquiries.html)")
+    period_options(p)
+
+    p = add("suggest", "Group the questions the bot could not answer and propose the nearest "
+                       "intent for each; nothing is written to the knowledge base.")
+    db_option(p)
+    kb_option(p)
+    period_options(p)
+    p.add_argument("--min-count", type=int, default=1, metavar="N",
+                   help="only groups asked at least N times (default 1)")
+    p.add_argument("--yaml", action="store_true",
+                   help="print the groups as YAML example lines to paste into intent files")
+
+    p = add("export", "Write the enquiries as CSV, one row per enquiry with its feedback votes "
+                      "(to stdout, or to --out FILE).")
+    db_option(p)
+    p.add_argument("--csv", action="store_true", help="CSV (the only format, and the default)")
+    period_options(p)
+    p.add_argument("--out", type=Path, metavar="FILE",
+                   help="write to FILE (owner-only, UTF-8 with a BOM for spreadsheets) "
+                        "instead of stdout")
+
+    p = add("purge", "Delete enquiries older than DAYS days, with their feedback; print how many.")
+    db_option(p)
+    p.add_argument("--older-than", type=int, required=True, metavar="DAYS",
+                   help="age in days (1 or more) beyond which enquiries are deleted")
+
+    p = add("backup", "Copy the enquiry log to PATH (owner-only), consistently, even while the "
+                      "bot is running.")
+    db_option(p)
+    p.add_argument("path", type=Path, metavar="PATH",
+                   help="file to write (replaced if it exists), or a directory to put a "
+                        "dated copy in")
     return parser
 
 
@@ -110,6 +157,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return validate(args.directory or settings.intents_dir)
     if command == "stats":
         return asyncio.run(stats(settings, args.since, args.limit))
+    if command in ("report", "suggest", "export") and args.since and args.until \
+            and args.since > args.until:
+        print("citizenbot: --since is after --until", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if command == "report":
+        return asyncio.run(report(settings, args.out, args.since, args.until))
+    if command == "suggest":
+        return asyncio.run(suggest(settings, args.since, args.until, args.min_count,
+                                   as_yaml=args.yaml))
+    if command == "export":
+        return asyncio.run(export_csv(settings, args.since, args.until, args.out))
+    if command == "purge":
+        return asyncio.run(purge(settings, args.older_than))
+    if command == "backup":
+        return asyncio.run(backup(settings, args.path))
     if command == "eval":
         from citizenbot.evaluate import run_eval
         responder = _responder_or_exit(settings)
@@ -257,6 +319,232 @@ async def stats(settings: Settings, since: str | None, limit: int) -> int:
     print("\nRecent unanswered questions:")
     for ts, question in s.recent_unanswered or [("", "(none)")]:
         print(f"  {ts[:16]:<16}  {question[:100]}")
+    return 0
+
+
+# ---------------------------------------------------------------------- staff tools
+
+
+def _date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _utc_range(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """[since, until] as whole UTC days -> the store's [start, end) instants."""
+    start = datetime(since.year, since.month, since.day, tzinfo=UTC) if since else None
+    end = None
+    if until is not None:
+        end = datetime(until.year, until.month, until.day, tzinfo=UTC) + timedelta(days=1)
+    return start, end
+
+
+def _period_text(since: date | None, until: date | None) -> str:
+    if since and until:
+        return f"{since} to {until}"
+    if since:
+        return f"since {since}"
+    if until:
+        return f"up to {until}"
+    return "all enquiries"
+
+
+def _open_private(path: Path, encoding: str = "utf-8") -> io.TextIOWrapper:
+    """Open ``path`` for writing text, creating it owner-only: it holds what citizens typed."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return open(fd, "w", encoding=encoding, errors="replace", newline="")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's final flush to a closed pipe stays quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _utf8_stdout() -> io.TextIOWrapper:
+    """stdout as UTF-8 whatever the locale; csv writes its own line ends, so no translation."""
+    return io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="")
+
+
+async def report(settings: Settings, out: Path, since: date | None, until: date | None) -> int:
+    from citizenbot.core import load_kb
+    from citizenbot.report_html import render_report
+    from citizenbot.store import Overview
+    from citizenbot.suggest import group_questions
+
+    start, end = _utc_range(since, until)
+    if settings.db_path.exists():
+        store = await _open_store(settings)
+        try:
+            overview = await store.overview(start, end)
+        finally:
+            await store.close()
+    else:
+        overview = Overview(total=0, by_status={}, by_language={}, by_day=[], top_intents=[],
+                            feedback={}, unanswered=[], first_ts=None, last_ts=None)
+    try:
+        titles = {i.id: i.title_en for i in load_kb(settings).intents}
+    except KnowledgeBaseError as exc:
+        # The report is still worth having with bare intent ids.
+        log.warning("intent titles unavailable: %s", exc)
+        titles = {}
+    page = render_report(overview, group_questions(overview.unanswered),
+                         generated=datetime.now(UTC), since=since, until=until, titles=titles)
+    try:
+        with _open_private(out) as fh:
+            fh.write(page)
+    except OSError as exc:
+        print(f"citizenbot: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    print(f"Wrote {out}: {overview.total} enquiries ({_period_text(since, until)}).")
+    return 0
+
+
+async def suggest(settings: Settings, since: date | None, until: date | None, min_count: int,
+                  *, as_yaml: bool) -> int:
+    from citizenbot.core import load_kb
+    from citizenbot.matcher import Matcher
+    from citizenbot.suggest import group_questions, propose, render_text, render_yaml
+
+    try:
+        kb = load_kb(settings)
+    except KnowledgeBaseError as exc:
+        print(f"citizenbot: cannot load the knowledge base: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    start, end = _utc_range(since, until)
+    rows: list[tuple[str, str, str]] = []
+    if settings.db_path.exists():
+        store = await _open_store(settings)
+        try:
+            rows = await store.unanswered(start, end)
+        finally:
+            await store.close()
+    groups = [g for g in group_questions(rows) if g.count >= min_count]
+    proposals = propose(groups, Matcher(kb))
+    shown = sum(g.count for g in groups)
+    heading = (f"citizenbot suggest: {shown} unanswered or clarify question"
+               f"{'s' if shown != 1 else ''} in {len(groups)} group"
+               f"{'s' if len(groups) != 1 else ''} ({_period_text(since, until)}"
+               + (f", groups asked at least {min_count} times" if min_count > 1 else "") + ").")
+    render = render_yaml if as_yaml else render_text
+    out = _utf8_stdout()
+    try:
+        out.write(render(proposals, kb, heading))
+        out.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    finally:
+        out.detach()
+    return 0
+
+
+CSV_COLUMNS = ("id", "ts", "transport", "user_hash", "chat_type", "language", "question",
+               "status", "intent", "score", "latency_ms", "helpful", "not_helpful")
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+# (the full-width forms too, in some locales); a leading apostrophe makes it plain text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def csv_cell(value: object) -> str:
+    """``value`` as CSV cell text that no spreadsheet will run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+async def export_csv(settings: Settings, since: date | None, until: date | None,
+                     out: Path | None) -> int:
+    start, end = _utc_range(since, until)
+    try:
+        # A BOM in a file, so that spreadsheets read the Chinese questions as UTF-8; none on
+        # stdout, where another program reads.
+        stream = _open_private(out, "utf-8-sig") if out is not None else _utf8_stdout()
+    except OSError as exc:
+        print(f"citizenbot: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    count = 0
+    try:
+        writer = csv.writer(stream)
+        writer.writerow(CSV_COLUMNS)
+        if settings.db_path.exists():
+            store = await _open_store(settings)
+            try:
+                after = 0
+                # Page by id so that a large log never sits in memory at once.
+                while page := await store.enquiries(start, end, after_id=after, limit=1000):
+                    for e in page:
+                        writer.writerow([
+                            e.id, csv_cell(e.ts), csv_cell(e.transport), csv_cell(e.user_hash),
+                            csv_cell(e.chat_type), csv_cell(e.language), csv_cell(e.question),
+                            csv_cell(e.status), csv_cell(e.intent), f"{e.score:.1f}",
+                            f"{e.latency_ms:.1f}", e.helpful, e.not_helpful,
+                        ])
+                    count += len(page)
+                    after = page[-1].id
+            finally:
+                await store.close()
+        stream.flush()
+    except BrokenPipeError:
+        # The reader (`| head`) has had enough; that is not an error.
+        _silence_stdout()
+        return 0
+    finally:
+        if out is None:
+            stream.detach()  # leave sys.stdout usable
+        else:
+            stream.close()
+    if out is not None:
+        print(f"Exported {count} enquiries to {out} ({_period_text(since, until)}).")
+    return 0
+
+
+async def purge(settings: Settings, days: int) -> int:
+    if days < 1:
+        print("citizenbot: --older-than must be 1 or more days", file=sys.stderr)
+        return EXIT_UNUSABLE
+    deleted = 0
+    if settings.db_path.exists():
+        store = await _open_store(settings)
+        try:
+            deleted = await store.purge_older_than(days)
+        finally:
+            await store.close()
+    print(f"Deleted {deleted} enquir{'y' if deleted == 1 else 'ies'} older than {days} "
+          f"day{'s' if days != 1 else ''}, with their feedback.")
+    return 0
+
+
+async def backup(settings: Settings, path: Path) -> int:
+    import sqlite3
+
+    if not settings.db_path.exists():
+        print(f"citizenbot: there is no enquiry log at {settings.db_path} to back up",
+              file=sys.stderr)
+        return EXIT_UNUSABLE
+    target = path
+    if path.is_dir():
+        target = path / f"citizenbot-{datetime.now(UTC):%Y%m%d-%H%M%S}.db"
+    store = await _open_store(settings)
+    try:
+        written = await store.backup(target)
+    except StoreError as exc:
+        print(f"citizenbot: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    finally:
+        await store.close()
+    # Read the copy back: a backup nobody has opened is a hope, not a backup.
+    con = sqlite3.connect(f"file:{written}?mode=ro", uri=True)
+    try:
+        check = con.execute("PRAGMA quick_check").fetchone()[0]
+        count = con.execute("SELECT COUNT(*) FROM enquiries").fetchone()[0]
+    finally:
+        con.close()
+    if check != "ok":
+        print(f"citizenbot: the backup {written} fails its check: {check}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"Backed up {count} enquiries to {written}.")
     return 0
 
 

@@ -38,6 +38,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "CITIZENBOT_WEBHOOK_SECRET": ("", "Secret token Telegram sends in a header (required for "
                                   "webhook mode)"),
     "CITIZENBOT_RATE_LIMIT": ("20", "Messages one user may send per minute"),
+    "CITIZENBOT_RETENTION_DAYS": ("0", "Delete enquiries older than this many days, once a day "
+                                  "while the bot runs; 0 keeps them forever"),
 }
 
 
@@ -61,6 +63,7 @@ class Settings:
     webhook_path: str = "telegram"
     webhook_secret: str | None = None
     rate_limit: int = 20
+    retention_days: int = 0  # 0: keep enquiries forever
 
     @property
     def salt_path(self) -> Path:
@@ -104,6 +107,13 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     if not low <= value <= high:
         raise SettingsError(f"{name}={raw} must be between {low:g} and {high:g}")
     return value
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = float(_number(env, name, default, low, high))
+    if not value.is_integer():
+        raise SettingsError(f"{name}={env[name].strip()} must be a whole number")
+    return int(value)
 
 
 def load_settings(env: Mapping[str, str] | None = None, env_file: Path | None = None) -> Settings:
@@ -167,4 +177,5 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: Path | None = 
         webhook_path=merged.get("CITIZENBOT_WEBHOOK_PATH", "telegram").strip("/"),
         webhook_secret=secret,
         rate_limit=int(_number(merged, "CITIZENBOT_RATE_LIMIT", 20, 1, 10000)),
+        retention_days=_whole(merged, "CITIZENBOT_RETENTION_DAYS", 0, 0, 36500),
     )

@@ -21,7 +21,7 @@ import stat
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
@@ -34,6 +34,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "STATUSES",
     "Enquiry",
+    "LoggedEnquiry",
+    "Overview",
     "Stats",
     "Store",
     "StoreError",
@@ -120,6 +122,43 @@ class Stats:
     top_intents: list[tuple[str, int]]  # most asked answered intents, most first
     recent_unanswered: list[tuple[str, str]]  # (ISO time, question), newest first
     feedback: dict[str, tuple[int, int]]  # intent -> (helpful, not helpful)
+
+
+@dataclass(frozen=True)
+class LoggedEnquiry:
+    """One enquiry as read back from the log, with its row id and the votes it received."""
+
+    id: int
+    ts: str  # ISO 8601 in UTC, as stored
+    transport: str
+    user_hash: str  # pseudonymous: hash_user(salt, user id), "" for console/batch
+    chat_type: str
+    language: str
+    question: str
+    status: str
+    intent: str | None
+    score: float
+    latency_ms: float
+    helpful: int  # "helpful" votes on this enquiry
+    not_helpful: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Figures over one period for the staff report, as returned by Store.overview."""
+
+    total: int
+    by_status: dict[str, int]
+    by_language: dict[str, int]
+    # (YYYY-MM-DD in UTC, status -> count), oldest first; days without enquiries are absent.
+    by_day: list[tuple[str, dict[str, int]]]
+    top_intents: list[tuple[str, int]]  # answered intents, most asked first
+    # intent -> (helpful, not helpful) votes on the period's enquiries
+    feedback: dict[str, tuple[int, int]]
+    # (ts, status, question) of clarify and fallback enquiries, newest first
+    unanswered: list[tuple[str, str, str]]
+    first_ts: str | None
+    last_ts: str | None
 
 
 def hash_user(salt: str, user_id: int | str) -> str:
@@ -212,6 +251,27 @@ def _iso(ts: datetime) -> str:
 
 def _now() -> str:
     return _iso(datetime.now(UTC))
+
+
+def _bounds(since: datetime | None, until: datetime | None) -> tuple[str, str]:
+    """[since, until) as stored-ts strings; an open end becomes a bound no row can pass."""
+    start = _iso(since) if since is not None else _iso(datetime(1970, 1, 1, tzinfo=UTC))
+    end = _iso(until) if until is not None else "9999-12-31T23:59:59.999999+00:00"
+    return start, end
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        log.warning("could not remove the temporary file %s", path)
 
 
 def _statements(script: str) -> list[str]:
@@ -571,6 +631,224 @@ class Store:
             recent_unanswered=[(str(t), str(q)) for t, q in unanswered_rows],
             feedback={str(i): (int(h), int(u)) for i, h, u in feedback_rows},
         )
+
+    # ------------------------------------------------------------------ staff tools
+
+    async def overview(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        top: int = 10,
+        unanswered_limit: int = 5000,
+    ) -> Overview:
+        """Return the staff report's figures over enquiries logged in [since, until).
+
+        ``None`` leaves that end open. All figures come from one snapshot. ``top`` caps
+        ``top_intents``; ``unanswered_limit`` caps ``unanswered`` (the newest are kept).
+        Feedback counts the votes on the period's enquiries, whenever they were given.
+        """
+        if top < 0 or unanswered_limit < 0:
+            raise ValueError("top and unanswered_limit must be 0 or more")
+        start, end = _bounds(since, until)
+        try:
+            async with self._lock:
+                db = self._conn()
+                await db.execute("BEGIN")
+                try:
+                    day_rows = await self._fetch(
+                        "SELECT substr(ts, 1, 10) AS day, status, COUNT(*) FROM enquiries"
+                        " WHERE ts >= ? AND ts < ? GROUP BY day, status ORDER BY day, status",
+                        (start, end),
+                    )
+                    language_rows = await self._fetch(
+                        "SELECT language, COUNT(*) AS n FROM enquiries WHERE ts >= ? AND ts < ?"
+                        " GROUP BY language ORDER BY n DESC, language",
+                        (start, end),
+                    )
+                    top_rows = await self._fetch(
+                        "SELECT intent, COUNT(*) AS n FROM enquiries"
+                        " WHERE ts >= ? AND ts < ? AND status = ? AND intent IS NOT NULL"
+                        " GROUP BY intent ORDER BY n DESC, intent ASC LIMIT ?",
+                        (start, end, "answered", top),
+                    )
+                    feedback_rows = await self._fetch(
+                        "SELECT e.intent, SUM(f.helpful), SUM(1 - f.helpful)"
+                        " FROM feedback AS f JOIN enquiries AS e ON e.id = f.enquiry_id"
+                        " WHERE e.ts >= ? AND e.ts < ? AND e.intent IS NOT NULL"
+                        " GROUP BY e.intent ORDER BY e.intent",
+                        (start, end),
+                    )
+                    unanswered = await self._unanswered_rows(start, end, unanswered_limit)
+                    span = await self._fetch(
+                        "SELECT MIN(ts), MAX(ts) FROM enquiries WHERE ts >= ? AND ts < ?",
+                        (start, end),
+                    )
+                finally:
+                    await db.rollback()
+        except sqlite3.Error as exc:
+            raise self._error("cannot compute the report figures", exc) from exc
+        by_day: dict[str, dict[str, int]] = {}
+        by_status: dict[str, int] = {}
+        for day, status, n in day_rows:
+            by_day.setdefault(str(day), {})[str(status)] = int(n)
+            by_status[str(status)] = by_status.get(str(status), 0) + int(n)
+        first, last = span[0] if span else (None, None)
+        return Overview(
+            total=sum(by_status.values()),
+            by_status=by_status,
+            by_language={str(lang): int(n) for lang, n in language_rows},
+            by_day=list(by_day.items()),
+            top_intents=[(str(i), int(n)) for i, n in top_rows],
+            feedback={str(i): (int(h), int(u)) for i, h, u in feedback_rows},
+            unanswered=unanswered,
+            first_ts=None if first is None else str(first),
+            last_ts=None if last is None else str(last),
+        )
+
+    async def unanswered(
+        self, since: datetime | None = None, until: datetime | None = None, *, limit: int = 5000
+    ) -> list[tuple[str, str, str]]:
+        """Return (ts, status, question) of clarify and fallback enquiries in [since, until).
+
+        Newest first, at most ``limit`` of them.
+        """
+        if limit < 0:
+            raise ValueError(f"limit must be 0 or more, got {limit}")
+        start, end = _bounds(since, until)
+        try:
+            async with self._lock:
+                return await self._unanswered_rows(start, end, limit)
+        except sqlite3.Error as exc:
+            raise self._error("cannot read the unanswered questions", exc) from exc
+
+    async def _unanswered_rows(
+        self, start: str, end: str, limit: int
+    ) -> list[tuple[str, str, str]]:
+        rows = await self._fetch(
+            "SELECT ts, status, question FROM enquiries"
+            " WHERE ts >= ? AND ts < ? AND status IN (?, ?)"
+            " ORDER BY ts DESC, id DESC LIMIT ?",
+            (start, end, *UNANSWERED_STATUSES, limit),
+        )
+        return [(str(t), str(s), str(q)) for t, s, q in rows]
+
+    async def enquiries(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        after_id: int = 0,
+        limit: int = 1000,
+    ) -> list[LoggedEnquiry]:
+        """Return up to ``limit`` enquiries in [since, until) with an id above ``after_id``.
+
+        In id order, each with its helpful / not helpful vote counts. Page through the whole
+        log by passing the last id returned as the next ``after_id``.
+        """
+        if limit < 0:
+            raise ValueError(f"limit must be 0 or more, got {limit}")
+        start, end = _bounds(since, until)
+        try:
+            async with self._lock:
+                rows = await self._fetch(
+                    "SELECT e.id, e.ts, e.transport, e.user_hash, e.chat_type, e.language,"
+                    " e.question, e.status, e.intent, e.score, e.latency_ms,"
+                    " COALESCE(SUM(f.helpful), 0), COALESCE(SUM(1 - f.helpful), 0)"
+                    " FROM enquiries AS e LEFT JOIN feedback AS f ON f.enquiry_id = e.id"
+                    " WHERE e.id > ? AND e.ts >= ? AND e.ts < ?"
+                    " GROUP BY e.id ORDER BY e.id LIMIT ?",
+                    (after_id, start, end, limit),
+                )
+        except sqlite3.Error as exc:
+            raise self._error("cannot read the enquiries", exc) from exc
+        return [
+            LoggedEnquiry(
+                id=int(r[0]), ts=str(r[1]), transport=str(r[2]), user_hash=str(r[3]),
+                chat_type=str(r[4]), language=str(r[5]), question=str(r[6]), status=str(r[7]),
+                intent=None if r[8] is None else str(r[8]), score=float(r[9]),
+                latency_ms=float(r[10]), helpful=int(r[11]), not_helpful=int(r[12]),
+            )
+            for r in rows
+        ]
+
+    async def purge_older_than(self, days: int, *, now: datetime | None = None) -> int:
+        """Delete enquiries logged more than ``days`` days before ``now`` (default: now), with
+        their feedback; return how many enquiries were deleted.
+
+        What CITIZENBOT_RETENTION_DAYS applies daily and ``citizenbot purge`` on demand.
+        Raises ValueError unless ``days`` is 1 or more: a retention of 0 means "keep
+        forever", never "delete everything".
+        """
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise ValueError(f"days must be a whole number of 1 or more, got {days!r}")
+        cutoff = _iso((now or datetime.now(UTC)) - timedelta(days=days))
+        try:
+            async with self._transaction() as db:
+                # Explicit, as in erase_user: a purge must hold even for orphans written by a
+                # connection with foreign keys off.
+                await db.execute(
+                    "DELETE FROM feedback WHERE enquiry_id IN"
+                    " (SELECT id FROM enquiries WHERE ts < ?)",
+                    (cutoff,),
+                )
+                async with db.execute("DELETE FROM enquiries WHERE ts < ?", (cutoff,)) as cur:
+                    deleted = cur.rowcount
+        except sqlite3.Error as exc:
+            raise self._error("cannot purge old enquiries", exc) from exc
+        if deleted:
+            log.info("purged %d enquiries logged before %s", deleted, cutoff)
+        return max(deleted, 0)
+
+    async def backup(self, target: str | Path) -> Path:
+        """Write a consistent copy of the log to ``target``, owner-only (0600); return its path.
+
+        Uses SQLite's online backup API, so other connections (a running bot) may keep
+        writing: the copy holds exactly what was committed when it was taken. It is written
+        beside ``target`` under a temporary name and renamed over ``target`` only once
+        complete, so an interrupted backup never leaves a half-written file there.
+        Raises StoreError when the copy cannot be made or ``target`` is the log itself.
+        """
+        target = Path(target)
+        if self._where != MEMORY and any(
+            _same_file(target, Path(self._where + suffix))
+            for suffix in ("", "-wal", "-shm", "-journal")
+        ):
+            raise StoreError(f"cannot back up the database at {self._where} onto itself")
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _create_owner_only(tmp)
+        except OSError as exc:
+            raise StoreError(f"cannot create the backup {target}: {_os_reason(exc)}") from exc
+        try:
+            # check_same_thread=False: aiosqlite drives the copy from its own worker thread.
+            dest = sqlite3.connect(tmp, check_same_thread=False)
+            try:
+                # Under the lock no transaction of this connection is half-done, so the copy
+                # cannot pick up uncommitted rows. pages=0 copies everything in one step: one
+                # read snapshot, consistent while other processes write.
+                async with self._lock:
+                    await self._conn().backup(dest, pages=0)
+                # The copy inherits WAL mode; a backup should be one self-contained file that
+                # opening it read-only does not surround with -wal and -shm files.
+                dest.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                dest.close()
+            with open(tmp, "rb") as fh:
+                # The rename below must not land before the data on disk.
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except sqlite3.Error as exc:
+            _unlink_quietly(tmp)
+            raise self._error(f"cannot back up to {target}", exc) from exc
+        except OSError as exc:
+            _unlink_quietly(tmp)
+            raise StoreError(f"cannot write the backup {target}: {_os_reason(exc)}") from exc
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        return target
 
     # ------------------------------------------------------------------ helpers
 
