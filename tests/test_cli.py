@@ -137,3 +137,32 @@ def test_help_lists_every_command(env: dict[str, str]) -> None:
     out = run(["--help"], env=env).stdout.decode()
     for verb in ("run", "chat", "answer", "validate", "stats", "eval"):
         assert f"    {verb} " in out
+
+
+def test_eval_reports_figures_and_fails_below_target(tmp_path: Path, env: dict[str, str]) -> None:
+    labelled = tmp_path / "eval.tsv"
+    labelled.write_text(
+        "question\texpected\ttags\n"
+        "what are the targets for 2025\ttargets-2025\t\n"
+        "十四五目标是什么\ttargets-2025\t\n"
+        "wat is the finacial industy park\tfinancial-industry-park\ttypo\n"
+        "how do i renew my passport\tnone\t\n"
+        "where is the one stop service\ttargets-2021\t\n",  # deliberately mislabelled
+        encoding="utf-8")
+    result = run(["eval", str(labelled), "--json"], env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    figures = json.loads(result.stdout.decode())
+    assert figures["questions"] == 5
+    assert figures["chinese"] == {"n": 1, "correct": 1, "accuracy": 100.0}
+    assert figures["misspelt"]["accuracy"] == 100.0
+    assert figures["out_of_scope_refused"]["accuracy"] == 100.0
+    assert figures["accuracy"]["correct"] == 3
+    assert figures["confident_wrong"]["count"] == 1  # answered one-stop, expected targets-2021
+    assert {"expected": "targets-2021", "got": "one-stop-service", "count": 1} in \
+        figures["confused"]
+    assert figures["per_intent"]["targets-2021"]["recall"] == 0.0
+    strict = run(["eval", str(labelled), "--min-english", "90", "--max-confident-wrong", "2"],
+                 env=env)
+    assert strict.returncode == 1
+    assert "english 66.7% is below 90.0%" in strict.stderr.decode()
+    assert "Most confused" in strict.stdout.decode()

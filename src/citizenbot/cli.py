@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="exit 1 if in-scope accuracy (%%) is below PCT")
     p.add_argument("--max-confident-wrong", type=float, metavar="PCT",
                    help="exit 1 if the confident-wrong rate (%%) is above PCT")
+    for group in ("english", "chinese", "misspelt"):
+        p.add_argument(f"--min-{group}", type=float, metavar="PCT",
+                       help=f"exit 1 if the accuracy on {group} questions is below PCT")
+    p.add_argument("--min-refused", type=float, metavar="PCT",
+                   help="exit 1 if fewer than PCT %% of out-of-scope questions are refused")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--show-errors", action="store_true", help="list every wrong answer")
 
@@ -173,12 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "backup":
         return asyncio.run(backup(settings, args.path))
     if command == "eval":
-        from citizenbot.evaluate import run_eval
+        from citizenbot.evaluate import Targets, run_eval
         responder = _responder_or_exit(settings)
         if responder is None:
             return EXIT_UNUSABLE
-        return run_eval(responder, args.file, args.min_accuracy, args.max_confident_wrong,
-                        as_json=args.json, show_errors=args.show_errors)
+        targets = Targets(args.min_accuracy, args.min_english, args.min_chinese,
+                          args.min_misspelt, args.min_refused, args.max_confident_wrong)
+        return run_eval(responder, args.file, targets, as_json=args.json,
+                        show_errors=args.show_errors)
     responder = _responder_or_exit(settings)
     if responder is None:
         return EXIT_UNUSABLE

@@ -205,7 +205,7 @@ class Matcher:
             # Joined pairs let "onestop" meet "one stop"; in a question they only count when
             # some example has them, else every word pair would look like an unknown word.
             if i + 1 < len(words):
-                pair = word + words[i + 1]
+                pair = "".join(sorted((word, words[i + 1])))
                 if not correct or pair in self._weight:
                     features.add(pair)
         return frozenset(features)
