@@ -15,6 +15,9 @@ The test side reads like a chat transcript::
 
 Faults are injected per method: `api.fail("sendMessage", 403, "Forbidden: bot was blocked by
 the user")`, optionally `times=` and `retry_after=` (a 429 "Too Many Requests").
+`api.slow(method, seconds)` answers late; `api.drop(method)` closes the connection without an
+answer (`after=True`: only once the call has taken effect, as when a reply is lost on the way).
+Every fault applied is listed in `api.injected`.
 """
 
 from __future__ import annotations
@@ -72,6 +75,15 @@ class Fault:
     description: str
     times: int
     retry_after: int | None = None
+    delay: float = 0.0  # seconds to wait before answering (a slow Bot API)
+    drop: str | None = None  # "before" / "after" the call takes effect: close, no answer
+
+    @property
+    def kind(self) -> str:
+        """A short name for the report: "429", "500", "slow", "drop-before", "drop-after"."""
+        if self.drop:
+            return f"drop-{self.drop}"
+        return str(self.status) if self.status else "slow"
 
 
 @dataclass(frozen=True)
@@ -210,6 +222,7 @@ class FakeBotApi:
         self.confirmed = 0  # updates below this id have been confirmed by the bot
         self.hooks: dict[str, Callable[[JSON], Awaitable[None]]] = {}
         self._faults: list[Fault] = []
+        self.injected: list[tuple[str, str]] = []  # (method, Fault.kind) of each fault applied
         self._updates: list[JSON] = []
         self._update_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
@@ -332,6 +345,19 @@ class FakeBotApi:
         """The next `times` calls of `method` get this error instead of their result."""
         self._faults.append(Fault(method, status, description, times, retry_after))
 
+    def clear_faults(self) -> None:
+        """Forget the faults not applied yet."""
+        self._faults.clear()
+
+    def slow(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `method` are answered (normally) only after `seconds`."""
+        self._faults.append(Fault(method, 0, "", times, delay=seconds))
+
+    def drop(self, method: str, times: int = 1, after: bool = False) -> None:
+        """The next `times` calls of `method` get their connection closed without an answer;
+        with `after`, only once the call has taken effect (a message is then delivered)."""
+        self._faults.append(Fault(method, 0, "", times, drop="after" if after else "before"))
+
     async def post_to_webhook(self, update: JSON, secret: str | None) -> int:
         """POST `update` to the bot's webhook with `secret` in the header; the HTTP status."""
         assert self.webhook is not None and self._client is not None, "no webhook is set"
@@ -404,7 +430,14 @@ class FakeBotApi:
         try:
             fault = self._take_fault(method)
             if fault is not None:
-                raise ApiError(fault.status, fault.description, fault.retry_after)
+                self.injected.append((method, fault.kind))
+                if fault.delay:
+                    await asyncio.sleep(fault.delay)
+                if fault.drop == "before":
+                    self.calls.append(Call(method, params, False, time.monotonic()))
+                    return self._hang_up(request)
+                if fault.status:
+                    raise ApiError(fault.status, fault.description, fault.retry_after)
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -421,7 +454,16 @@ class FakeBotApi:
             return web.json_response(body, status=exc.status)
         self.calls.append(Call(method, params, True, time.monotonic()))
         self._notify()
+        if fault is not None and fault.drop == "after":
+            return self._hang_up(request)
         return web.json_response({"ok": True, "result": result})
+
+    def _hang_up(self, request: web.Request) -> web.Response:
+        """Close the connection without answering: the client sees "server disconnected"."""
+        self._notify()
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=499)
 
     @staticmethod
     async def _params(request: web.Request) -> JSON:

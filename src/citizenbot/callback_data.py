@@ -79,7 +79,25 @@ class Forget:
     owner: str
 
 
-Action = ShowIntent | ShowArea | ShowTopics | Feedback | SetLanguage | Forget
+@dataclass(frozen=True)
+class AskStaff:
+    """Offer to hand the question logged as `enquiry_id` to district staff."""
+
+    enquiry_id: int
+
+
+@dataclass(frozen=True)
+class SendTicket:
+    """Send (or cancel) a question to district staff; `owner` is the start of the asking
+    user's hash. The question is the enquiry `enquiry_id`, or the one typed after /ask."""
+
+    confirm: bool
+    owner: str
+    enquiry_id: int | None = None
+
+
+Action = ShowIntent | ShowArea | ShowTopics | Feedback | SetLanguage | Forget | AskStaff \
+    | SendTicket
 
 
 def derive_key(secret: str) -> bytes:
@@ -108,6 +126,11 @@ def _fields(action: Action) -> list[str]:
             return ["l", lang]
         case Forget(confirm, owner):
             return ["x", "1" if confirm else "0", owner]
+        case AskStaff(enquiry_id):
+            return ["h", str(enquiry_id)]
+        case SendTicket(confirm, owner, enquiry_id):
+            fields = ["k", "1" if confirm else "0", owner]
+            return fields if enquiry_id is None else [*fields, str(enquiry_id)]
     raise TypeError(f"not a button action: {action!r}")  # pragma: no cover
 
 
@@ -126,7 +149,11 @@ def encode(action: Action, key: bytes) -> str:
 
 def decode(data: str | None, key: bytes) -> Action:
     """The action a button's data stands for. Raises CallbackDataError if it cannot be used."""
-    if not data or len(data.encode()) > MAX_BYTES:
+    try:
+        size = len(data.encode()) if data else 0
+    except UnicodeEncodeError:  # lone surrogates: no button of ours carries them
+        raise CallbackDataError("tampered", "not valid UTF-8") from None
+    if not data or size > MAX_BYTES:
         raise CallbackDataError("tampered", "empty or too long")
     version, _, rest = data.partition(SEP)
     if version != VERSION:
@@ -157,4 +184,11 @@ def _parse(fields: list[str]) -> Action | None:
             return SetLanguage(lang)
         case ["x", ("1" | "0") as confirm, owner] if _OWNER.match(owner):
             return Forget(confirm == "1", owner)
+        case ["h", enquiry] if _NUMBER.match(enquiry):
+            return AskStaff(int(enquiry))
+        case ["k", ("1" | "0") as confirm, owner] if _OWNER.match(owner):
+            return SendTicket(confirm == "1", owner)
+        case ["k", ("1" | "0") as confirm, owner, enquiry] if _OWNER.match(owner) \
+                and _NUMBER.match(enquiry):
+            return SendTicket(confirm == "1", owner, int(enquiry))
     return None

@@ -136,6 +136,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("path", type=Path, metavar="PATH",
                    help="file to write (replaced if it exists), or a directory to put a "
                         "dated copy in")
+
+    p = add("tickets", "List the questions handed to district staff (tickets), oldest first, "
+                       "with their age and status.")
+    db_option(p)
+    p.add_argument("--open", action="store_true", help="only the open ones")
+
+    p = add("reply", "Answer a ticket: the answer goes to the citizen as one from district "
+                     "staff. Sent at once through the Bot API when TELEGRAM_BOT_TOKEN is set, "
+                     "else recorded for the running bot to deliver.")
+    db_option(p)
+    kb_option(p)
+    p.add_argument("reference", metavar="REFERENCE", help="the ticket, e.g. Q-000042")
+    p.add_argument("text", metavar="TEXT", help="the answer (quote it)")
+
+    p = add("health", "Exit 0 when the enquiry log opens and passes a quick check and the "
+                      "running bot's heartbeat (if any) is under 5 minutes old; else say why "
+                      "and exit 1.")
+    db_option(p)
     return parser
 
 
@@ -150,8 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"citizenbot: bad setting: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from citizenbot.logs import configure_logging
+    configure_logging(settings.log_level, settings.log_format)
     if getattr(args, "db", None):
         settings = _with(settings, db_path=args.db)
     if getattr(args, "intents", None):
@@ -177,6 +195,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(purge(settings, args.older_than))
     if command == "backup":
         return asyncio.run(backup(settings, args.path))
+    if command in ("tickets", "reply"):
+        from citizenbot import tickets_cli
+        if command == "tickets":
+            return asyncio.run(tickets_cli.list_tickets(settings, args.open))
+        return asyncio.run(tickets_cli.reply(settings, args.reference, args.text))
+    if command == "health":
+        return health(settings)
     if command == "eval":
         from citizenbot.evaluate import Targets, run_eval
         responder = _responder_or_exit(settings)
@@ -239,7 +264,9 @@ async def _open_store(settings: Settings) -> Store:
     try:
         return await Store.open(settings.db_path)
     except StoreError as exc:
-        raise SystemExit(f"citizenbot: {exc}\n(set CITIZENBOT_DB to a writable path)") from None
+        # One line, and exit code 2 ("cannot run like this"), as for a bad setting.
+        print(f"citizenbot: {exc} (CITIZENBOT_DB or --db chooses the file)", file=sys.stderr)
+        raise SystemExit(EXIT_UNUSABLE) from None
 
 
 async def _open_log(settings: Settings) -> EnquiryLog:
@@ -383,10 +410,12 @@ async def report(settings: Settings, out: Path, since: date | None, until: date 
     from citizenbot.suggest import group_questions
 
     start, end = _utc_range(since, until)
+    open_tickets = []
     if settings.db_path.exists():
         store = await _open_store(settings)
         try:
             overview = await store.overview(start, end)
+            open_tickets = await store.tickets(open_only=True)
         finally:
             await store.close()
     else:
@@ -399,7 +428,8 @@ async def report(settings: Settings, out: Path, since: date | None, until: date 
         log.warning("intent titles unavailable: %s", exc)
         titles = {}
     page = render_report(overview, group_questions(overview.unanswered),
-                         generated=datetime.now(UTC), since=since, until=until, titles=titles)
+                         generated=datetime.now(UTC), since=since, until=until, titles=titles,
+                         open_tickets=open_tickets)
     try:
         with _open_private(out) as fh:
             fh.write(page)
@@ -521,6 +551,16 @@ async def purge(settings: Settings, days: int) -> int:
     print(f"Deleted {deleted} enquir{'y' if deleted == 1 else 'ies'} older than {days} "
           f"day{'s' if days != 1 else ''}, with their feedback.")
     return 0
+
+
+def health(settings: Settings) -> int:
+    from citizenbot.ops import check_health
+    healthy, why = check_health(settings.db_path)
+    if healthy:
+        print(why)
+        return 0
+    print(f"citizenbot: unhealthy: {why}", file=sys.stderr)
+    return EXIT_PROBLEMS
 
 
 async def backup(settings: Settings, path: Path) -> int:

@@ -31,6 +31,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "CITIZENBOT_FALLBACK_TEXT": ("<texts.yml>", "English 'I don't know' text, replacing texts.yml"),
     "CITIZENBOT_FALLBACK_TEXT_ZH": ("<texts.yml>", "Chinese 'I don't know' text"),
     "CITIZENBOT_LOG_LEVEL": ("INFO", "Logging level: DEBUG, INFO, WARNING, ERROR"),
+    "CITIZENBOT_LOG_FORMAT": ("text", "Log format: text (one line per record) or json (one "
+                              "JSON object per line: ts, level, logger, message, exception)"),
+    "ADMIN_IDS": ("", "Numeric Telegram user ids (comma-separated) allowed to use /stats, "
+                  "/unanswered and /reload in a private chat with the bot"),
     "CITIZENBOT_WEBHOOK_URL": ("", "Public HTTPS URL for webhook mode; empty means long polling"),
     "CITIZENBOT_WEBHOOK_LISTEN": ("127.0.0.1", "Address the webhook server listens on"),
     "CITIZENBOT_WEBHOOK_PORT": ("8443", "Port the webhook server listens on"),
@@ -40,6 +44,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "CITIZENBOT_RATE_LIMIT": ("20", "Messages one user may send per minute"),
     "CITIZENBOT_RETENTION_DAYS": ("0", "Delete enquiries older than this many days, once a day "
                                   "while the bot runs; 0 keeps them forever"),
+    "STAFF_CHAT_ID": ("", "Id of the private staff group that receives questions "
+                      "handed to district staff; empty switches the handover off"),
+    "CITIZENBOT_STAFF_LANGUAGE": ("zh", "Language of the bot's messages to staff: zh or en"),
 }
 
 
@@ -64,6 +71,10 @@ class Settings:
     webhook_secret: str | None = None
     rate_limit: int = 20
     retention_days: int = 0  # 0: keep enquiries forever
+    staff_chat_id: int | None = None  # None: no handing questions to staff
+    staff_language: str = "zh"
+    log_format: str = "text"  # "text" or "json"
+    admin_ids: frozenset[int] = frozenset()  # Telegram user ids allowed the admin commands
 
     @property
     def salt_path(self) -> Path:
@@ -116,6 +127,37 @@ def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int)
     return int(value)
 
 
+def _user_ids(env: Mapping[str, str], name: str) -> frozenset[int]:
+    """Comma-separated numeric Telegram user ids (spaces allowed; empty means none)."""
+    ids = set()
+    for part in env.get(name, "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not re.fullmatch(r"[0-9]{1,20}", part):
+            raise SettingsError(f"{name}: {part!r} is not a numeric Telegram user id "
+                                "(digits only, e.g. 123456789)")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _chat_id(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"-?[1-9][0-9]{0,18}", raw):
+        raise SettingsError(f"{name}={raw!r} is not a Telegram chat id (a whole number; a "
+                            "group's id starts with -100)")
+    return int(raw)
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or default
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r} must be one of: {', '.join(allowed)}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None, env_file: Path | None = None) -> Settings:
     """Build the settings from `env` (default: os.environ) over the `.env` file's values."""
     environ = dict(os.environ) if env is None else dict(env)
@@ -136,6 +178,12 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: Path | None = 
     level = merged.get("CITIZENBOT_LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise SettingsError(f"CITIZENBOT_LOG_LEVEL={level!r} must be DEBUG, INFO, WARNING or ERROR")
+
+    log_format = merged.get("CITIZENBOT_LOG_FORMAT", "text").strip().lower()
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"CITIZENBOT_LOG_FORMAT={log_format!r} must be text or json")
+
+    admin_ids = _user_ids(merged, "ADMIN_IDS")
 
     token = merged.get("TELEGRAM_BOT_TOKEN") or None
     if token is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", token):
@@ -178,4 +226,8 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: Path | None = 
         webhook_secret=secret,
         rate_limit=int(_number(merged, "CITIZENBOT_RATE_LIMIT", 20, 1, 10000)),
         retention_days=_whole(merged, "CITIZENBOT_RETENTION_DAYS", 0, 0, 36500),
+        staff_chat_id=_chat_id(merged, "STAFF_CHAT_ID"),
+        staff_language=_choice(merged, "CITIZENBOT_STAFF_LANGUAGE", "zh", ("zh", "en")),
+        log_format=log_format,
+        admin_ids=admin_ids,
     )

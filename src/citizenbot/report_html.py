@@ -22,8 +22,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from html import escape
 
-from citizenbot.store import Overview
+from citizenbot.store import Overview, Ticket
 from citizenbot.suggest import QuestionGroup
+from citizenbot.tickets import age, minute, reference
 
 __all__ = ["render_report"]
 
@@ -126,11 +127,14 @@ def render_report(
     since: date | None = None,
     until: date | None = None,
     titles: Mapping[str, str] | None = None,
+    open_tickets: Sequence[Ticket] = (),
 ) -> str:
     """The whole report as one HTML document.
 
     ``since`` and ``until`` are the first and last day asked for (inclusive, UTC), only for
     labelling and the time axis; ``titles`` maps intent ids to the titles staff know them by.
+    ``open_tickets`` (questions waiting for district staff, whenever asked) get a section of
+    their own when there are any.
     """
     titles = titles or {}
     period = _period_label(overview, since, until)
@@ -147,8 +151,9 @@ def render_report(
         f"Work Report</p>\n<p class=\"sub small\">{escape(period)} · generated "
         f"{escape(generated.strftime('%Y-%m-%d %H:%M'))} UTC</p>\n</header>\n<main>\n"
     )
+    waiting = _open_tickets(open_tickets, generated) if open_tickets else ""
     if overview.total == 0:
-        body = (
+        body = waiting + (
             "<section id=\"empty\" class=\"empty\">\n<h2>No enquiries yet</h2>\n"
             "<p class=\"muted\">Nothing was logged in this period. As soon as people ask the "
             "bot questions, in Telegram or in the terminal chat, they show up here.</p>\n"
@@ -158,6 +163,7 @@ def render_report(
         today = generated.date()
         body = "".join((
             _summary(overview),
+            waiting,
             _per_day(overview, since, until, today),
             _outcomes(overview),
             _unanswered(overview, groups),
@@ -194,6 +200,32 @@ def _summary(o: Overview) -> str:
         + _card("Found helpful", "helpful-share", _pct(helpful, votes),
                 f"of {votes} vote{'s' if votes != 1 else ''}" if votes else "no votes yet")
         + "</div>\n</section>\n"
+    )
+
+
+def _open_tickets(tickets: Sequence[Ticket], generated: datetime) -> str:
+    rows = []
+    for t in tickets:
+        if t.answer is not None:
+            state = "answer waiting for delivery"
+        elif t.staff_message_id is None:
+            state = "not yet in the staff chat"
+        else:
+            state = "waiting for staff"
+        rows.append(
+            f"<li class=\"ticket\" data-ref=\"{reference(t.id)}\"><div class=\"row\">"
+            f"<span class=\"q\">{escape(t.question)}</span>"
+            f"<span class=\"right num\">{escape(age(t.ts, generated))}</span></div>"
+            f"<div class=\"muted small\">{reference(t.id)} · asked {escape(minute(t.ts))} · "
+            f"{escape(LANGUAGE_LABEL.get(t.language, t.language))} · {state}</div></li>"
+        )
+    n = len(tickets)
+    return (
+        "<section id=\"tickets\">\n<h2>Questions waiting for district staff</h2>\n"
+        f"<p class=\"intro\">{n} open ticket{'s' if n != 1 else ''}, oldest first, with how "
+        "long each has waited (whatever the period above). Answer in the staff chat or with "
+        "<code>citizenbot reply</code>.</p>\n"
+        f"<ol class=\"rows\">{''.join(rows)}</ol>\n</section>\n"
     )
 
 

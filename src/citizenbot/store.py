@@ -33,12 +33,14 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "STATUSES",
+    "TICKET_STATUSES",
     "Enquiry",
     "LoggedEnquiry",
     "Overview",
     "Stats",
     "Store",
     "StoreError",
+    "Ticket",
     "hash_user",
     "load_or_create_salt",
 ]
@@ -82,6 +84,33 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     );
     -- Without it every enquiry deleted by erase_user would scan the whole feedback table.
     CREATE INDEX feedback_enquiry_id ON feedback (enquiry_id);
+    """,
+    # 2: tickets, questions handed to district staff (see citizenbot.tickets).
+    """
+    CREATE TABLE tickets (
+        id               INTEGER PRIMARY KEY,
+        ts               TEXT    NOT NULL,
+        user_hash        TEXT    NOT NULL,
+        chat_id          INTEGER NOT NULL,
+        language         TEXT    NOT NULL,
+        question         TEXT    NOT NULL,
+        enquiry_id       INTEGER REFERENCES enquiries (id) ON DELETE SET NULL,
+        status           TEXT    NOT NULL DEFAULT 'open'
+                         CHECK (status IN ('open', 'answered', 'undeliverable', 'closed')),
+        staff_chat_id    INTEGER,
+        staff_message_id INTEGER,
+        forward_error    TEXT,
+        answer           TEXT,
+        answered_via     TEXT,
+        answer_ts        TEXT,
+        claim_ts         TEXT,
+        closed_ts        TEXT,
+        note             TEXT
+    );
+    CREATE INDEX tickets_user_hash ON tickets (user_hash);
+    CREATE INDEX tickets_status ON tickets (status, id);
+    CREATE INDEX tickets_enquiry_id ON tickets (enquiry_id);
+    CREATE UNIQUE INDEX tickets_staff_message ON tickets (staff_chat_id, staff_message_id);
     """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -159,6 +188,61 @@ class Overview:
     unanswered: list[tuple[str, str, str]]
     first_ts: str | None
     last_ts: str | None
+
+
+TICKET_STATUSES: Final = ("open", "answered", "undeliverable", "closed")
+_TICKET_COLUMNS: Final = (
+    "id, ts, user_hash, chat_id, language, question, enquiry_id, status, staff_chat_id,"
+    " staff_message_id, forward_error, answer, answered_via, answer_ts, claim_ts, closed_ts, note"
+)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A question handed to district staff, as kept in the tickets table.
+
+    ``status`` is "open" until the staff answer reached the citizen ("answered"), could not
+    reach them ("undeliverable": blocked bot, chat gone), or staff closed it unanswered
+    ("closed"). An open ticket with an ``answer`` has one waiting to be delivered.
+    """
+
+    id: int
+    ts: str  # ISO 8601 in UTC: when it was asked
+    user_hash: str
+    chat_id: int  # the chat the answer goes to
+    language: str
+    question: str
+    enquiry_id: int | None
+    status: str
+    staff_chat_id: int | None = None
+    staff_message_id: int | None = None  # None: not yet forwarded to the staff chat
+    forward_error: str | None = None  # why the last forwarding attempt failed
+    answer: str | None = None
+    answered_via: str | None = None  # "telegram" | "cli"
+    answer_ts: str | None = None
+    claim_ts: str | None = None  # a delivery in progress since
+    closed_ts: str | None = None  # when it stopped being open
+    note: str | None = None  # why undeliverable / closed
+
+    @property
+    def forwarded(self) -> bool:
+        return self.staff_message_id is not None
+
+    @property
+    def awaiting_delivery(self) -> bool:
+        return self.status == "open" and self.answer is not None
+
+
+def _ticket(row: Sequence[Any]) -> Ticket:
+    return Ticket(
+        id=int(row[0]), ts=str(row[1]), user_hash=str(row[2]), chat_id=int(row[3]),
+        language=str(row[4]), question=str(row[5]),
+        enquiry_id=None if row[6] is None else int(row[6]), status=str(row[7]),
+        staff_chat_id=None if row[8] is None else int(row[8]),
+        staff_message_id=None if row[9] is None else int(row[9]),
+        forward_error=row[10], answer=row[11], answered_via=row[12], answer_ts=row[13],
+        claim_ts=row[14], closed_ts=row[15], note=row[16],
+    )
 
 
 def hash_user(salt: str, user_id: int | str) -> str:
@@ -239,6 +323,8 @@ def _sqlite_reason(exc: sqlite3.Error) -> str:
         return "unable to open the database file (check the path and its permissions)"
     if primary == sqlite3.SQLITE_FULL:
         return "the disk is full"
+    if primary == sqlite3.SQLITE_IOERR:
+        return "a disk I/O error (is the disk full, over its quota, or failing?)"
     return str(exc)
 
 
@@ -335,6 +421,9 @@ class Store:
             try:
                 file.parent.mkdir(parents=True, exist_ok=True)
                 _create_owner_only(file)
+            except FileExistsError as exc:  # mkdir: the directory's name is taken by a file
+                raise StoreError(f"cannot open the database at {where}: not a directory "
+                                 f"({file.parent} is a file)") from exc
             except OSError as exc:
                 raise StoreError(f"cannot open the database at {where}: {_os_reason(exc)}") from exc
 
@@ -849,6 +938,267 @@ class Store:
             _unlink_quietly(tmp)
             raise
         return target
+
+    # ------------------------------------------------------------------ tickets
+
+    async def create_ticket(
+        self,
+        *,
+        user_hash: str,
+        chat_id: int,
+        language: str,
+        question: str,
+        enquiry_id: int | None = None,
+        ts: datetime | None = None,
+    ) -> Ticket:
+        """Record a question for district staff and return it; committed when this returns.
+
+        ``enquiry_id`` links the enquiry it came from (dropped if that enquiry is gone).
+        """
+        if not user_hash:
+            raise ValueError("a ticket needs the asking user's hash")
+        params = (_iso(ts) if ts is not None else _now(), user_hash, int(chat_id), language,
+                  _storable(question), enquiry_id)
+        try:
+            async with self._transaction() as db:
+                async with db.execute(
+                    "INSERT INTO tickets (ts, user_hash, chat_id, language, question, enquiry_id)"
+                    " VALUES (?, ?, ?, ?, ?, (SELECT id FROM enquiries WHERE id = ?))",
+                    params,
+                ) as cur:
+                    row_id = cur.lastrowid
+                rows = await self._fetch(
+                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (row_id,)
+                )
+        except sqlite3.Error as exc:
+            raise self._error("cannot record the ticket", exc) from exc
+        return _ticket(rows[0])
+
+    async def get_ticket(self, ticket_id: int) -> Ticket | None:
+        return await self._one_ticket("id = ?", (ticket_id,))
+
+    async def ticket_for_staff_message(self, chat_id: int, message_id: int) -> Ticket | None:
+        """The ticket whose staff-chat message is ``message_id`` in ``chat_id``, if any."""
+        return await self._one_ticket(
+            "staff_chat_id = ? AND staff_message_id = ?", (chat_id, message_id)
+        )
+
+    async def ticket_for_enquiry(self, enquiry_id: int) -> Ticket | None:
+        """The (first) ticket made from the enquiry ``enquiry_id``, if any."""
+        return await self._one_ticket("enquiry_id = ?", (enquiry_id,))
+
+    async def tickets(
+        self,
+        *,
+        open_only: bool = False,
+        user_hash: str | None = None,
+        newest_first: bool = False,
+        limit: int = 10000,
+    ) -> list[Ticket]:
+        """Tickets in the order they were made (or newest first), optionally only open ones
+        or only one user's."""
+        where, params = ["1"], []
+        if open_only:
+            where.append("status = 'open'")
+        if user_hash is not None:
+            where.append("user_hash = ?")
+            params.append(user_hash)
+        order = "DESC" if newest_first else "ASC"
+        return await self._ticket_rows(
+            f"{' AND '.join(where)} ORDER BY id {order} LIMIT ?", (*params, int(limit))
+        )
+
+    async def count_open_tickets(self, user_hash: str) -> int:
+        try:
+            async with self._lock:
+                return await self._scalar(
+                    "SELECT COUNT(*) FROM tickets WHERE user_hash = ? AND status = 'open'",
+                    (user_hash,),
+                )
+        except sqlite3.Error as exc:
+            raise self._error("cannot count the tickets", exc) from exc
+
+    async def unforwarded_tickets(self) -> list[Ticket]:
+        """Open tickets that never reached the staff chat (and have no answer yet), oldest first."""
+        return await self._ticket_rows(
+            "status = 'open' AND staff_message_id IS NULL AND answer IS NULL ORDER BY id", ()
+        )
+
+    async def mark_ticket_forwarded(self, ticket_id: int, staff_chat_id: int,
+                                    staff_message_id: int) -> None:
+        """Remember the staff-chat message that carries the ticket (replies to it answer it)."""
+        await self._update_ticket(
+            "staff_chat_id = ?, staff_message_id = ?, forward_error = NULL WHERE id = ?",
+            (staff_chat_id, staff_message_id, ticket_id), "cannot mark the ticket forwarded",
+        )
+
+    async def note_forward_error(self, ticket_id: int, reason: str) -> None:
+        await self._update_ticket(
+            "forward_error = ? WHERE id = ?", (reason[:300], ticket_id),
+            "cannot note the forwarding error",
+        )
+
+    async def record_answer(self, ticket_id: int, answer: str,
+                            via: str) -> tuple[str, Ticket | None]:
+        """Keep a staff answer for delivery; return (outcome, the ticket as it now is).
+
+        Outcomes: "recorded"; "unknown" (no such ticket); "pending" (an answer is already
+        waiting to be delivered); or the ticket's status when it is no longer open
+        ("answered", "undeliverable", "closed"). Only "recorded" changes anything.
+        """
+        try:
+            async with self._transaction():
+                rows = await self._fetch(
+                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+                )
+                if not rows:
+                    return "unknown", None
+                ticket = _ticket(rows[0])
+                if ticket.status != "open":
+                    return ticket.status, ticket
+                if ticket.answer is not None:
+                    return "pending", ticket
+                await self._conn().execute(
+                    "UPDATE tickets SET answer = ?, answered_via = ?, answer_ts = ?,"
+                    " claim_ts = NULL WHERE id = ?",
+                    (answer, via, _now(), ticket_id),
+                )
+                rows = await self._fetch(
+                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+                )
+        except sqlite3.Error as exc:
+            raise self._error("cannot record the answer", exc) from exc
+        return "recorded", _ticket(rows[0])
+
+    async def claim_delivery(self, ticket_id: int, *, lease_seconds: float = 300,
+                             now: datetime | None = None) -> bool:
+        """Take the job of delivering the ticket's waiting answer; False if there is none or
+        another process holds it. A claim older than ``lease_seconds`` (a crashed deliverer)
+        may be taken over, so an answer is delivered at least once."""
+        moment = now or datetime.now(UTC)
+        stale = _iso(moment - timedelta(seconds=lease_seconds))
+        try:
+            async with (
+                self._transaction() as db,
+                db.execute(
+                    "UPDATE tickets SET claim_ts = ? WHERE id = ? AND status = 'open'"
+                    " AND answer IS NOT NULL AND (claim_ts IS NULL OR claim_ts < ?)",
+                    (_iso(moment), ticket_id, stale),
+                ) as cur,
+            ):
+                claimed = cur.rowcount
+        except sqlite3.Error as exc:
+            raise self._error("cannot claim the delivery", exc) from exc
+        return claimed == 1
+
+    async def release_delivery(self, ticket_id: int) -> None:
+        """Give the claim back: the answer stays waiting, to be tried again."""
+        await self._update_ticket("claim_ts = NULL WHERE id = ? AND status = 'open'",
+                                  (ticket_id,), "cannot release the delivery")
+
+    async def finish_delivery(self, ticket_id: int, status: str, note: str | None = None) -> None:
+        """The waiting answer reached the citizen ("answered") or cannot ("undeliverable")."""
+        if status not in ("answered", "undeliverable"):
+            raise ValueError(f"a delivery ends answered or undeliverable, not {status!r}")
+        await self._update_ticket(
+            "status = ?, note = ?, closed_ts = ?, claim_ts = NULL WHERE id = ?",
+            (status, None if note is None else note[:300], _now(), ticket_id),
+            "cannot finish the delivery",
+        )
+
+    async def pending_answers(self, *, lease_seconds: float = 300,
+                              now: datetime | None = None) -> list[Ticket]:
+        """Open tickets with an answer waiting and no live claim, oldest first."""
+        stale = _iso((now or datetime.now(UTC)) - timedelta(seconds=lease_seconds))
+        return await self._ticket_rows(
+            "status = 'open' AND answer IS NOT NULL AND (claim_ts IS NULL OR claim_ts < ?)"
+            " ORDER BY id", (stale,)
+        )
+
+    async def close_ticket(self, ticket_id: int,
+                           note: str | None = None) -> tuple[str, Ticket | None]:
+        """Close an open ticket without an answer; (outcome, ticket) as in record_answer,
+        with "closed" meaning it was closed now (or already was)."""
+        try:
+            async with self._transaction():
+                rows = await self._fetch(
+                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+                )
+                if not rows:
+                    return "unknown", None
+                ticket = _ticket(rows[0])
+                if ticket.status != "open":
+                    return ticket.status, ticket
+                if ticket.answer is not None:
+                    return "pending", ticket
+                await self._conn().execute(
+                    "UPDATE tickets SET status = 'closed', note = ?, closed_ts = ? WHERE id = ?",
+                    (note, _now(), ticket_id),
+                )
+                rows = await self._fetch(
+                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+                )
+        except sqlite3.Error as exc:
+            raise self._error("cannot close the ticket", exc) from exc
+        return "closed", _ticket(rows[0])
+
+    async def erase_user_tickets(self, user_hash: str) -> list[Ticket]:
+        """Delete every ticket of ``user_hash`` (any status); return them as they were, so the
+        caller can withdraw their staff-chat messages."""
+        if not user_hash:
+            raise ValueError("erase_user_tickets needs a user hash")
+        try:
+            async with self._transaction() as db:
+                rows = await self._fetch(
+                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE user_hash = ? ORDER BY id",
+                    (user_hash,),
+                )
+                await db.execute("DELETE FROM tickets WHERE user_hash = ?", (user_hash,))
+        except sqlite3.Error as exc:
+            raise self._error("cannot erase the user's tickets", exc) from exc
+        return [_ticket(r) for r in rows]
+
+    async def purge_closed_tickets(self, days: int, *, now: datetime | None = None) -> int:
+        """Delete tickets that stopped being open (answered, undeliverable, closed) more than
+        ``days`` days before ``now``; return how many. Open tickets are never purged: they are
+        work still to do. Raises ValueError unless ``days`` is 1 or more."""
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise ValueError(f"days must be a whole number of 1 or more, got {days!r}")
+        cutoff = _iso((now or datetime.now(UTC)) - timedelta(days=days))
+        try:
+            async with (
+                self._transaction() as db,
+                db.execute(
+                    "DELETE FROM tickets WHERE status != 'open' AND closed_ts < ?", (cutoff,)
+                ) as cur,
+            ):
+                deleted = cur.rowcount
+        except sqlite3.Error as exc:
+            raise self._error("cannot purge closed tickets", exc) from exc
+        if deleted:
+            log.info("purged %d closed tickets that closed before %s", deleted, cutoff)
+        return max(deleted, 0)
+
+    async def _one_ticket(self, where: str, params: Sequence[Any]) -> Ticket | None:
+        found = await self._ticket_rows(f"{where} ORDER BY id LIMIT 1", params)
+        return found[0] if found else None
+
+    async def _ticket_rows(self, where: str, params: Sequence[Any]) -> list[Ticket]:
+        try:
+            async with self._lock:
+                rows = await self._fetch(
+                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE {where}", params
+                )
+        except sqlite3.Error as exc:
+            raise self._error("cannot read the tickets", exc) from exc
+        return [_ticket(r) for r in rows]
+
+    async def _update_ticket(self, assignments: str, params: Sequence[Any], action: str) -> None:
+        try:
+            async with self._transaction() as db:
+                await db.execute(f"UPDATE tickets SET {assignments}", params)
+        except sqlite3.Error as exc:
+            raise self._error(action, exc) from exc
 
     # ------------------------------------------------------------------ helpers
 

@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias, cast
 from urllib.parse import urlsplit
 
@@ -63,6 +63,7 @@ from citizenbot.flood import FloodGate, Verdict
 from citizenbot.html_text import Block, Span, split_html
 from citizenbot.intents import LANGS, KnowledgeBase, KnowledgeBaseError, Problem
 from citizenbot.journal import EnquiryLog, import_journal, journal_path
+from citizenbot.ops import Metrics
 from citizenbot.responder import Reply, Responder
 from citizenbot.store import Enquiry, Store, StoreError, hash_user, load_or_create_salt
 
@@ -81,6 +82,8 @@ MAX_CONCURRENT_UPDATES: Final = 256
 # How often a send is retried when Telegram answers 429 "retry after N" (its flood control):
 # Telegram asks to wait N seconds and then try again, which AIORateLimiter does.
 RETRIES_AFTER_FLOOD_CONTROL: Final = 3
+# Telegram's limit on messages a second to all chats together; AIORateLimiter keeps to it.
+OVERALL_MAX_RATE: Final = 30
 SERVICES: Final = "citizenbot"
 LANG_KEY: Final = "lang"
 REDACTED: Final = "<redacted>"
@@ -118,8 +121,11 @@ def interface_language(chosen: str | None, language_code: str | None) -> str:
     return "zh" if (language_code or "").lower().startswith("zh") else "en"
 
 
-def reply_view(reply: Reply, kb: KnowledgeBase, enquiry_id: int | None) -> tuple[list[Block], Rows]:
-    """What the user sees for `reply`: message blocks, and button rows (label, action)."""
+def reply_view(reply: Reply, kb: KnowledgeBase, enquiry_id: int | None, *,
+               ask_staff: bool = False) -> tuple[list[Block], Rows]:
+    """What the user sees for `reply`: message blocks, and button rows (label, action).
+
+    `ask_staff`: offer to hand an unanswered question to district staff (telegram_tickets)."""
     lang = reply.language
     blocks: list[Block] = []
     rows: Rows = []
@@ -144,6 +150,8 @@ def reply_view(reply: Reply, kb: KnowledgeBase, enquiry_id: int | None) -> tuple
                       cb.Feedback(enquiry_id, False))])
     if reply.status == "fallback":
         rows.append([(kb.text("telegram.buttons.topics", lang), cb.ShowTopics())])
+        if ask_staff and enquiry_id is not None:
+            rows.append([(kb.text("tickets.buttons.ask", lang), cb.AskStaff(enquiry_id))])
     return blocks, rows
 
 
@@ -229,6 +237,7 @@ class BotServices:
     gate: FloodGate
     button_key: bytes
     enquiries: EnquiryLog
+    metrics: Metrics = field(default_factory=Metrics)  # what /metrics shows in webhook mode
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -332,8 +341,16 @@ async def _reply(update: Update, context: Context, question: str,
     reply = answer()
     latency_ms = (time.perf_counter() - started) * 1000
     enquiry_id = await _log_enquiry(svc, update, question, reply, latency_ms)
-    blocks, rows = reply_view(reply, svc.kb, enquiry_id)
+    svc.metrics.enquiry(reply.status)
+    blocks, rows = reply_view(reply, svc.kb, enquiry_id, ask_staff=_offers_staff(svc, update))
     await _send(update, context, split_html(blocks), svc.markup(rows))
+    svc.metrics.reply_sent(time.perf_counter() - started)
+
+
+def _offers_staff(svc: BotServices, update: Update) -> bool:
+    """Handing questions to staff is on (STAFF_CHAT_ID) and this is a private chat."""
+    chat = update.effective_chat
+    return svc.settings.staff_chat_id is not None and chat is not None and chat.type == "private"
 
 
 # --------------------------------------------------------------------------- handlers
@@ -375,7 +392,12 @@ async def start(update: Update, context: Context) -> None:
 async def help_command(update: Update, context: Context) -> None:
     """Explains how to ask and lists the commands."""
     svc, lang = _services(context), _lang(update, context)
-    await _send(update, context, _service_html(svc, "services.help", lang))
+    if svc.settings.staff_chat_id is None:
+        await _send(update, context, _service_html(svc, "services.help", lang))
+        return
+    await _send(update, context, split_html([  # with /ask and /mytickets (telegram_tickets)
+        [Span(svc.text("services.help", lang))], [Span(svc.text("tickets.help", lang))],
+        [Span(svc.text("service_note", lang), "i")]]))
 
 
 async def topics(update: Update, context: Context) -> None:
@@ -420,8 +442,12 @@ async def forget(update: Update, context: Context) -> None:
     owner = svc.user_hash(user)[:8]
     rows: Rows = [[(svc.text("telegram.buttons.forget_yes", lang), cb.Forget(True, owner)),
                    (svc.text("telegram.buttons.forget_no", lang), cb.Forget(False, owner))]]
-    await _send(update, context, split_html([[Span(svc.text("telegram.forget_confirm", lang))]]),
-                svc.markup(rows))
+    from citizenbot.telegram_tickets import forget_note  # it imports this module
+    blocks: list[Block] = [[Span(svc.text("telegram.forget_confirm", lang))]]
+    note = await forget_note(svc, svc.user_hash(user), lang)
+    if note:
+        blocks.append([Span(note)])
+    await _send(update, context, split_html(blocks), svc.markup(rows))
 
 
 async def answer_question(update: Update, context: Context) -> None:
@@ -479,6 +505,7 @@ async def on_error(update: object, context: Context) -> None:
     """Logs the error with the update id and, where it helps, tells the user it went wrong."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
+    _services(context).metrics.error("telegram" if isinstance(error, TelegramError) else "handler")
     if isinstance(error, Forbidden):
         # The user blocked the bot or removed it from the group: Telegram's rule is to stop
         # writing to them, not to retry.
@@ -524,6 +551,10 @@ async def _feedback(update: Update, context: Context, query: CallbackQuery,
         # One vote per answer: the 👍/👎 row goes, the related topics stay.
         rows = [row for row in message.reply_markup.inline_keyboard
                 if not any(_is_feedback(b, svc.button_key) for b in row)]
+        ask = svc.markup([[(svc.text("tickets.buttons.ask", lang),
+                            cb.AskStaff(action.enquiry_id))]])
+        if not action.helpful and ask is not None and _offers_staff(svc, update):
+            rows += ask.inline_keyboard  # 👎: offer to hand the question to staff
         with contextlib.suppress(BadRequest):
             await message.edit_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
 
@@ -585,6 +616,10 @@ async def _forget(update: Update, context: Context, query: CallbackQuery, action
         context.user_data.clear()
     log.info("erased %d enquiries at the request of user %s…", erased, user_hash[:8])
     done = svc.text("telegram.forget_done", lang).replace("{count}", str(erased))
+    from citizenbot.telegram_tickets import erase_tickets  # it imports this module
+    tickets_done = await erase_tickets(svc, context.bot, user_hash, lang)
+    if tickets_done:
+        done = f"{done} {tickets_done}"
     await _show(update, context, split_html([[Span(done)]]), None, replace=True)
 
 
@@ -664,10 +699,12 @@ class _OnePerChat(BaseUpdateProcessor):
 # --------------------------------------------------------------------------- building and running
 
 def build_application(settings: Settings, responder: Responder, store: Store,
-                      salt: str) -> BotApp:
+                      salt: str, *, overall_max_rate: float = OVERALL_MAX_RATE) -> BotApp:
     """The bot with every handler registered: the one place it is put together.
 
     Raises ValueError without a token and KnowledgeBaseError if interface texts are missing.
+    `overall_max_rate` is Telegram's; only the load benchmark lifts it (0: no overall cap), to
+    measure the bot rather than the limit.
     """
     if not settings.token:
         raise ValueError("a bot token is needed (TELEGRAM_BOT_TOKEN)")
@@ -679,7 +716,8 @@ def build_application(settings: Settings, responder: Responder, store: Store,
         .base_url(settings.api_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(AIORateLimiter(max_retries=RETRIES_AFTER_FLOOD_CONTROL))
+        .rate_limiter(AIORateLimiter(overall_max_rate=overall_max_rate,
+                                     max_retries=RETRIES_AFTER_FLOOD_CONTROL))
         .concurrent_updates(_OnePerChat(MAX_CONCURRENT_UPDATES))
         .build()
     )
@@ -696,19 +734,28 @@ def build_application(settings: Settings, responder: Responder, store: Store,
     application.add_handler(CommandHandler("about", about))
     application.add_handler(CommandHandler("lang", choose_language))
     application.add_handler(CommandHandler("forget", forget))
+    from citizenbot.telegram_tickets import add_handlers as add_ticket_handlers
+    add_ticket_handlers(application)  # /ask /mytickets /tickets /reply /close, staff replies
     application.add_handler(CallbackQueryHandler(press_button))
     application.add_handler(MessageHandler(QUESTION, answer_question))
     application.add_handler(MessageHandler(NOT_TEXT, ask_for_text))
+    from citizenbot.telegram_admin import add_admin_handlers  # it imports this module
+    add_admin_handlers(application)  # /stats /unanswered /reload, and unknown commands
     application.add_error_handler(on_error)
     return application
 
 
 async def register_commands(application: BotApp) -> None:
     """Registers the command menu in English (the default too) and Chinese; failure is logged."""
-    kb = cast(BotServices, application.bot_data[SERVICES]).kb
+    svc = cast(BotServices, application.bot_data[SERVICES])
+    kb = svc.kb
+    from citizenbot.telegram_tickets import menu_commands
+    ticket_commands = menu_commands(svc)
     for language_code in (None, "en", "zh"):
         lang = language_code or "en"
         commands = [BotCommand(c, kb.text(f"telegram.commands.{c}", lang)) for c in COMMANDS]
+        commands += [BotCommand(c, kb.text(f"tickets.commands.{c}", lang))
+                     for c in ticket_commands]
         try:
             await application.bot.set_my_commands(commands, language_code=language_code)
         except TelegramError as exc:
@@ -729,28 +776,33 @@ async def start_bot(application: BotApp, settings: Settings) -> None:
     await register_commands(application)
     updater = application.updater
     assert updater is not None
+    from citizenbot import telegram_ops  # it imports this module
     if settings.webhook_url:
-        url = webhook_target(settings.webhook_url, settings.webhook_path)
-        await updater.start_webhook(
-            listen=settings.webhook_listen, port=settings.webhook_port,
-            url_path=settings.webhook_path, webhook_url=url, secret_token=settings.webhook_secret,
-            allowed_updates=ALLOWED_UPDATES,
-        )
-        log.info("receiving updates by webhook at %s (listening on %s:%d)", url,
-                 settings.webhook_listen, settings.webhook_port)
+        # Our own server (webhook, /healthz, /metrics) rather than updater.start_webhook.
+        url = await telegram_ops.start_webhook(application, settings)
+        log.info("receiving updates by webhook at %s (listening on %s:%d; also /healthz and "
+                 "/metrics)", url, settings.webhook_listen, settings.webhook_port)
     else:
         await updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
                                     error_callback=_polling_error)
         log.info("receiving updates by long polling")
     await application.start()
+    telegram_ops.start_housekeeping(application, settings)  # heartbeat, daily retention
+    from citizenbot.telegram_tickets import start_ticket_work
+    await start_ticket_work(application)  # tickets the staff chat missed, answers to deliver
 
 
 async def stop_bot(application: BotApp) -> None:
     """Stop receiving updates, finish the ones being handled, and disconnect."""
+    from citizenbot import telegram_ops
+    await telegram_ops.stop_webhook(application)
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
+    from citizenbot.telegram_tickets import stop_ticket_work
+    await stop_ticket_work(application)
     if application.running:
         await application.stop()
+    await telegram_ops.stop_housekeeping(application)
     await application.shutdown()
 
 
@@ -780,6 +832,8 @@ async def _serve(settings: Settings, responder: Responder) -> int:
         for sig in signals:
             with contextlib.suppress(NotImplementedError):  # not on Windows' default loop
                 loop.add_signal_handler(sig, stopping.set)
+        from citizenbot.telegram_admin import unwatch_sighup, watch_sighup
+        watch_sighup(application)  # SIGHUP reloads the knowledge base
         try:
             await start_bot(application, settings)
             await stopping.wait()
@@ -796,6 +850,7 @@ async def _serve(settings: Settings, responder: Responder) -> int:
             for sig in signals:
                 with contextlib.suppress(NotImplementedError):
                     loop.remove_signal_handler(sig)
+            await unwatch_sighup(application)
             await stop_bot(application)
         gate = cast(BotServices, application.bot_data[SERVICES]).gate
         log.info("stopped; %d messages were dropped by the flood limit", gate.dropped)

@@ -1,0 +1,182 @@
+"""Questions handed to district staff (tickets): references, and what each side is shown.
+
+Pure: tickets in (as the store keeps them), message blocks or plain text out. The Telegram
+handlers live in `telegram_tickets`; the SQL in `store` (the tickets table).
+
+A ticket's reference is its row id, ``Q-000042``. The citizen is never shown to staff by name:
+staff see the question, its language and the first characters of the salted user hash.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Final
+
+from citizenbot.html_text import Block, Span
+from citizenbot.intents import KnowledgeBase
+from citizenbot.store import Ticket
+
+PREFIX: Final = "Q-"
+USER_CHARS: Final = 12  # how much of the user hash staff see
+MAX_ANSWER_CHARS: Final = 3500  # a staff answer, with its heading, fits one Telegram message
+MAX_OPEN_PER_USER: Final = 5  # open tickets one citizen may have at a time
+MAX_LISTED: Final = 30  # tickets in one /tickets or /mytickets message
+SNIPPET: Final = 80
+
+_REFERENCE = re.compile(r"^(?:q-?)?0*([1-9][0-9]{0,11})$", re.IGNORECASE)
+
+
+def reference(ticket_id: int) -> str:
+    """The reference staff and citizens use for a ticket: Q-000042."""
+    return f"{PREFIX}{ticket_id:06d}"
+
+
+def parse_reference(text: str) -> int | None:
+    """The ticket id in "Q-000042", "q42" or "42" (None when it is not a reference)."""
+    match = _REFERENCE.match(text.strip())
+    return int(match.group(1)) if match else None
+
+
+def one_line(text: str, width: int = SNIPPET) -> str:
+    """`text` on one line, control characters (terminal escapes) blanked, cut to `width`."""
+    flat = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+    flat = " ".join(flat.split())
+    return flat if len(flat) <= width else flat[:width - 1].rstrip() + "…"
+
+
+def parse_ts(ts: str) -> datetime:
+    moment = datetime.fromisoformat(ts)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def minute(ts: str) -> str:
+    """A stored timestamp as "2021-03-04 09:15" (UTC)."""
+    return parse_ts(ts).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def age(ts: str, now: datetime) -> str:
+    """How long ago `ts` was, coarsely: "45 min", "5 h", "3 d 4 h"."""
+    seconds = max(0, int((now - parse_ts(ts)).total_seconds()))
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if hours < 1:
+        return f"{minutes} min"
+    if days < 1:
+        return f"{hours} h"
+    rest = hours - days * 24
+    return f"{days} d {rest} h" if rest and days < 7 else f"{days} d"
+
+
+def status_key(ticket: Ticket) -> str:
+    """The status as the citizen sees it: tickets.status.<key>."""
+    return "on_its_way" if ticket.awaiting_delivery else ticket.status
+
+
+def staff_status(ticket: Ticket) -> str:
+    """The status as a word for staff tools (CLI, report)."""
+    if ticket.awaiting_delivery:
+        return "answer waiting"
+    if ticket.status == "open" and not ticket.forwarded:
+        return "open, not forwarded"
+    return ticket.status
+
+
+def fill(text: str, **values: object) -> str:
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", str(value))
+    return text
+
+
+# --------------------------------------------------------------------------- the citizen's side
+
+def answer_blocks(ticket: Ticket, kb: KnowledgeBase) -> list[Block]:
+    """The staff answer as the citizen receives it: clearly from staff, not from the report."""
+    lang = ticket.language
+    assert ticket.answer is not None
+    return [
+        [Span(fill(kb.text("tickets.answer_title", lang), ref=reference(ticket.id)), "b")],
+        [Span(kb.text("tickets.your_question", lang) + " "),
+         Span(one_line(ticket.question, 300), "i")],
+        [Span(ticket.answer)],
+        [Span(kb.text("tickets.answer_note", lang), "i")],
+    ]
+
+
+def mine_blocks(tickets: Sequence[Ticket], kb: KnowledgeBase, lang: str) -> list[Block]:
+    """/mytickets: the user's tickets, newest first, each with its status."""
+    if not tickets:
+        return [[Span(kb.text("tickets.mine_none", lang))]]
+    blocks: list[Block] = [[Span(kb.text("tickets.mine_title", lang))]]
+    for ticket in tickets[:MAX_LISTED]:
+        blocks.append([
+            Span(reference(ticket.id), "b"),
+            Span(f" · {minute(ticket.ts)} UTC · "),
+            Span(kb.text(f"tickets.status.{status_key(ticket)}", lang), "i"),
+            Span(f"\n{one_line(ticket.question)}"),
+        ])
+    return blocks
+
+
+# --------------------------------------------------------------------------- the staff side
+
+def staff_card(ticket: Ticket, kb: KnowledgeBase, lang: str, *, late: bool = False) -> list[Block]:
+    """The staff-chat message that carries a new ticket (replies to it answer it).
+
+    No name, username or Telegram id: only the first characters of the salted user hash.
+    """
+    ref = reference(ticket.id)
+    blocks: list[Block] = [[Span(fill(kb.text("tickets.staff.new", lang), ref=ref), "b")]]
+    if late:
+        blocks.append([Span(fill(kb.text("tickets.staff.retried", lang),
+                                 time=minute(ticket.ts)), "i")])
+    blocks += [
+        [Span(ticket.question, "blockquote")],
+        [Span(fill(kb.text("tickets.staff.meta", lang), lang=ticket.language,
+                   user=ticket.user_hash[:USER_CHARS], time=minute(ticket.ts)))],
+        [Span(fill(kb.text("tickets.staff.how", lang), ref=ref), "i")],
+    ]
+    return blocks
+
+
+def open_list_blocks(tickets: Sequence[Ticket], kb: KnowledgeBase, lang: str,
+                     now: datetime) -> list[Block]:
+    """/tickets in the staff chat: open tickets, oldest first, with their age and state."""
+    if not tickets:
+        return [[Span(kb.text("tickets.staff.list_empty", lang))]]
+    blocks: list[Block] = [[Span(fill(kb.text("tickets.staff.list_title", lang),
+                                      count=len(tickets)), "b")]]
+    for ticket in tickets[:MAX_LISTED]:
+        line = [Span(reference(ticket.id), "b"),
+                Span(f" · {age(ticket.ts, now)} · {ticket.language}")]
+        if ticket.awaiting_delivery:
+            line.append(Span(" · " + kb.text("tickets.staff.answer_waiting", lang), "i"))
+        elif not ticket.forwarded:
+            line.append(Span(" · ⚠️ " + kb.text("tickets.staff.not_forwarded", lang), "i"))
+        line.append(Span(f"\n{one_line(ticket.question)}"))
+        blocks.append(line)
+    if len(tickets) > MAX_LISTED:
+        blocks.append([Span(fill(kb.text("tickets.staff.more", lang),
+                                 count=len(tickets) - MAX_LISTED), "i")])
+    return blocks
+
+
+def refusal_key(outcome: str) -> str:
+    """The staff text explaining why an answer (or /close) was not taken."""
+    return {
+        "unknown": "tickets.staff.unknown",
+        "answered": "tickets.staff.already_answered",
+        "undeliverable": "tickets.staff.already_undeliverable",
+        "closed": "tickets.staff.already_closed",
+        "pending": "tickets.staff.already_pending",
+    }[outcome]
+
+
+def table(tickets: Sequence[Ticket], now: datetime) -> str:
+    """`citizenbot tickets`: one line per ticket, oldest first, for a terminal."""
+    lines = [f"{'REF':<9} {'ASKED (UTC)':<16} {'AGE':>8}  {'STATUS':<19} {'LANG':<4} QUESTION"]
+    for t in tickets:
+        lines.append(f"{reference(t.id):<9} {minute(t.ts):<16} {age(t.ts, now):>8}  "
+                     f"{staff_status(t):<19} {t.language:<4} {one_line(t.question, 70)}")
+    return "\n".join(lines)
