@@ -433,6 +433,7 @@ def test_purge_deletes_old_enquiries_with_their_feedback(env: dict[str, str]) ->
     result = run(["purge", "--older-than", "30"], env)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode().startswith("Deleted 2 enquiries older than 30 days")
+    assert "open tickets are kept" in result.stdout.decode()
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT id, question FROM enquiries").fetchall() == [(ids[2], "recent")]
         assert con.execute("SELECT enquiry_id FROM feedback").fetchall() == [(ids[2],)]

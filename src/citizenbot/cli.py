@@ -541,15 +541,17 @@ async def purge(settings: Settings, days: int) -> int:
     if days < 1:
         print("citizenbot: --older-than must be 1 or more days", file=sys.stderr)
         return EXIT_UNUSABLE
-    deleted = 0
+    deleted = tickets = 0
     if settings.db_path.exists():
         store = await _open_store(settings)
         try:
             deleted = await store.purge_older_than(days)
+            tickets = await store.purge_closed_tickets(days)
         finally:
             await store.close()
     print(f"Deleted {deleted} enquir{'y' if deleted == 1 else 'ies'} older than {days} "
-          f"day{'s' if days != 1 else ''}, with their feedback.")
+          f"day{'s' if days != 1 else ''}, with their feedback, and {tickets} finished "
+          f"ticket{'' if tickets == 1 else 's'} (open tickets are kept).")
     return 0
 
 

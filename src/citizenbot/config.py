@@ -34,7 +34,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "CITIZENBOT_LOG_FORMAT": ("text", "Log format: text (one line per record) or json (one "
                               "JSON object per line: ts, level, logger, message, exception)"),
     "ADMIN_IDS": ("", "Numeric Telegram user ids (comma-separated) allowed to use /stats, "
-                  "/unanswered and /reload in a private chat with the bot"),
+                  "/unanswered, /reload, /tickets, /reply and /close"),
     "CITIZENBOT_WEBHOOK_URL": ("", "Public HTTPS URL for webhook mode; empty means long polling"),
     "CITIZENBOT_WEBHOOK_LISTEN": ("127.0.0.1", "Address the webhook server listens on"),
     "CITIZENBOT_WEBHOOK_PORT": ("8443", "Port the webhook server listens on"),

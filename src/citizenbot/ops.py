@@ -196,12 +196,14 @@ class Housekeeping:
         """Apply the retention now; errors are logged, never raised (the bot keeps serving)."""
         try:
             deleted = await self.store.purge_older_than(self.retention_days)
+            # Tickets still open are work to do and stay; finished ones follow the same rule.
+            tickets = await self.store.purge_closed_tickets(self.retention_days)
         except StoreError as exc:
             log.error("retention: the purge failed, will try again later: %s", exc)
             return 0
         self.purged += deleted
-        log.info("retention: deleted %d enquiries older than %d days", deleted,
-                 self.retention_days)
+        log.info("retention: deleted %d enquiries and %d finished tickets older than %d days",
+                 deleted, tickets, self.retention_days)
         return deleted
 
     async def _beat(self) -> None:
