@@ -116,6 +116,21 @@ MIGRATIONS: Final[tuple[str, ...]] = (
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
+_INSERT_ENQUIRY = (
+    "INSERT INTO enquiries (ts, transport, user_hash, chat_type, language, question, status,"
+    " intent, score, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _enquiry_row(e: Enquiry) -> tuple[Any, ...]:
+    """The parameters of _INSERT_ENQUIRY; ValueError for a status the log does not know."""
+    if e.status not in STATUSES:
+        raise ValueError(f"unknown enquiry status {e.status!r}; expected one of {sorted(STATUSES)}")
+    return (_iso(e.ts) if e.ts is not None else _now(), e.transport, e.user_hash, e.chat_type,
+            e.language, _storable(e.question), e.status, e.intent, float(e.score),
+            float(e.latency_ms))
+
+
 def _storable(text: str) -> str:
     """The question as SQLite can keep it: capped, and lone surrogates (which are not UTF-8)
     replaced, so that no text a user can type makes logging fail."""
@@ -521,29 +536,12 @@ class Store:
         The question is cut to MAX_QUESTION_CHARS. Raises ValueError for an unknown status
         and StoreError if the database refuses the write.
         """
-        if e.status not in STATUSES:
-            raise ValueError(
-                f"unknown enquiry status {e.status!r}; expected one of {sorted(STATUSES)}"
-            )
-        params = (
-            _iso(e.ts) if e.ts is not None else _now(),
-            e.transport,
-            e.user_hash,
-            e.chat_type,
-            e.language,
-            _storable(e.question),
-            e.status,
-            e.intent,
-            float(e.score),
-            float(e.latency_ms),
-        )
+        params = _enquiry_row(e)
         try:
             async with (
                 self._transaction() as db,
                 db.execute(
-                    "INSERT INTO enquiries (ts, transport, user_hash, chat_type, language,"
-                    " question, status, intent, score, latency_ms)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _INSERT_ENQUIRY,
                     params,
                 ) as cur,
             ):
@@ -556,23 +554,10 @@ class Store:
 
     async def log_enquiries(self, enquiries: Sequence[Enquiry]) -> int:
         """Record many enquiries in one transaction (all or none); returns how many."""
-        rows = []
-        for e in enquiries:
-            if e.status not in STATUSES:
-                raise ValueError(f"unknown enquiry status {e.status!r}")
-            rows.append((
-                _iso(e.ts) if e.ts is not None else _now(), e.transport, e.user_hash,
-                e.chat_type, e.language, _storable(e.question), e.status, e.intent,
-                float(e.score), float(e.latency_ms),
-            ))
+        rows = [_enquiry_row(e) for e in enquiries]
         try:
             async with self._transaction() as db:
-                await db.executemany(
-                    "INSERT INTO enquiries (ts, transport, user_hash, chat_type, language,"
-                    " question, status, intent, score, latency_ms)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
+                await db.executemany(_INSERT_ENQUIRY, rows)
         except sqlite3.Error as exc:
             raise self._error("cannot log the enquiries", exc) from exc
         return len(rows)
@@ -1046,29 +1031,10 @@ class Store:
         waiting to be delivered); or the ticket's status when it is no longer open
         ("answered", "undeliverable", "closed"). Only "recorded" changes anything.
         """
-        try:
-            async with self._transaction():
-                rows = await self._fetch(
-                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
-                )
-                if not rows:
-                    return "unknown", None
-                ticket = _ticket(rows[0])
-                if ticket.status != "open":
-                    return ticket.status, ticket
-                if ticket.answer is not None:
-                    return "pending", ticket
-                await self._conn().execute(
-                    "UPDATE tickets SET answer = ?, answered_via = ?, answer_ts = ?,"
-                    " claim_ts = NULL WHERE id = ?",
-                    (answer, via, _now(), ticket_id),
-                )
-                rows = await self._fetch(
-                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
-                )
-        except sqlite3.Error as exc:
-            raise self._error("cannot record the answer", exc) from exc
-        return "recorded", _ticket(rows[0])
+        return await self._settle_open_ticket(
+            ticket_id, "recorded", "cannot record the answer",
+            "UPDATE tickets SET answer = ?, answered_via = ?, answer_ts = ?, claim_ts = NULL"
+            " WHERE id = ?", (answer, via, _now(), ticket_id))
 
     async def claim_delivery(self, ticket_id: int, *, lease_seconds: float = 300,
                              now: datetime | None = None) -> bool:
@@ -1119,11 +1085,23 @@ class Store:
                            note: str | None = None) -> tuple[str, Ticket | None]:
         """Close an open ticket without an answer; (outcome, ticket) as in record_answer,
         with "closed" meaning it was closed now (or already was)."""
+        return await self._settle_open_ticket(
+            ticket_id, "closed", "cannot close the ticket",
+            "UPDATE tickets SET status = 'closed', note = ?, closed_ts = ? WHERE id = ?",
+            (note, _now(), ticket_id))
+
+    async def _settle_open_ticket(self, ticket_id: int, outcome: str, failure: str, sql: str,
+                                  params: Sequence[Any]) -> tuple[str, Ticket | None]:
+        """Run `sql` on a ticket that is open with no answer waiting, in one transaction.
+
+        Returns (outcome, ticket after the change), or without changing anything ("unknown",
+        None), (its status, ticket) when it is no longer open, ("pending", ticket) when an
+        answer is already waiting to be delivered.
+        """
+        select = f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?"
         try:
             async with self._transaction():
-                rows = await self._fetch(
-                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
-                )
+                rows = await self._fetch(select, (ticket_id,))
                 if not rows:
                     return "unknown", None
                 ticket = _ticket(rows[0])
@@ -1131,16 +1109,11 @@ class Store:
                     return ticket.status, ticket
                 if ticket.answer is not None:
                     return "pending", ticket
-                await self._conn().execute(
-                    "UPDATE tickets SET status = 'closed', note = ?, closed_ts = ? WHERE id = ?",
-                    (note, _now(), ticket_id),
-                )
-                rows = await self._fetch(
-                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
-                )
+                await self._conn().execute(sql, params)
+                rows = await self._fetch(select, (ticket_id,))
         except sqlite3.Error as exc:
-            raise self._error("cannot close the ticket", exc) from exc
-        return "closed", _ticket(rows[0])
+            raise self._error(failure, exc) from exc
+        return outcome, _ticket(rows[0])
 
     async def erase_user_tickets(self, user_hash: str) -> list[Ticket]:
         """Delete every ticket of ``user_hash`` (any status); return them as they were, so the
