@@ -166,3 +166,48 @@ def test_eval_reports_figures_and_fails_below_target(tmp_path: Path, env: dict[s
     assert strict.returncode == 1
     assert "english 66.7% is below 90.0%" in strict.stderr.decode()
     assert "Most confused" in strict.stdout.decode()
+
+
+def test_ctrl_c_ends_the_terminal_chat_cleanly(tmp_path: Path, env: dict[str, str]) -> None:
+    import signal
+    import time
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CITIZENBOT_", "TELEGRAM_"))}
+    proc = subprocess.Popen([sys.executable, "-m", "citizenbot.cli", "chat"], cwd=tmp_path,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**base, **env})
+    assert proc.stdin is not None
+    proc.stdin.write(b"what are the 2021 targets\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 30
+    with sqlite3.connect(env["CITIZENBOT_DB"], timeout=5) as db:
+        while time.monotonic() < deadline:  # the answered question is logged ...
+            try:
+                if db.execute("SELECT COUNT(*) FROM enquiries").fetchone()[0] == 1:
+                    break
+            except sqlite3.OperationalError:
+                pass  # the table is not created yet
+            time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)  # ... then Ctrl-C while it waits for the next line
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err
+
+
+def test_backup_to_a_new_directory_and_refusing_special_files(tmp_path: Path,
+                                                              env: dict[str, str]) -> None:
+    run(["answer", "--log"], "hello\n", env=env, cwd=tmp_path)
+    made = run(["backup", "backups/"], env=env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr.decode()
+    copies = list((tmp_path / "backups").glob("citizenbot-*.db"))
+    assert len(copies) == 1
+    (tmp_path / "link").symlink_to(copies[0])
+    refused = run(["backup", "link"], env=env, cwd=tmp_path)
+    assert refused.returncode == 2 and "not a regular file" in refused.stderr.decode()
+    odd = run(["backup", "with?odd#name.db"], env=env, cwd=tmp_path)
+    assert odd.returncode == 0 and (tmp_path / "with?odd#name.db").is_file()
+
+
+def test_a_lone_carriage_return_does_not_split_a_batch_line(env: dict[str, str]) -> None:
+    result = run(["answer"], "tax\rcuts\n2021 targets\n", env=env)
+    assert len(result.stdout.decode().splitlines()) == 2

@@ -9,9 +9,10 @@ import io
 import json
 import logging
 import os
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -25,6 +26,7 @@ from citizenbot.responder import Responder, plain_text
 from citizenbot.store import Enquiry, Store, StoreError
 
 EXIT_PROBLEMS = 1
+SUGGEST_LIMIT = 5000  # grouping is quadratic at worst; older questions wait for --since
 EXIT_UNUSABLE = 2
 
 log = logging.getLogger("citizenbot")
@@ -72,8 +74,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add("stats", "Totals by status, top intents and recent unanswered questions from the log.")
     db_option(p)
-    p.add_argument("--since", metavar="DATE", help="only enquiries on or after DATE (YYYY-MM-DD)")
-    p.add_argument("--limit", type=int, default=10, help="rows in each list (default 10)")
+    p.add_argument("--since", type=_date_arg, metavar="DATE",
+                   help="only enquiries on or after DATE (YYYY-MM-DD, UTC)")
+    p.add_argument("--limit", type=_count_arg, default=10, help="rows in each list (default 10)")
 
     p = add("eval", "Measure answer quality on a labelled file "
                     "(question<TAB>intent|none<TAB>tags).")
@@ -127,15 +130,15 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add("purge", "Delete enquiries older than DAYS days, with their feedback; print how many.")
     db_option(p)
-    p.add_argument("--older-than", type=int, required=True, metavar="DAYS",
+    p.add_argument("--older-than", type=_days_arg, required=True, metavar="DAYS",
                    help="age in days (1 or more) beyond which enquiries are deleted")
 
     p = add("backup", "Copy the enquiry log to PATH (owner-only), consistently, even while the "
                       "bot is running.")
     db_option(p)
-    p.add_argument("path", type=Path, metavar="PATH",
-                   help="file to write (replaced if it exists), or a directory to put a "
-                        "dated copy in")
+    p.add_argument("path", metavar="PATH",
+                   help="file to write (replaced if it exists), or a directory (existing, or "
+                        "ending in /) to put a dated copy in")
 
     p = add("tickets", "List the questions handed to district staff (tickets), oldest first, "
                        "with their age and status.")
@@ -179,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "validate":
         return validate(args.directory or settings.intents_dir)
     if command == "stats":
-        return asyncio.run(stats(settings, args.since, args.limit))
+        return _quiet_on_closed_pipe(lambda: asyncio.run(stats(settings, args.since, args.limit)))
     if command in ("report", "suggest", "export") and args.since and args.until \
             and args.since > args.until:
         print("citizenbot: --since is after --until", file=sys.stderr)
@@ -215,8 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if responder is None:
         return EXIT_UNUSABLE
     if command == "answer":
-        return asyncio.run(answer(responder, settings if args.log else None, _stdin(),
-                                  _stdout()))
+        return _quiet_on_closed_pipe(lambda: asyncio.run(answer(
+            responder, settings if args.log else None, _stdin(), _stdout())))
     if command == "run" and settings.token:
         from citizenbot.telegram_bot import run_telegram
         return run_telegram(settings, responder)
@@ -230,7 +233,7 @@ def _with(settings: Settings, **changes: object) -> Settings:
 
 def _stdin() -> TextIO:
     # Undecodable bytes must not stop a batch: they become U+FFFD and are answered.
-    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="\n")
 
 
 def _stdout() -> TextIO:
@@ -280,15 +283,24 @@ async def _open_log(settings: Settings) -> EnquiryLog:
     return EnquiryLog(store, journal)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 async def chat(responder: Responder, settings: Settings | None) -> int:
     from citizenbot.console import chat as console_chat
     enquiry_log = await _open_log(settings) if settings else None
+    # asyncio.run would turn Ctrl-C into a cancellation that a blocking read never sees; with
+    # a handler of our own the read is interrupted at once and the chat ends cleanly.
+    previous = signal.signal(signal.SIGINT, _interrupt)
     try:
-        await console_chat(responder, enquiry_log, sys.stdin, sys.stdout,
+        stdin = sys.stdin if sys.stdin.isatty() else _stdin()
+        await console_chat(responder, enquiry_log, stdin, sys.stdout,
                            interactive=sys.stdin.isatty())
     except KeyboardInterrupt:
-        pass
+        sys.stdout.write("\n")
     finally:
+        signal.signal(signal.SIGINT, previous)
         if enquiry_log is not None:
             await enquiry_log.store.close()
     return 0
@@ -326,14 +338,8 @@ async def answer(responder: Responder, log_to: Settings | None, stdin: TextIO,
     return 0
 
 
-async def stats(settings: Settings, since: str | None, limit: int) -> int:
-    since_dt = None
-    if since:
-        try:
-            since_dt = datetime.fromisoformat(since).replace(tzinfo=UTC)
-        except ValueError:
-            print(f"citizenbot: --since {since!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
-            return EXIT_UNUSABLE
+async def stats(settings: Settings, since: date | None, limit: int) -> int:
+    since_dt, _ = _utc_range(since, None)
     if not settings.db_path.exists():
         print(f"No enquiries logged yet ({settings.db_path} does not exist).")
         return 0
@@ -361,9 +367,33 @@ async def stats(settings: Settings, since: str | None, limit: int) -> int:
 
 def _date_arg(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    # The last day has no following midnight to end a period at.
+    if day >= date.max:
+        raise argparse.ArgumentTypeError(f"{text!r} is too far in the future")
+    return day
+
+
+def _days_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 1 <= value <= 36_500:
+        raise argparse.ArgumentTypeError(f"{text} must be between 1 and 36500 days")
+    return value
+
+
+def _count_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"{text} must be between 1 and 100000")
+    return value
 
 
 def _utc_range(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
@@ -389,6 +419,15 @@ def _open_private(path: Path, encoding: str = "utf-8") -> io.TextIOWrapper:
     """Open ``path`` for writing text, creating it owner-only: it holds what citizens typed."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     return open(fd, "w", encoding=encoding, errors="replace", newline="")
+
+
+def _quiet_on_closed_pipe(run: Callable[[], int]) -> int:
+    """Run a command whose output may go to `| head`: a reader that stops early is fine."""
+    try:
+        return run()
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
 
 
 def _silence_stdout() -> None:
@@ -456,7 +495,7 @@ async def suggest(settings: Settings, since: date | None, until: date | None, mi
     if settings.db_path.exists():
         store = await _open_store(settings)
         try:
-            rows = await store.unanswered(start, end)
+            rows = await store.unanswered(start, end, limit=SUGGEST_LIMIT)
         finally:
             await store.close()
     groups = [g for g in group_questions(rows) if g.count >= min_count]
@@ -465,7 +504,9 @@ async def suggest(settings: Settings, since: date | None, until: date | None, mi
     heading = (f"citizenbot suggest: {shown} unanswered or clarify question"
                f"{'s' if shown != 1 else ''} in {len(groups)} group"
                f"{'s' if len(groups) != 1 else ''} ({_period_text(since, until)}"
-               + (f", groups asked at least {min_count} times" if min_count > 1 else "") + ").")
+               + (f", groups asked at least {min_count} times" if min_count > 1 else "")
+               + (f"; only the latest {SUGGEST_LIMIT}: narrow with --since/--until"
+                  if len(rows) >= SUGGEST_LIMIT else "") + ").")
     render = render_yaml if as_yaml else render_text
     out = _utf8_stdout()
     try:
@@ -565,16 +606,21 @@ def health(settings: Settings) -> int:
     return EXIT_PROBLEMS
 
 
-async def backup(settings: Settings, path: Path) -> int:
+async def backup(settings: Settings, where: str) -> int:
     import sqlite3
 
     if not settings.db_path.exists():
         print(f"citizenbot: there is no enquiry log at {settings.db_path} to back up",
               file=sys.stderr)
         return EXIT_UNUSABLE
-    target = path
-    if path.is_dir():
+    path = target = Path(where)
+    if path.is_dir() or where.endswith(os.sep):
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = path / f"citizenbot-{datetime.now(UTC):%Y%m%d-%H%M%S}.db"
+    elif target.is_symlink() or (target.exists() and not target.is_file()):
+        print(f"citizenbot: {target} exists and is not a regular file; give a new file name "
+              "or a directory", file=sys.stderr)
+        return EXIT_UNUSABLE
     store = await _open_store(settings)
     try:
         written = await store.backup(target)
@@ -584,7 +630,7 @@ async def backup(settings: Settings, path: Path) -> int:
     finally:
         await store.close()
     # Read the copy back: a backup nobody has opened is a hope, not a backup.
-    con = sqlite3.connect(f"file:{written}?mode=ro", uri=True)
+    con = sqlite3.connect(f"{Path(written).resolve().as_uri()}?mode=ro", uri=True)
     try:
         check = con.execute("PRAGMA quick_check").fetchone()[0]
         count = con.execute("SELECT COUNT(*) FROM enquiries").fetchone()[0]
