@@ -2,7 +2,7 @@
 
 Usage: python bench/tune_thresholds.py [tests/data/eval.tsv]
 
-For every combination of answer threshold, clarify threshold and margin it runs the labelled
+For every combination of answer, clarify and search thresholds and margin it runs the labelled
 questions through the real responder and prints the best combinations: highest in-scope
 accuracy among those with confident-wrong <= 2% and out-of-scope refusal >= 95%.
 """
@@ -25,7 +25,7 @@ def main() -> None:
     base = Responder(kb)
     rows = []
     for answer, clarify, margin, search in itertools.product(
-            range(30, 56, 5), range(20, 41, 5), (0, 3, 6, 9), (60, 70, 101)):
+            range(30, 56, 5), range(20, 41, 5), (0, 3, 5, 7, 9), (60, 70, 101)):
         if clarify > answer:
             continue
         responder = Responder.__new__(Responder)
@@ -40,9 +40,15 @@ def main() -> None:
     ok.sort(key=lambda r: (-r[0], r[1]))
     print(f"{len(rows)} combinations, {len(ok)} within confident-wrong <= 2% and refusal >= 95%")
     print("accuracy  conf-wrong  refused  en     zh     typo   | answer clarify margin search")
-    for r in ok[:15]:
-        print(f"{r[0]:6.1f}%  {r[1]:6.1f}%  {r[2]:6.1f}%  {r[3]:5.1f}  {r[4]:5.1f}  {r[5]:5.1f}  |"
-              f" {r[6]:>6} {r[7]:>7} {r[8]:>6} {r[9]:>6}")
+    def show(selected: list[tuple[float, ...]]) -> None:
+        for r in selected:
+            print(f"{r[0]:6.1f}%  {r[1]:6.1f}%  {r[2]:6.1f}%  {r[3]:5.1f}  {r[4]:5.1f}  {r[5]:5.1f}"
+                  f"  | {r[6]:>6} {r[7]:>7} {r[8]:>6} {r[9]:>6}")
+
+    show(ok[:10])
+    # A margin of 0 never asks "did you mean" when two topics tie; these keep that safety.
+    print("\nbest with a clarify margin (margin > 0, clarify below answer):")
+    show([r for r in ok if r[8] > 0 and r[7] < r[6]][:10])
 
 
 if __name__ == "__main__":
