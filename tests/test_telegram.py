@@ -251,6 +251,34 @@ async def test_thumbs_up_is_stored_and_linked_to_its_enquiry(bot: Bot, api: Fake
     assert bot.rows("SELECT enquiry_id, helpful FROM feedback") == [(enquiry_id, 1)]
 
 
+async def test_a_double_tap_on_thumbs_up_is_one_vote(bot: Bot, api: FakeBotApi,
+                                                     kb: KnowledgeBase) -> None:
+    api.send_text(ANN, ANSWERED)
+    answer = await api.next_message(ANN)
+    [(enquiry_id,)] = bot.rows("SELECT id FROM enquiries")
+    # Both taps arrive before the 👍/👎 row is taken away: each carries the old message.
+    first = api.press(ANN, answer, answer.data("👍"))
+    second = api.press(ANN, answer, answer.data("👍"))
+    for query in (first, second):
+        assert (await api.answer_to(query))["text"] == kb.text("telegram.feedback_thanks", "en")
+    assert bot.rows("SELECT enquiry_id, helpful FROM feedback") == [(enquiry_id, 1)]
+
+
+async def test_a_did_you_mean_choice_is_answered_in_the_language_it_was_asked_in(
+        bot: Bot, api: FakeBotApi, kb: KnowledgeBase, responder: Responder) -> None:
+    question = "金融"  # Chinese, from a user whose Telegram app is in English
+    expected = responder.respond(question)
+    assert expected.status == "clarify" and expected.language == "zh"
+    api.send_text(ANN, question)
+    clarify = await api.next_message(ANN)
+    chosen = expected.options[0]
+    api.press(ANN, clarify, clarify.data(chosen.title))
+    answer = await api.next_message(ANN)
+    assert f"{kb.text('labels.source', 'zh')}:" in answer.text
+    assert "👍 有帮助" in answer.labels
+    assert bot.rows("SELECT language FROM enquiries ORDER BY id") == [("zh",), ("zh",)]
+
+
 async def test_a_did_you_mean_choice_answers_it(bot: Bot, api: FakeBotApi, kb: KnowledgeBase,
                                                 responder: Responder) -> None:
     question, expected = ambiguous_question(responder)

@@ -236,6 +236,58 @@ async def test_ask_command_then_admin_reply_and_strangers_are_refused(
         assert tickets(bot, "status, answered_via") == [("answered", "telegram")]
 
 
+async def test_send_under_an_older_confirmation_does_not_send_the_newer_question(
+        api: FakeBotApi, responder: Responder, kb: KnowledgeBase, tmp_path: Path) -> None:
+    stale = kb.text("telegram.stale_button", "en")
+    async with staffed_bot(api, responder, tmp_path) as bot:
+        await open_staff_chat(api)
+        api.send_text(ANN, f"/ask {PARK_QUESTION}")
+        first = await api.next_message(ANN)
+        api.send_text(ANN, "/ask Is there parking near the service hall?")
+        second = await api.next_message(ANN)
+        assert PARK_QUESTION in first.text and PARK_QUESTION not in second.text
+        cancel = api.press(ANN, first, first.data("Cancel"))  # leaves the newer draft alone
+        assert "text" not in await api.answer_to(cancel)
+        await api.next_message(ANN)
+        late = api.press(ANN, first, first.data("Send"))
+        assert (await api.answer_to(late))["text"] == stale
+        assert tickets(bot) == []
+        api.press(ANN, second, second.data("Send"))
+        assert (await api.next_message(ANN)).text == t(kb, "tickets.sent", ref="Q-000001")
+        assert tickets(bot, "question") == [("Is there parking near the service hall?",)]
+
+
+async def test_the_loop_does_not_post_a_ticket_that_send_is_posting(
+        api: FakeBotApi, responder: Responder, kb: KnowledgeBase, tmp_path: Path) -> None:
+    async with staffed_bot(api, responder, tmp_path) as bot:
+        await open_staff_chat(api)
+        api.send_text(ANN, f"/ask {PARK_QUESTION}")
+        confirm = await api.next_message(ANN)
+        api.slow("sendMessage", 1.0)  # the staff chat is busy: the card takes a while
+        api.press(ANN, confirm, confirm.data("Send"))
+        await eventually(lambda: tickets(bot) == [(1, "open")])
+        await telegram_tickets.catch_up(bot.app, forward_waiting=True)  # the loop's round
+        assert (await api.next_message(ANN)).text == t(kb, "tickets.sent", ref="Q-000001")
+        await api.next_message(STAFF)
+        await asyncio.sleep(0.2)
+        assert api.unread(STAFF) == []  # one card, not two
+
+
+async def test_forget_also_ends_a_bare_ask_waiting_for_its_question(
+        api: FakeBotApi, responder: Responder, kb: KnowledgeBase, tmp_path: Path) -> None:
+    async with staffed_bot(api, responder, tmp_path) as bot:
+        await open_staff_chat(api)
+        api.send_text(ANN, "/ask")
+        await api.next_message(ANN)
+        api.send_text(ANN, "/forget")
+        confirm = await api.next_message(ANN)
+        api.press(ANN, confirm, confirm.data(kb.text("telegram.buttons.forget_yes", "en")))
+        await api.next_message(ANN)
+        api.send_text(ANN, NONSENSE)  # a question again, answered, not offered to staff
+        assert kb.text("services.fallback", "en") in (await api.next_message(ANN)).text
+        assert bot.rows("SELECT COUNT(*) FROM enquiries") == [(1,)]
+
+
 async def test_thumbs_down_offers_staff_and_a_ticket_is_made_once(
         api: FakeBotApi, responder: Responder, kb: KnowledgeBase, tmp_path: Path) -> None:
     async with staffed_bot(api, responder, tmp_path) as bot:

@@ -285,22 +285,24 @@ def _service_html(svc: BotServices, key: str, lang: str) -> list[str]:
 
 
 async def _send(update: Update, context: Context, chunks: Sequence[str],
-                markup: InlineKeyboardMarkup | None = None) -> None:
-    """Send `chunks` to the update's chat; buttons go under the last one.
+                markup: InlineKeyboardMarkup | None = None) -> Message | None:
+    """Send `chunks` to the update's chat; buttons go under the last one, which is returned.
 
     In groups the first message quotes the one it answers, so it is clear whom it is for.
     """
     chat, message = update.effective_chat, update.effective_message
     if chat is None:
-        return
+        return None
     quote = None
     if chat.type != "private" and message is not None and update.callback_query is None:
         quote = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+    sent = None
     for i, chunk in enumerate(chunks):
-        await context.bot.send_message(
+        sent = await context.bot.send_message(
             chat.id, chunk, reply_markup=markup if i == len(chunks) - 1 else None,
             reply_parameters=quote if i == 0 else None,
         )
+    return sent
 
 
 async def _show(update: Update, context: Context, chunks: Sequence[str],
@@ -539,6 +541,10 @@ async def _feedback(update: Update, context: Context, query: CallbackQuery,
         key = "telegram.stale_button" if enquiry is None else "telegram.not_yours"
         await query.answer(svc.text(key, lang)[:MAX_TOAST])
         return
+    logged = await svc.store.enquiries(after_id=action.enquiry_id - 1, limit=1)
+    if logged and logged[0].helpful + logged[0].not_helpful:  # one vote per answer (double tap)
+        await query.answer(svc.text("telegram.feedback_thanks", lang)[:MAX_TOAST])
+        return
     try:
         await svc.store.log_feedback(action.enquiry_id, action.helpful)
     except StoreError as exc:  # erased meanwhile (/forget in another chat)
@@ -580,6 +586,8 @@ async def _show_intent(update: Update, context: Context, query: CallbackQuery,
         asked = await svc.store.get_enquiry(action.enquiry_id)
         if asked is not None and asked.user_hash == svc.user_hash(query.from_user):
             question = asked.question
+            if _chosen_language(context) is None:  # answer in the language it was asked in
+                lang = asked.language
     await _reply(update, context, question,
                  lambda: svc.responder.answer_intent(intent.id, lang, question=question))
 
@@ -616,7 +624,8 @@ async def _forget(update: Update, context: Context, query: CallbackQuery, action
         context.user_data.clear()
     log.info("erased %d enquiries at the request of user %s…", erased, user_hash[:8])
     done = svc.text("telegram.forget_done", lang).replace("{count}", str(erased))
-    from citizenbot.telegram_tickets import erase_tickets  # it imports this module
+    from citizenbot.telegram_tickets import erase_tickets, stop_awaiting  # imports this module
+    stop_awaiting(context, query.from_user.id)  # a bare /ask no longer waits for its question
     tickets_done = await erase_tickets(svc, context.bot, user_hash, lang)
     if tickets_done:
         done = f"{done} {tickets_done}"

@@ -229,6 +229,9 @@ class TicketDesk:
     awaiting: dict[int, float] = field(default_factory=dict)  # user id -> monotonic deadline
     task: asyncio.Task[None] | None = None
     stopping: asyncio.Event | None = None
+    # Held while a ticket is made and posted, or a waiting one re-posted: the loop must not
+    # post a ticket a "Send" is posting right now (the staff chat would get it twice).
+    forwarding: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def awaits(self, user_id: int) -> bool:
         deadline = self.awaiting.get(user_id)
@@ -271,15 +274,26 @@ async def _offer(update: Update, context: Context, question: str,
                  enquiry_id: int | None) -> None:
     """Show the question and ask for confirmation before anything goes to staff."""
     svc, lang = _services(context), _lang(update, context)
-    if enquiry_id is None and context.user_data is not None:
-        context.user_data[DRAFT_KEY] = question
     owner = _owner(svc, update)
     rows: Rows = [[(svc.text("tickets.buttons.send", lang),
                     cb.SendTicket(True, owner, enquiry_id)),
                    (svc.text("tickets.buttons.cancel", lang),
                     cb.SendTicket(False, owner, enquiry_id))]]
     text = fill(svc.text("tickets.confirm", lang), question=question)
-    await _send(update, context, split_html([[Span(text)]]), svc.markup(rows))
+    sent = await _send(update, context, split_html([[Span(text)]]), svc.markup(rows))
+    if enquiry_id is None and context.user_data is not None and sent is not None:
+        # Kept with its confirmation: "Send" under an older one must not send this question.
+        context.user_data[DRAFT_KEY] = (sent.message_id, question)
+
+
+def _take_draft(context: Context, query: CallbackQuery) -> str | None:
+    """The question typed after /ask whose confirmation carries the pressed button (taken)."""
+    draft = (context.user_data or {}).get(DRAFT_KEY)
+    if context.user_data is None or not isinstance(draft, tuple) or query.message is None \
+            or draft[0] != query.message.message_id:
+        return None
+    del context.user_data[DRAFT_KEY]
+    return cast(str, draft[1])
 
 
 async def _say(update: Update, context: Context, key: str, **values: object) -> None:
@@ -448,8 +462,7 @@ async def press_ticket_button(update: Update, context: Context) -> None:
             return
         if not action.confirm:
             _desk(context).awaiting.pop(query.from_user.id, None)
-            if context.user_data is not None:
-                context.user_data.pop(DRAFT_KEY, None)
+            _take_draft(context, query)
             await query.answer()
             await _show(update, context, split_html([[Span(svc.text("tickets.cancelled",
                                                                     lang))]]), None, replace=True)
@@ -472,8 +485,8 @@ async def _send_ticket(update: Update, context: Context, query: CallbackQuery,
             await query.answer()
             await _replace(update, context, "tickets.already", lang, ref=reference(existing.id))
             return
-    elif context.user_data is not None:
-        question = context.user_data.pop(DRAFT_KEY, None)
+    else:
+        question = _take_draft(context, query)
     if not question:
         await query.answer(stale)
         return
@@ -482,12 +495,13 @@ async def _send_ticket(update: Update, context: Context, query: CallbackQuery,
     if waiting >= MAX_OPEN_PER_USER:
         await _replace(update, context, "tickets.too_many", lang, count=waiting)
         return
-    # Written first: whatever fails after this, the question is not lost.
-    ticket = await svc.store.create_ticket(
-        user_hash=user_hash, chat_id=chat.id, language=lang, question=question,
-        enquiry_id=action.enquiry_id)
-    log.info("%s opened by user %s…", reference(ticket.id), user_hash[:8])
-    forwarded = await forward(context.bot, svc.store, svc.kb, svc.settings, ticket)
+    async with _desk(context).forwarding:
+        # Written first: whatever fails after this, the question is not lost.
+        ticket = await svc.store.create_ticket(
+            user_hash=user_hash, chat_id=chat.id, language=lang, question=question,
+            enquiry_id=action.enquiry_id)
+        log.info("%s opened by user %s…", reference(ticket.id), user_hash[:8])
+        forwarded = await forward(context.bot, svc.store, svc.kb, svc.settings, ticket)
     await _replace(update, context, "tickets.sent" if forwarded else "tickets.queued", lang,
                    ref=reference(ticket.id))
 
@@ -528,6 +542,13 @@ async def erase_tickets(svc: BotServices, bot: Bot, user_hash: str, lang: str) -
     return fill(svc.text("tickets.forget_done", lang), count=len(erased))
 
 
+def stop_awaiting(context: Context, user_id: int) -> None:
+    """The user's next message is a question again, not the one a bare /ask waits for."""
+    desk = context.bot_data.get(DESK)
+    if isinstance(desk, TicketDesk):
+        desk.awaiting.pop(user_id, None)
+
+
 def menu_commands(svc: BotServices) -> tuple[str, ...]:
     """Commands to add to the command menu (the citizen's; only when the handover is on)."""
     return CITIZEN_COMMANDS if enabled(svc.settings) else ()
@@ -539,10 +560,16 @@ async def catch_up(application: BotApp, *, forward_waiting: bool) -> None:
     """Deliver answers waiting for delivery; post tickets the staff chat never got."""
     svc = cast(BotServices, application.bot_data[SERVICES])
     bot = application.bot
-    if forward_waiting and enabled(svc.settings):
-        for ticket in await svc.store.unforwarded_tickets():
-            if not await forward(bot, svc.store, svc.kb, svc.settings, ticket, late=True):
-                break  # the staff chat is still unreachable; the rest wait for the next round
+    desk = application.bot_data.get(DESK)
+    if forward_waiting and enabled(svc.settings) and isinstance(desk, TicketDesk):
+        for waiting in await svc.store.unforwarded_tickets():
+            async with desk.forwarding:
+                ticket = await svc.store.get_ticket(waiting.id)  # posted meanwhile? erased?
+                if ticket is None or ticket.forwarded or ticket.status != "open" \
+                        or ticket.answer is not None:
+                    continue
+                if not await forward(bot, svc.store, svc.kb, svc.settings, ticket, late=True):
+                    break  # the staff chat is still unreachable; the rest wait for the next round
     for ticket in await svc.store.pending_answers(lease_seconds=DELIVERY_LEASE_SECONDS):
         delivery = await deliver(bot, svc.store, svc.kb, ticket.id)
         if delivery.outcome == "delayed":
