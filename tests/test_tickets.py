@@ -655,3 +655,17 @@ async def test_the_html_report_shows_open_tickets_and_their_age(tmp_path: Path) 
     assert f'data-ref="{reference(waiting.id)}"' in page and "answered already" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; 公园？" in page and "<script>" not in page
     assert ">2 d 3 h<" in page and "not yet in the staff chat" in page and "Chinese" in page
+
+
+def test_a_staff_card_stays_one_message_whatever_the_question() -> None:
+    from citizenbot.html_text import split_html
+    from citizenbot.intents import load_knowledge_base
+    from citizenbot.store import Ticket
+    from citizenbot.tickets import staff_card
+
+    kb = load_knowledge_base()
+    fields = {f: None for f in Ticket.__dataclass_fields__}
+    worst = Ticket(**{**fields, "id": 42, "ts": "2026-01-01T00:00:00.000000+00:00",
+                      "user_hash": "ab" * 32, "chat_id": 1, "language": "en",
+                      "question": "&<" * 500, "status": "open"})
+    assert len(split_html(staff_card(worst, kb, "en"))) == 1

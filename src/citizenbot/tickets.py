@@ -9,6 +9,7 @@ staff see the question, its language and the first characters of the salted user
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -121,6 +122,20 @@ def mine_blocks(tickets: Sequence[Ticket], kb: KnowledgeBase, lang: str) -> list
 
 # --------------------------------------------------------------------------- the staff side
 
+CARD_QUESTION_HTML = 3000  # escaped characters; the rest of the card needs well under 1,000
+
+
+def fits_one_message(question: str) -> str:
+    """The question cut (with "…") so that, escaped, the staff card stays one message: staff
+    answer by replying to that message, so a card split in two could not be answered."""
+    escaped = 0
+    for i, char in enumerate(question):
+        escaped += len(html.escape(char, quote=False))
+        if escaped > CARD_QUESTION_HTML:
+            return question[:i] + "…"
+    return question
+
+
 def staff_card(ticket: Ticket, kb: KnowledgeBase, lang: str, *, late: bool = False) -> list[Block]:
     """The staff-chat message that carries a new ticket (replies to it answer it).
 
@@ -132,7 +147,7 @@ def staff_card(ticket: Ticket, kb: KnowledgeBase, lang: str, *, late: bool = Fal
         blocks.append([Span(fill(kb.text("tickets.staff.retried", lang),
                                  time=minute(ticket.ts)), "i")])
     blocks += [
-        [Span(ticket.question, "blockquote")],
+        [Span(fits_one_message(ticket.question), "blockquote")],
         [Span(fill(kb.text("tickets.staff.meta", lang), lang=ticket.language,
                    user=ticket.user_hash[:USER_CHARS], time=minute(ticket.ts)))],
         [Span(fill(kb.text("tickets.staff.how", lang), ref=ref), "i")],
