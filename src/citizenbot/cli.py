@@ -78,8 +78,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="only enquiries on or after DATE (YYYY-MM-DD, UTC)")
     p.add_argument("--limit", type=_count_arg, default=10, help="rows in each list (default 10)")
 
-    p = add("eval", "Measure answer quality on a labelled file "
-                    "(question<TAB>intent|none<TAB>tags).")
+    p = add("eval", "Measure answer quality on labelled files: JSON lines with expected phrases "
+                    "(the blind sets) or question<TAB>intent|none[:category]<TAB>tags.")
     kb_option(p)
     p.add_argument("file", type=Path, nargs="+",
                    help="labelled question file(s), e.g. tests/data/eval.tsv")
@@ -92,6 +92,10 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"exit 1 if the accuracy on {group} questions is below PCT")
     p.add_argument("--min-refused", type=float, metavar="PCT",
                    help="exit 1 if fewer than PCT %% of out-of-scope questions are refused")
+    p.add_argument("--max-wrong-redirect", type=float, metavar="PCT",
+                   help="exit 1 if more than PCT %% of questions get a refusal that does not fit")
+    p.add_argument("--max-clarify", type=float, metavar="PCT",
+                   help="exit 1 if more than PCT %% of in-scope questions get a did-you-mean")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--show-errors", action="store_true", help="list every wrong answer")
 
@@ -211,7 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if responder is None:
             return EXIT_UNUSABLE
         targets = Targets(args.min_accuracy, args.min_english, args.min_chinese,
-                          args.min_misspelt, args.min_refused, args.max_confident_wrong)
+                          args.min_misspelt, args.min_refused, args.max_confident_wrong,
+                          args.max_wrong_redirect, args.max_clarify)
         return run_eval(responder, args.file, targets, as_json=args.json,
                         show_errors=args.show_errors)
     responder = _responder_or_exit(settings)

@@ -169,7 +169,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: Path | None = 
         answer=_number(merged, "CITIZENBOT_ANSWER_THRESHOLD", defaults.answer, 0, 100),
         clarify=_number(merged, "CITIZENBOT_CLARIFY_THRESHOLD", defaults.clarify, 0, 100),
         margin=_number(merged, "CITIZENBOT_CLARIFY_MARGIN", defaults.margin, 0, 100),
-        search=_number(merged, "CITIZENBOT_SEARCH_THRESHOLD", defaults.search, 0, 101),
+        search=_number(merged, "CITIZENBOT_SEARCH_THRESHOLD", defaults.search, 0, 100),
     )
     if thresholds.clarify > thresholds.answer:
         raise SettingsError("CITIZENBOT_CLARIFY_THRESHOLD must not be above "

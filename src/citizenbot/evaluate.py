@@ -1,18 +1,26 @@
-"""`citizenbot eval`: measure the responder on questions its authors did not write.
+"""`citizenbot eval`: measure the responder on labelled questions.
 
-A labelled file is tab-separated: question, expected intent id (or `none` for questions the
-report does not cover), and optional tags (`typo` for misspelt questions). A header line
-starting with `question` is skipped.
+Two formats:
 
-Correct means: an in-scope question answered with its intent (or, from report search, with a
-passage of that intent's answer); an out-of-scope question refused (`fallback`). Confident-wrong
-means answered, but with the wrong intent or for an out-of-scope question: the mistake a
-government bot must avoid. Clarify is neither right nor confidently wrong.
+- JSON lines (`.jsonl`, the blind sets): `{"q": ..., "expect": [phrases], "lang": "en"|"zh",
+  "kind": "paraphrase"|"typo"|"keyword"|"zh"|"out_of_scope", "refusal": <category>}`.
+  Right = answered, and the answer contains one of the `expect` phrases (copied from the
+  sentence of the report that answers the question), whichever route found it.
+- Tab-separated (`.tsv`): question, expected intent id or `none` (`none:<category>` names the
+  refusal that fits), optional tags (`typo`). Right = answered with that intent, or with a
+  sentence that intent quotes.
+
+Out of scope: right = refused. Confident-wrong: answered, but wrong (or for an out-of-scope
+question): the mistake a government bot must avoid. Wrong redirect: a refusal that points
+somewhere that does not fit (a tailored refusal for an in-scope question, or a refusal of
+another category), counted like confident-wrong. Clarify rate: in-scope questions that got a
+"did you mean" list.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections import Counter
@@ -20,15 +28,55 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from citizenbot.matcher import language_of
 from citizenbot.responder import Reply, Responder
+from citizenbot.text import language_of
+
+# The refusals that fit each kind of out-of-scope question. The plain "not in the report"
+# (`not_in_report`) fits every kind; a tailored refusal must fit the question.
+FITS: dict[str, frozenset[str]] = {
+    "other_place": frozenset({"other_place"}),
+    "other_year": frozenset({"other_year"}),
+    "abridged": frozenset({"abridged", "no_figure"}),
+    "personal": frozenset({"personal", "personal_matters", "documents", "personal_finance",
+                           "health"}),
+    "practical_detail": frozenset({"practical_detail", "no_figure", "personal_matters",
+                                   "leisure", "utilities", "transport", "documents"}),
+    "general": frozenset({"general", "other_language", "other_place", "weather", "transport",
+                          "health", "leisure", "personal_finance", "utilities", "documents",
+                          "personal_matters"}),
+    "weather": frozenset({"weather", "general"}),
+    "documents": frozenset({"documents", "personal", "personal_matters", "practical_detail"}),
+    "transport": frozenset({"transport", "practical_detail", "general"}),
+    "health": frozenset({"health", "personal", "personal_matters", "abridged"}),
+    "personal_matters": frozenset({"personal_matters", "personal", "practical_detail",
+                                   "abridged", "documents"}),
+    "leisure": frozenset({"leisure", "practical_detail", "general"}),
+    "personal_finance": frozenset({"personal_finance", "personal", "general"}),
+    "utilities": frozenset({"utilities", "practical_detail", "personal"}),
+    "other_language": frozenset({"other_language", "general"}),
+}
+PLAIN_REFUSALS = frozenset({"not_in_report", "fallback"})
+KINDS = ("paraphrase", "typo", "keyword", "zh", "out_of_scope")
+
+
+def fits(expected: str | None, given: str | None) -> bool:
+    """Whether a refusal of category `given` is a fair reply to a question of `expected`."""
+    if given is None or given in PLAIN_REFUSALS or expected == "any":
+        return True
+    if expected is None:
+        return False  # an in-scope question never deserves a tailored refusal
+    return given in FITS.get(expected, frozenset({expected}))
 
 
 @dataclass(frozen=True)
 class Case:
     question: str
-    expected: str | None
+    expected: str | None  # intent id (tsv); None for out-of-scope or phrase-labelled cases
+    phrases: tuple[str, ...]  # expected phrases (jsonl)
+    out_of_scope: bool
+    refusal: str | None  # the category of an out-of-scope question, when labelled
     typo: bool
+    language: str
     line: int
     file: str
 
@@ -37,20 +85,22 @@ class Case:
 class Outcome:
     case: Case
     reply: Reply
-    predicted: str  # intent id, or "fallback" / "clarify" / "search:<passage>"
+    predicted: str  # intent id, or "fallback:<refusal>" / "clarify" / "search:<passage>"
     correct: bool
     confident_wrong: bool
+    wrong_redirect: bool
 
 
 class EvalFileError(Exception):
     pass
 
 
-def read_cases(path: Path) -> list[Case]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalFileError(f"{path}: cannot read ({exc})") from None
+def _fold(text: str) -> str:
+    text = text.replace("’", "'").replace("“", '"').replace("”", '"')
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _read_tsv(path: Path, lines: list[str]) -> list[Case]:
     cases = []
     for number, line in enumerate(lines, start=1):
         if not line.strip() or line.startswith("#"):
@@ -62,33 +112,76 @@ def read_cases(path: Path) -> list[Case]:
             raise EvalFileError(f"{path.name}:{number}: expected question<TAB>intent|none")
         expected = cols[1].strip()
         tags = {t.strip() for t in cols[2].split(",")} if len(cols) > 2 else set()
-        cases.append(Case(cols[0].strip(), None if expected == "none" else expected,
-                          "typo" in tags, number, path.name))
+        question = cols[0].strip()
+        oos = expected == "none" or expected.startswith("none:")
+        refusal = expected.split(":", 1)[1] if expected.startswith("none:") else None
+        cases.append(Case(question, None if oos else expected, (), oos, refusal,
+                          "typo" in tags, language_of(question), number, path.name))
     return cases
+
+
+def _read_jsonl(path: Path, lines: list[str]) -> list[Case]:
+    cases = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            question = str(row["q"])
+            kind = str(row.get("kind", "paraphrase"))
+            phrases = tuple(str(p) for p in row.get("expect") or ())
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EvalFileError(f"{path.name}:{number}: not a labelled question ({exc})") from None
+        oos = kind == "out_of_scope"
+        if kind not in KINDS:
+            raise EvalFileError(f"{path.name}:{number}: unknown kind '{kind}'")
+        if not oos and not phrases:
+            raise EvalFileError(f"{path.name}:{number}: an in-scope question needs 'expect'")
+        lang = str(row.get("lang") or language_of(question))
+        cases.append(Case(question, None, phrases, oos, row.get("refusal"), kind == "typo",
+                          lang, number, path.name))
+    return cases
+
+
+def read_cases(path: Path) -> list[Case]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalFileError(f"{path}: cannot read ({exc})") from None
+    if path.suffix == ".jsonl":
+        return _read_jsonl(path, lines)
+    return _read_tsv(path, lines)
 
 
 def judge(responder: Responder, case: Case) -> Outcome:
     reply = responder.respond(case.question)
     if reply.status == "fallback":
-        predicted = "fallback"
+        predicted = f"fallback:{reply.refusal or 'not_in_report'}"
     elif reply.status == "clarify":
         predicted = "clarify"
-    elif reply.kind == "search":
+    elif reply.intent_id is None and reply.excerpts:
         predicted = f"search:{reply.excerpts[0].passage_id}"
     else:
         predicted = reply.intent_id or "?"
-    if case.expected is None:
-        correct = reply.status == "fallback"
+    if case.out_of_scope:
+        expected = case.refusal or "any"
+        correct = reply.status == "fallback" and fits(expected, reply.refusal)
         wrong = reply.status == "answered"
-    elif reply.kind == "search":
-        intent = responder.intent(case.expected)
-        passages = {e.passage_id for e in intent.excerpts} if intent else set()
-        correct = reply.excerpts[0].passage_id in passages
-        wrong = not correct
+        redirect = reply.status == "fallback" and not fits(expected, reply.refusal)
+        return Outcome(case, reply, predicted, correct, wrong, redirect)
+    if case.phrases:
+        said = _fold(reply.text)
+        correct = reply.status == "answered" and any(_fold(p) in said for p in case.phrases)
+    elif reply.intent_id == case.expected:
+        correct = reply.status == "answered"
     else:
-        correct = reply.status == "answered" and reply.intent_id == case.expected
-        wrong = reply.status == "answered" and not correct
-    return Outcome(case, reply, predicted, correct, wrong)
+        quoted = {e.text for e in responder.intent(case.expected).excerpts} \
+            if case.expected and responder.intent(case.expected) else set()
+        correct = reply.status == "answered" and any(
+            e.text in q for e in reply.excerpts for q in quoted)
+    wrong = reply.status == "answered" and not correct
+    redirect = reply.status == "fallback" and not fits(None, reply.refusal)
+    return Outcome(case, reply, predicted, correct, wrong, redirect)
 
 
 def _pct(n: int, d: int) -> float | None:
@@ -96,12 +189,15 @@ def _pct(n: int, d: int) -> float | None:
 
 
 def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
-    in_scope = [o for o in outcomes if o.case.expected is not None]
-    out_scope = [o for o in outcomes if o.case.expected is None]
+    in_scope = [o for o in outcomes if not o.case.out_of_scope]
+    out_scope = [o for o in outcomes if o.case.out_of_scope]
 
     def acc(group: list[Outcome]) -> dict[str, Any]:
         return {"n": len(group), "correct": sum(o.correct for o in group),
                 "accuracy": _pct(sum(o.correct for o in group), len(group))}
+
+    def rate(count: int, n: int) -> dict[str, Any]:
+        return {"n": n, "count": count, "rate": _pct(count, n)}
 
     per_intent: dict[str, dict[str, Any]] = {}
     labels = sorted({o.case.expected for o in in_scope if o.case.expected}
@@ -111,26 +207,29 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
         expected = [o for o in in_scope if o.case.expected == label]
         predicted = [o for o in outcomes if o.reply.status == "answered"
                      and o.reply.intent_id == label]
-        hits = sum(o.correct for o in expected)
         per_intent[label] = {
             "n": len(expected),
-            "precision": _pct(sum(o.case.expected == label for o in predicted), len(predicted)),
-            "recall": _pct(hits, len(expected)),
+            "precision": _pct(sum(o.correct for o in predicted), len(predicted)),
+            "recall": _pct(sum(o.correct for o in expected), len(expected)),
         }
     confusions = Counter(
-        (o.case.expected or "none", o.predicted) for o in outcomes if not o.correct
+        (o.case.expected or ("none:" + (o.case.refusal or "any") if o.case.out_of_scope
+                             else "phrase"), o.predicted)
+        for o in outcomes if not o.correct
     )
+    categories = sorted({o.case.refusal or "any" for o in out_scope})
     return {
         "questions": len(outcomes),
         "accuracy": acc(in_scope),
-        "english": acc([o for o in in_scope if language_of(o.case.question) == "en"]),
-        "chinese": acc([o for o in in_scope if language_of(o.case.question) == "zh"]),
+        "english": acc([o for o in in_scope if o.case.language == "en"]),
+        "chinese": acc([o for o in in_scope if o.case.language == "zh"]),
         "misspelt": acc([o for o in in_scope if o.case.typo]),
         "out_of_scope_refused": acc(out_scope),
-        "confident_wrong": {"n": len(outcomes),
-                            "count": sum(o.confident_wrong for o in outcomes),
-                            "rate": _pct(sum(o.confident_wrong for o in outcomes), len(outcomes))},
-        "clarify_rate": _pct(sum(o.reply.status == "clarify" for o in outcomes), len(outcomes)),
+        "refused_by_category": {
+            c: acc([o for o in out_scope if (o.case.refusal or "any") == c]) for c in categories},
+        "confident_wrong": rate(sum(o.confident_wrong for o in outcomes), len(outcomes)),
+        "wrong_redirect": rate(sum(o.wrong_redirect for o in outcomes), len(outcomes)),
+        "clarify": rate(sum(o.reply.status == "clarify" for o in in_scope), len(in_scope)),
         "per_intent": per_intent,
         "confused": [{"expected": e, "got": g, "count": n}
                      for (e, g), n in confusions.most_common(15)],
@@ -149,14 +248,18 @@ def print_report(summary: dict[str, Any], outcomes: list[Outcome], show_errors: 
     rows = [("in-scope accuracy", summary["accuracy"]), ("  English", summary["english"]),
             ("  Chinese", summary["chinese"]), ("  misspelt", summary["misspelt"]),
             ("out-of-scope refused", summary["out_of_scope_refused"])]
+    rows += [(f"  {c}", a) for c, a in summary["refused_by_category"].items() if c != "any"]
     for name, a in rows:
         out.write(f"{name:<22} {_fmt(a['accuracy'])}  ({a['correct']}/{a['n']})\n")
-    cw = summary["confident_wrong"]
-    out.write(f"{'confident-wrong':<22} {_fmt(cw['rate'])}  ({cw['count']}/{cw['n']})\n")
-    out.write(f"{'clarify':<22} {_fmt(summary['clarify_rate'])}\n\n")
-    out.write(f"{'intent':<32} {'n':>3} {'precision':>10} {'recall':>8}\n")
-    for intent, m in summary["per_intent"].items():
-        out.write(f"{intent:<32} {m['n']:>3} {_fmt(m['precision']):>10} {_fmt(m['recall']):>8}\n")
+    for key, name in (("confident_wrong", "confident-wrong"), ("wrong_redirect", "wrong redirect"),
+                      ("clarify", "clarify (in scope)")):
+        r = summary[key]
+        out.write(f"{name:<22} {_fmt(r['rate'])}  ({r['count']}/{r['n']})\n")
+    if any(m["n"] for m in summary["per_intent"].values()):
+        out.write(f"\n{'intent':<32} {'n':>3} {'precision':>10} {'recall':>8}\n")
+        for intent, m in summary["per_intent"].items():
+            out.write(f"{intent:<32} {m['n']:>3} {_fmt(m['precision']):>10} "
+                      f"{_fmt(m['recall']):>8}\n")
     if summary["confused"]:
         out.write("\nMost confused (expected -> got):\n")
         for c in summary["confused"]:
@@ -165,13 +268,15 @@ def print_report(summary: dict[str, Any], outcomes: list[Outcome], show_errors: 
         out.write("\nWrong answers:\n")
         for o in outcomes:
             if not o.correct:
-                out.write(f"  {o.case.file}:{o.case.line} [{o.case.expected or 'none'} -> "
-                          f"{o.predicted} {o.reply.score:.0f}] {o.case.question}\n")
+                label = (o.case.expected or ("none:" + (o.case.refusal or "any")
+                                             if o.case.out_of_scope else "phrase"))
+                out.write(f"  {o.case.file}:{o.case.line} [{label} -> {o.predicted} "
+                          f"{o.reply.score:.0f}] {o.case.question}\n")
 
 
 @dataclass(frozen=True)
 class Targets:
-    """Minimum accuracies (%) per group, and the highest confident-wrong rate (%) allowed."""
+    """Minimum accuracies (%) per group, and the highest error rates (%) allowed."""
 
     accuracy: float | None = None
     english: float | None = None
@@ -179,6 +284,8 @@ class Targets:
     misspelt: float | None = None
     refused: float | None = None
     confident_wrong: float | None = None
+    wrong_redirect: float | None = None
+    clarify: float | None = None
 
     def missed(self, summary: dict[str, Any]) -> list[str]:
         groups = {"accuracy": "accuracy", "english": "english", "chinese": "chinese",
@@ -186,12 +293,15 @@ class Targets:
         missed = []
         for name, key in groups.items():
             target = getattr(self, name)
-            value = summary[key]["accuracy"] or 0.0
-            if target is not None and value < target:
+            value = summary[key]["accuracy"]
+            if target is not None and value is not None and value < target:
                 missed.append(f"{name} {value}% is below {target}%")
-        rate = summary["confident_wrong"]["rate"] or 0.0
-        if self.confident_wrong is not None and rate > self.confident_wrong:
-            missed.append(f"confident-wrong {rate}% is above {self.confident_wrong}%")
+        for name, key in (("confident_wrong", "confident_wrong"),
+                          ("wrong_redirect", "wrong_redirect"), ("clarify", "clarify")):
+            limit = getattr(self, name)
+            rate = summary[key]["rate"] or 0.0
+            if limit is not None and rate > limit:
+                missed.append(f"{name.replace('_', '-')} {rate}% is above {limit}%")
         return missed
 
 

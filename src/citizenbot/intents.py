@@ -15,12 +15,14 @@ from typing import Any, Literal
 
 import yaml
 
+from citizenbot.glossary import Gazetteer, Glossary, parse_glossary, parse_places
 from citizenbot.report import Report, ReportError, load_report
+from citizenbot.scope import ScopeRules, parse_scope
 
 AREAS = ("business", "talent", "parks", "plans", "smalltalk", "out_of_scope")
 LANGS = ("en", "zh")
 MAX_EXCERPT_CHARS = 700
-SPECIAL_FILES = ("synonyms.yml",)
+SPECIAL_FILES = ("synonyms.yml", "glossary.yml", "places.yml", "scope.yml")
 REQUIRED_TEXTS = (
     "service_note",
     "labels.source",
@@ -75,9 +77,16 @@ class Excerpt:
     passage_id: str
     label_en: str
     label_zh: str
+    cut_before: bool = False  # the quote starts mid-sentence
+    cut_after: bool = False  # ... or stops before the sentence ends
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
+
+    @property
+    def quoted(self) -> str:
+        """The text as shown, with "…" where the sentence was cut."""
+        return ("… " if self.cut_before else "") + self.text + (" …" if self.cut_after else "")
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,9 @@ class KnowledgeBase:
     intents: tuple[Intent, ...]
     texts: dict[str, dict[str, str]]
     synonyms: dict[str, dict[str, str]] = field(default_factory=dict)
+    glossary: Glossary = field(default_factory=lambda: Glossary(()))
+    gazetteer: Gazetteer = field(default_factory=lambda: Gazetteer(()))
+    scope: ScopeRules = field(default_factory=ScopeRules)
 
     def intent(self, intent_id: str) -> Intent | None:
         for intent in self.intents:
@@ -363,6 +375,25 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
 
     texts = _load_texts(directory, problems)
     synonyms = _load_synonyms(directory, problems)
+    report_text = "\n".join([h for _, h in report.part_headings]
+                            + [p.text for p in report.passages])
+    glossary = Glossary(())
+    gazetteer = Gazetteer(())
+    scope = ScopeRules()
+    for name in ("glossary.yml", "places.yml", "scope.yml"):
+        path = directory / name
+        if not path.is_file():
+            continue  # optional: without it the bot is only less capable
+        data = _strip_lines(_read_yaml(path, problems))
+        if data is None:
+            continue
+        if name == "glossary.yml":
+            glossary, found = parse_glossary(data, report_text)
+        elif name == "places.yml":
+            gazetteer, found = parse_places(data)
+        else:
+            scope, found = parse_scope(data, report)
+        problems.extend(Problem(name, message) for message in found)
 
     files = sorted(p for p in directory.glob("*.y*ml")
                    if p.name not in SPECIAL_FILES and not p.name.startswith("texts"))
@@ -489,4 +520,4 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
     if problems:
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(directory=directory, report=report, intents=tuple(intents), texts=texts,
-                         synonyms=synonyms)
+                         synonyms=synonyms, glossary=glossary, gazetteer=gazetteer, scope=scope)

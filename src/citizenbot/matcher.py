@@ -15,74 +15,28 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-import zhconv
 from rapidfuzz import fuzz, process
 
+from citizenbot.glossary import Synonyms
 from citizenbot.intents import KnowledgeBase
-
-MAX_MATCH_CHARS = 500
-
-STOPWORDS_EN = frozenset("""
-    a an the is are was were be been being am do does did doing have has had having i me my we
-    our you your he she it its they them their this that these those there here what which who
-    whom whose when where why how can could would should will shall may might must of in on at
-    to for from by with about into over under as and or but if then so than too very just also
-    any some all please tell know want like get give let us much many more most other such only
-    own same s t don not no yes ok thing things anything something anyone really actually kind
-    sort lot lots bit maybe etc im id ive
-""".split())
-STOPCHARS_ZH = frozenset(
-    "的了吗呢吧啊呀么是有在我你他她它们这那个些"
-    "什怎哪请问和与及就都也还要想能会可以嘛"
+from citizenbot.text import (
+    CJK_RUN,
+    MAX_MATCH_CHARS,
+    STOPCHARS_ZH,
+    STOPWORDS_EN,
+    has_cjk,
+    language_of,
+    normalise,
+    stem,
 )
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
+__all__ = ["MAX_MATCH_CHARS", "Candidate", "Matcher", "has_cjk", "language_of", "normalise"]
+
 _WORD = re.compile(r"[a-z0-9]+")
-_NOT_TEXT = re.compile(f"[^a-z0-9{_CJK}]+")
-
-
-def has_cjk(text: str) -> bool:
-    return _CJK_RUN.search(text) is not None
-
-
-def language_of(text: str) -> str:
-    """'zh' when the text contains Chinese characters, else 'en'."""
-    return "zh" if has_cjk(text) else "en"
-
-
-def normalise(text: str) -> str:
-    """Fold width, case, Traditional characters and punctuation; collapse spaces."""
-    text = text[:MAX_MATCH_CHARS]
-    # Lone surrogates and control characters cannot be meaningful words.
-    text = text.encode("utf-8", "ignore").decode("utf-8")
-    text = unicodedata.normalize("NFKC", text)
-    if has_cjk(text):
-        text = zhconv.convert(text, "zh-cn")
-    text = text.casefold().replace("'", "")
-    # Keep Latin and CJK apart so that "jingwei人才" gives a word and Chinese characters.
-    text = re.sub(f"([{_CJK}])([a-z0-9])", r"\1 \2", text)
-    text = re.sub(f"([a-z0-9])([{_CJK}])", r"\1 \2", text)
-    return _NOT_TEXT.sub(" ", text).strip()
-
-
-def stem(word: str) -> str:
-    """A deliberately small English stemmer: plurals and a few endings."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"),
-                         ("shes", "sh")):
-        if word.endswith(suffix):
-            return word[: -len(suffix)] + repl
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
 
 
 @dataclass(frozen=True)
@@ -90,36 +44,16 @@ class Candidate:
     intent_id: str
     score: float  # 0-100
     example: str  # the example (or title) that matched best
-
-
-class _Synonyms:
-    """Rewrites variants to their canonical word, longest variant first."""
-
-    def __init__(self, mapping: dict[str, str], cjk: bool) -> None:
-        pairs = sorted(((normalise(v), normalise(c)) for v, c in mapping.items()),
-                       key=lambda p: -len(p[0]))
-        self._pairs = [(v, c) for v, c in pairs if v and v != c]
-        if self._pairs and not cjk:
-            alternatives = "|".join(re.escape(v) for v, _ in self._pairs)
-            self._pattern: re.Pattern[str] | None = re.compile(rf"\b(?:{alternatives})\b")
-        elif self._pairs:
-            self._pattern = re.compile("|".join(re.escape(v) for v, _ in self._pairs))
-        else:
-            self._pattern = None
-        self._lookup = dict(self._pairs)
-
-    def apply(self, text: str) -> str:
-        if self._pattern is None:
-            return text
-        return self._pattern.sub(lambda m: self._lookup[m.group(0)], text)
+    explained: float = 0.0  # 0-1: share of the question the intent's vocabulary explains
 
 
 class Matcher:
     """Scores questions against the intents of one knowledge base."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        self._syn_en = _Synonyms(kb.synonyms.get("en", {}), cjk=False)
-        self._syn_zh = _Synonyms(kb.synonyms.get("zh", {}), cjk=True)
+        self._corrections: dict[str, str] = {}
+        self._syn_en = Synonyms(kb.synonyms.get("en", {}), cjk=False)
+        self._syn_zh = Synonyms(kb.synonyms.get("zh", {}), cjk=True)
         self.intent_ids: list[str] = []
         examples: list[tuple[int, str, frozenset[str]]] = []
         self._known_words: set[str] = set()
@@ -177,14 +111,14 @@ class Matcher:
     # -- features -------------------------------------------------------------------------
 
     def _features(self, text: str, correct: bool) -> frozenset[str]:
-        norm = normalise(text)
+        norm = normalise(text, MAX_MATCH_CHARS)
         if not norm:
             return frozenset()
         if correct:
             # Typos are corrected against the words people and synonyms use, before the
             # synonyms fold them: "comapny" -> "company" -> "enterprise".
             norm = " ".join(
-                token if _CJK_RUN.fullmatch(token) or token in self._known_words
+                token if CJK_RUN.fullmatch(token) or token in self._known_words
                 or token in STOPWORDS_EN else self._correct(token)
                 for token in norm.split(" ")
             )
@@ -194,7 +128,7 @@ class Matcher:
         for token in norm.split(" "):
             if not token:
                 continue
-            if _CJK_RUN.fullmatch(token):
+            if CJK_RUN.fullmatch(token):
                 features |= self._cjk_features(token)
                 continue
             if token in STOPWORDS_EN:
@@ -219,7 +153,14 @@ class Matcher:
         return features
 
     def _correct(self, word: str) -> str:
-        return _correct_cached(self, word)
+        # Per matcher and bounded, so that a retired matcher (after /reload) takes its
+        # cache with it and odd input cannot grow it without end.
+        fixed = self._corrections.get(word)
+        if fixed is None:
+            fixed = self._correct_uncached(word)
+            if len(self._corrections) < 50_000:
+                self._corrections[word] = fixed
+        return fixed
 
     def _correct_uncached(self, word: str) -> str:
         if len(word) < 4 or word.isdigit() or not self._vocab_list:
@@ -286,10 +227,6 @@ class Matcher:
             part = self._example_slice[index]
             eid = part.start + int(np.argmax(dice[part]))
             result.append(Candidate(self.intent_ids[index], round(float(scores[index]), 1),
-                                    self._example_text[eid]))
+                                    self._example_text[eid],
+                                    round(float(coverage[index] / mass), 3)))
         return result
-
-
-@lru_cache(maxsize=4096)
-def _correct_cached(matcher: Matcher, word: str) -> str:
-    return matcher._correct_uncached(word)

@@ -29,8 +29,23 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’]?\s+(?=[A-Z0-9\"“(—])")
 _ABBREVIATIONS = ("Co.", "Inc.", "Ltd.", "No.", "St.", "Mr.", "Dr.", "etc.")
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
 class ReportError(Exception):
     """The report file is missing or does not have the expected structure."""
+
+
+# A sentence that opens a numbered point ("Fourth, speed up ...", "The second is to ...") names
+# the topic of the sentences after it, up to the next such sentence.
+_ORDINAL = re.compile(
+    r"^(?:First|Second|Third|Fourth|Fifth|Sixth|Seventh|Eighth|Firstly|Secondly|Thirdly|"
+    r"The (?:first|second|third|fourth|fifth) is)\b")
+# In the review, short statements with no figures ("Economic structure has been optimized.")
+# head the figures that follow them.
+_SHORT_STATEMENT = 90
+_CLIPPED = ("...", "…", "….")
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,12 @@ class Sentence:
     id: str
     text: str
     passage_id: str
+    topic_id: str | None = None  # the sentence naming the point this one belongs to
+
+    @property
+    def clipped(self) -> bool:
+        """The English version stops here with an ellipsis: the details are left out."""
+        return self.text.rstrip().endswith(_CLIPPED)
 
 
 @dataclass(frozen=True)
@@ -48,12 +69,30 @@ class Passage:
     text: str
     sentences: tuple[Sentence, ...]
 
+    @property
+    def part(self) -> str:
+        """'front', 'I', 'II', 'III' or 'note'."""
+        return self.id.split(".")[0]
+
+    @property
+    def heading_only(self) -> bool:
+        """A numbered item of which the English version gives only the heading."""
+        return self.part == "III" and not self.id[4:].isdigit() and len(self.sentences) == 1
+
+    def label(self, lang: str) -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
 
 @dataclass(frozen=True)
 class Report:
     title: str
     date: str
     passages: tuple[Passage, ...]
+    part_headings: tuple[tuple[str, str], ...] = ()  # (part, heading as written)
+    delivered: str = ""  # the day the report was delivered, ISO format
+
+    def part_heading(self, part: str) -> str:
+        return dict(self.part_headings).get(part, "")
 
     def passage(self, passage_id: str) -> Passage | None:
         for p in self.passages:
@@ -116,15 +155,23 @@ def parse_report(text: str) -> Report:
     date = date_match.group(1) if date_match else ""
 
     passages: list[Passage] = []
+    part_headings: list[tuple[str, str]] = []
     part = ""
     counters: dict[str, int] = {}
 
     def add(pid: str, label_en: str, label_zh: str, body: str) -> None:
-        sentences = tuple(
-            Sentence(id=f"{pid}.s{i}", text=s, passage_id=pid)
-            for i, s in enumerate(split_sentences(body), start=1)
-        )
-        passages.append(Passage(pid, label_en, label_zh, body, sentences))
+        sentences: list[Sentence] = []
+        topic: str | None = None
+        texts = split_sentences(body)
+        for i, text in enumerate(texts, start=1):
+            sid = f"{pid}.s{i}"
+            short = (pid.startswith("I.") and 1 < i < len(texts) and len(text) < _SHORT_STATEMENT
+                     and not re.search(r"\d", text))
+            if _ORDINAL.match(text) or short or (i == 1 and _ITEM.match(text)):
+                topic = sid
+            sentences.append(Sentence(id=sid, text=text, passage_id=pid,
+                                      topic_id=topic if topic != sid else None))
+        passages.append(Passage(pid, label_en, label_zh, body, tuple(sentences)))
 
     for block in blocks[1:]:
         if block[0] in CIRCLED:
@@ -136,6 +183,7 @@ def parse_report(text: str) -> Report:
         heading = _PART_HEADING.match(block)
         if heading:
             part = heading.group(1)
+            part_headings.append((part, block[heading.end():].strip()))
             continue
         item = _ITEM.match(block)
         if part == "III" and item:
@@ -164,7 +212,13 @@ def parse_report(text: str) -> Report:
             )
     if not any(p.id.startswith("III.") for p in passages):
         raise ReportError("the report has no part III: is this the right file?")
-    return Report(title=title, date=date, passages=tuple(passages))
+    delivered = ""
+    when = re.search(r"\bon ([A-Z][a-z]+) (\d{1,2}), (\d{4})", text)
+    if when and when.group(1) in _MONTHS:
+        delivered = (f"{when.group(3)}-{_MONTHS.index(when.group(1)) + 1:02d}-"
+                     f"{int(when.group(2)):02d}")
+    return Report(title=title, date=date, passages=tuple(passages),
+                  part_headings=tuple(part_headings), delivered=delivered)
 
 
 def load_report(path: Path) -> Report:

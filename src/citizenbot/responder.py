@@ -1,35 +1,66 @@
 """Decide answered / clarify / fallback for a question and compose the reply.
 
+The knowledge base is the report: every sentence can be found and quoted. Curated intents are
+routes into it (their examples catch the ways people ask about a topic), not the only answers.
+For each question:
+
+1. `Scope.before`: another language, or not a question about the report at all.
+2. Candidates: report sentences ranked by how much of the question they cover, and the
+   sentences that matched intents quote.
+3. The excerpt: the sentences of the chosen passage that cover the question, with the sentence
+   that names their point (`excerpt.choose`).
+4. `Scope.after`: another place, another year, a personal case, a practical detail or a figure
+   the excerpt lacks. The reply then says why, instead of quoting.
+5. Nothing confident: the heading of a part the English version leaves out, a choice of two or
+   three topics, a refusal that points somewhere specific when the question clearly belongs
+   there, or the plain "not in the report".
+
 Transport-free: the reply is a structured value; `plain_text` renders it for terminals and the
-batch command, the Telegram module renders the same value as HTML with buttons.
+batch command, the Telegram package renders the same value as HTML with buttons.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
+from citizenbot import excerpt as excerpts
 from citizenbot.intents import Excerpt, Intent, KnowledgeBase
-from citizenbot.matcher import Candidate, Matcher, language_of
-from citizenbot.search import ReportSearch
+from citizenbot.matcher import Candidate, Matcher
+from citizenbot.report import Sentence
+from citizenbot.scope import Refusal, Scope
+from citizenbot.search import Hit, Query, SentenceIndex
+from citizenbot.text import normalise
 
 Status = Literal["answered", "clarify", "fallback"]
-Kind = Literal["report", "service", "search", "decline", "clarify", "fallback"]
+Kind = Literal["report", "service", "search", "decline", "clarify", "fallback", "refusal"]
 
 MAX_RELATED = 3
 MAX_CLARIFY = 3
+MIN_CLARIFY = 2
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Named decision thresholds (0-100); see the README for how they were chosen."""
+    """Named decision thresholds; docs/quality.md says how they were chosen.
 
-    answer: float = 35.0
-    clarify: float = 30.0
-    margin: float = 5.0
-    search: float = 70.0
-    decline: float = 15.0
-    strong: float = 50.0
+    All are 0-100: an intent's score (matcher), a passage's coverage of the question (the
+    weighted share of it that the passage explains), and the confidence built from both.
+    """
+
+    answer: float = 55.0  # confidence to answer
+    clarify: float = 40.0  # confidence for a topic to be offered in a "did you mean"
+    margin: float = 8.0  # how far ahead the best must be not to ask "did you mean"
+    search: float = 55.0  # coverage a passage needs on its own words, with no intent behind it
+    intent_scale: float = 50.0  # intent score at which its examples fully vouch for it
+    intent_floor: float = 30.0  # below this an intent match is no evidence at all
+    decline: float = 25.0  # an out-of-scope intent's score to be considered at all
+    foreign: float = 30.0  # share of the question only an out-of-scope intent explains
+    service: float = 45.0  # a greeting, thanks, help: only when clearly that
+    off_year: float = 0.5  # a passage about other years than asked counts this much
+    specific: float = 60.0  # own-words coverage that makes a question specific (no clarify)
+    no_figure: float = 0.5  # a passage without figures, when a figure is asked for
+    intent_lead: float = 10.0  # an intent this far ahead of another's score settles a tie
 
 
 @dataclass(frozen=True)
@@ -52,6 +83,9 @@ class Reply:
     related: tuple[Suggestion, ...] = ()
     note: str = ""
     source_label: str = ""
+    refusal: str | None = None  # why a fallback was given (scope category or decline topic)
+    caveat: str = ""  # said after the quote: e.g. the English version has only the heading
+    handover: bool = False  # district staff could help with what the report does not say
 
     @property
     def sources(self) -> list[str]:
@@ -64,6 +98,17 @@ class Reply:
         return seen
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    sentence: Sentence
+    confidence: float  # 0-100
+    coverage: float  # 0-100: the share of the question the sentence (and context) explains
+    own: float  # 0-100: ... in its own words
+    intent: Intent | None  # the intent that vouched for it
+    intent_score: float
+    explained: frozenset[str]  # question features the sentence or the intent explain
+
+
 class Responder:
     """The one core every door (Telegram, terminal, batch) calls."""
 
@@ -71,46 +116,218 @@ class Responder:
         self.kb = kb
         self.thresholds = thresholds or Thresholds()
         self.matcher = Matcher(kb)
-        self.search = ReportSearch(kb.report)
+        self.scope = Scope(kb.report, kb.scope, kb.gazetteer, kb.glossary)
+        known = {w for i in kb.intents for e in (*i.examples, i.title_en)
+                 for w in normalise(e).split()}
+        self.index = SentenceIndex(kb.report, kb.glossary, known,
+                                   covered_years=self.scope.covered_years)
         self._intents = {i.id: i for i in kb.intents}
+        # What each intent's examples say, in the search's terms: an intent explains the
+        # words of a question that its examples use.
+        self._intent_feats = {
+            i.id: frozenset().union(*(self.index.text_features(e)
+                                      for e in (*i.examples, i.title_en, i.title_zh)))
+            for i in kb.intents}
+        # Which sentences each intent quotes, and which intent owns a sentence.
+        self._quoted: dict[str, list[Sentence]] = {}
+        self._owner: dict[str, Intent] = {}
+        for intent in kb.intents:
+            quoted: list[Sentence] = []
+            for e in intent.excerpts:
+                passage = kb.report.passage(e.passage_id)
+                if passage is None:
+                    continue
+                quoted += [s for s in passage.sentences if s.text in e.text]
+            self._quoted[intent.id] = quoted
+            for s in quoted:
+                self._owner.setdefault(s.id, intent)
+
+    # -- the decision ---------------------------------------------------------------------
 
     def respond(self, question: str, lang: str | None = None) -> Reply:
         """Answer `question`; `lang` is the interface language (default: the question's)."""
-        lang = lang or language_of(question)
-        t = self.thresholds
+        query = self.index.query(question)
+        lang = lang or ("zh" if query.language == "zh" else "en")
+        refusal = self.scope.before(query.norm, query.language)
+        if refusal is not None:
+            return self._refuse(question, lang, refusal, None, 0.0)
         ranked = self.matcher.rank(question)
-        if not ranked or ranked[0].score < t.clarify:
-            return self._search_or_fallback(question, lang, ranked)
-        top = ranked[0]
-        intent = self._intents[top.intent_id]
-        runner_up = next((c for c in ranked[1:] if c.intent_id != top.intent_id), None)
-        clear = runner_up is None or top.score - runner_up.score >= t.margin
-        if intent.kind == "decline":
-            return self._decline(question, lang, intent, top.score)
-        decline = self._competing_decline(question, ranked)
-        if decline is not None:
-            return self._decline(question, lang, decline, top.score)
-        if top.score >= t.answer and clear:
-            if top.score < t.strong:
-                # A weak intent match loses to a report sentence that covers the question
-                # much better: quoting the right sentence beats a curated but wrong answer.
-                hit = self._search_hit(question, lang, instead_of=intent)
-                if hit is not None:
-                    return hit
-            return self.answer_intent(intent.id, lang, question=question, score=top.score)
-        options = self._options(ranked, lang)
-        if not options:
-            return self._search_or_fallback(question, lang, ranked)
-        if len(options) == 1 and top.score >= t.answer:
-            return self.answer_intent(intent.id, lang, question=question, score=top.score)
+        service = self._service(question, lang, ranked)
+        if service is not None:
+            return service
+        candidates = self._candidates(query, ranked)
+        t = self.thresholds
+        best = candidates[0] if candidates else None
+        if best is not None and best.confidence >= t.answer:
+            heading = self._abridged_unexplained(query, best)
+            if heading is not None:
+                return self._refuse(question, lang, Refusal("abridged", heading=heading), None,
+                                    best.confidence)
+            decline = self._decline_for(query, ranked, best)
+            if decline is not None:
+                return self._decline(question, lang, decline, best.confidence)
+            options = () if self._clear(candidates) else self._options(candidates, lang)
+            if len(options) < MIN_CLARIFY:
+                return self._answer(query, lang, best)
+            refusal = self.scope.after(self._cue_text(query), [best.sentence])
+            if refusal is not None and refusal.category != "no_figure":
+                return self._refuse(question, lang, refusal, best.intent, best.confidence,
+                                    topic_sentences=[best.sentence])
+            return self._clarify(query, lang, best, options)
+        return self._not_sure(query, lang, ranked, candidates)
+
+    @staticmethod
+    def _cue_text(query: Query) -> str:
+        """The question as typed and as corrected, for the scope rules' words ("saturdy")."""
+        return query.norm if query.text == query.norm else f"{query.norm} | {query.text}"
+
+    def _abridged_unexplained(self, query: Query, best: _Candidate) -> Sentence | None:
+        """The heading to quote when the question asks about a topic the English version
+        leaves out ("schools") and the best passage does not speak of it."""
+        found = self.scope.abridged_heading(query.norm)
+        if found is None:
+            return None
+        heading, topic = found
+        topic_feats = self.index.text_features(topic) & query.weights.keys()
+        if not topic_feats or topic_feats <= best.explained:
+            return None
+        if best.sentence.id == heading.id or self.scope.is_abridged(best.sentence):
+            return None  # the answer is itself a heading: quoted with its caveat
+        return heading
+
+    def _clarify(self, query: Query, lang: str, best: _Candidate,
+                 options: tuple[Suggestion, ...]) -> Reply:
         return Reply(
-            question=question, status="clarify", kind="clarify", language=lang, intent_id=None,
-            score=top.score, text=self.kb.text("labels.clarify", lang), options=options,
+            question=query.question, status="clarify", kind="clarify", language=lang,
+            intent_id=None, score=round(best.confidence, 1),
+            text=self.kb.text("labels.clarify", lang), options=options,
         )
+
+    def _clear(self, candidates: list[_Candidate]) -> bool:
+        """No other topic comes close to the best (else: did you mean). A question that
+        holds the best passage's own words is specific enough not to be asked back."""
+        t = self.thresholds
+        best = candidates[0]
+        if best.own >= t.specific:
+            return True
+        for other in candidates[1:]:
+            if self._same_topic(best, other):
+                continue
+            if best.intent_score - other.intent_score >= t.intent_lead:
+                return True  # the examples of one topic match clearly better
+            return best.confidence - other.confidence >= t.margin
+        return True
+
+    def _same_topic(self, a: _Candidate, b: _Candidate) -> bool:
+        if a.sentence.passage_id == b.sentence.passage_id and (
+                a.sentence.topic_id == b.sentence.topic_id):
+            return True
+        owner_a = a.intent or self._owner.get(a.sentence.id)
+        owner_b = b.intent or self._owner.get(b.sentence.id)
+        return owner_a is not None and owner_a is owner_b
+
+    def _candidates(self, query: Query, ranked: list[Candidate]) -> list[_Candidate]:
+        """Sentences that could answer, by confidence: the words they share with the question,
+        or an intent's examples vouching for them, as far as they explain the question."""
+        t = self.thresholds
+        found: dict[str, _Candidate] = {}
+        for h in self.index.rank(query, limit=12):
+            explained = frozenset(self.index.credit(query, h.sentence))
+            found[h.sentence.id] = _Candidate(h.sentence, 100 * h.coverage, 100 * h.coverage,
+                                              100 * h.own, None, 0.0, explained)
+        for c in ranked:
+            intent = self._intents[c.intent_id]
+            if intent.kind != "report" or c.score < t.intent_floor:
+                continue
+            # An intent vouches for the sentences it quotes: the question's words its examples
+            # use count as explained, as far as its examples match the question.
+            strength = min(1.0, c.score / t.intent_scale)
+            vocabulary = self._intent_feats[intent.id]
+            for s in self._quoted.get(intent.id, ()):
+                old = found.get(s.id)
+                credit = self.index.credit(query, s)
+                for f in vocabulary & query.weights.keys():
+                    credit[f] = max(credit.get(f, 0.0), strength)
+                confidence = 100 * sum(query.weights[f] * v for f, v in credit.items()) / (
+                    query.mass or 1.0)
+                if old is None or (confidence, c.score) > (old.confidence, old.intent_score):
+                    coverage = old.coverage if old else 100 * self.index.coverage(query, [s])
+                    found[s.id] = _Candidate(s, max(confidence, coverage), coverage,
+                                             old.own if old else 0.0, intent, c.score,
+                                             frozenset(credit))
+        years, periods = self.scope.question_years(query.norm)
+        wants_figure = self.scope.asks_figure(query.norm)
+        for sid, cand in list(found.items()):
+            # A passage that would be refused for its years, or that lacks the figure asked
+            # for, gives way to one that has them.
+            factor = 1.0
+            if (years or periods) and self.scope.year_refusal(query.norm, [cand.sentence]):
+                factor *= t.off_year
+            if wants_figure and not self.scope.has_figure(cand.sentence.text):
+                factor *= t.no_figure
+            if factor != 1.0:
+                found[sid] = replace(cand, confidence=cand.confidence * factor)
+        return sorted(found.values(), key=lambda c: (-round(c.confidence, 1), -round(c.own, 1),
+                                                     -c.intent_score, len(c.sentence.text)))
+
+    # -- answers --------------------------------------------------------------------------
+
+    def _answer(self, query: Query, lang: str, best: _Candidate) -> Reply:
+        intent = best.intent
+        base: list[Sentence] = []
+        if intent is not None and 100 * best.intent_score / self.thresholds.intent_scale >= (
+                best.coverage):
+            # The intent vouched for this answer more than the words did: its curated quote
+            # is the answer, unless the question asks for a detail elsewhere in the passage.
+            base = self._quoted[intent.id]
+        pieces = excerpts.choose(query, best.sentence, self.index, self.kb.report, base)
+        sentences = [p.sentence for p in pieces]
+        refusal = self.scope.after(self._cue_text(query), sentences)
+        if refusal is not None and refusal.category == "practical_detail":
+            # "Where will intelligent manufacturing be located?": the point's other sentence
+            # says where ("in the west of Erhuan Road").
+            detail = self.scope.detail_sentence(query.norm, best.sentence)
+            if detail is not None:
+                pieces = excerpts.choose(query, detail, self.index, self.kb.report)
+                sentences = [p.sentence for p in pieces]
+                refusal = self.scope.after(self._cue_text(query), sentences)
+        owner = intent or self._owner.get(best.sentence.id)
+        if refusal is not None:
+            return self._refuse(query.question, lang, refusal, owner, best.confidence,
+                                topic_sentences=sentences)
+        excerpt_values = tuple(self._excerpt(p) for p in pieces)
+        labels: list[str] = []
+        for e in excerpt_values:
+            if e.label(lang) not in labels:
+                labels.append(e.label(lang))
+        related: tuple[Suggestion, ...] = ()
+        if owner is not None:
+            related = tuple(Suggestion(r, self._intents[r].title(lang))
+                            for r in owner.related[:MAX_RELATED] if r in self._intents)
+        abridged = any(self.scope.is_abridged(s) for s in sentences)
+        via_intent = owner is not None and (intent is not None or best.coverage >= 50)
+        return Reply(
+            question=query.question, status="answered",
+            kind="report" if via_intent else "search", language=lang,
+            intent_id=owner.id if via_intent and owner else None,
+            score=round(best.confidence, 1), text=excerpts.render(pieces),
+            excerpts=excerpt_values, related=related,
+            note=self.kb.text("labels.quoted_from" if via_intent else "labels.search_result",
+                              lang),
+            source_label="; ".join(labels),
+            caveat=self.kb.text("labels.abridged", lang) if abridged else "",
+            handover=abridged,
+        )
+
+    def _excerpt(self, piece: excerpts.Piece) -> Excerpt:
+        passage = self.kb.report.passage(piece.sentence.passage_id)
+        assert passage is not None
+        return Excerpt(piece.text, passage.id, passage.label_en, passage.label_zh,
+                       cut_before=piece.cut_before, cut_after=piece.cut_after)
 
     def answer_intent(self, intent_id: str, lang: str, question: str = "",
                       score: float = 100.0) -> Reply:
-        """The reply for one intent, as if the question had matched it."""
+        """The reply for one intent, as if the question had matched it (a topic button)."""
         intent = self._intents[intent_id]
         related = tuple(
             Suggestion(r, self._intents[r].title(lang)) for r in intent.related[:MAX_RELATED]
@@ -139,63 +356,137 @@ class Responder:
     def intent(self, intent_id: str) -> Intent | None:
         return self._intents.get(intent_id)
 
-    def _competing_decline(self, question: str, ranked: list[Candidate]) -> Intent | None:
-        """An out-of-scope intent that explains a good part of what the top intent cannot."""
+    def _service(self, question: str, lang: str, ranked: list[Candidate]) -> Reply | None:
+        """Greetings, thanks, help: only when the question is clearly that."""
+        if not ranked:
+            return None
         top = ranked[0]
-        for c in ranked[1:]:
-            intent = self._intents[c.intent_id]
-            if intent.kind != "decline" or c.score < self.thresholds.decline:
-                continue
-            if self.matcher.foreign_share(question, top.intent_id, c.intent_id) >= 0.2:
-                return intent
-        return None
+        intent = self._intents[top.intent_id]
+        if intent.kind != "service" or top.score < self.thresholds.service:
+            return None
+        return self.answer_intent(intent.id, lang, question=question, score=top.score)
 
-    def _options(self, ranked: list[Candidate], lang: str) -> tuple[Suggestion, ...]:
-        top = ranked[0].score
-        options = []
-        for c in ranked:
-            intent = self._intents[c.intent_id]
-            if intent.kind == "decline" or c.score < self.thresholds.clarify:
+    # -- not sure -------------------------------------------------------------------------
+
+    def _not_sure(self, query: Query, lang: str, ranked: list[Candidate],
+                  candidates: list[_Candidate]) -> Reply:
+        t = self.thresholds
+        best = candidates[0] if candidates else None
+        evidence = [best.sentence] if best is not None and best.confidence >= t.clarify else []
+        owner = (best.intent or self._owner.get(best.sentence.id)) if best else None
+        refusal = self.scope.after(self._cue_text(query), evidence, years=bool(evidence))
+        if refusal is not None and refusal.category != "no_figure":
+            return self._refuse(query.question, lang, refusal, owner,
+                                best.confidence if best else 0.0, topic_sentences=evidence)
+        heading = self.scope.abridged_heading(query.norm)
+        if heading is not None:
+            sentence, _ = heading
+            return self._refuse(query.question, lang, Refusal("abridged", heading=sentence),
+                                None, best.confidence if best else 0.0)
+        decline = self._decline_for(query, ranked, best if evidence else None)
+        if decline is not None:
+            return self._decline(query.question, lang, decline, ranked[0].score)
+        options = self._options(candidates, lang)
+        if len(options) >= MIN_CLARIFY and best is not None:
+            return self._clarify(query, lang, best, options)
+        return Reply(
+            question=query.question, status="fallback", kind="fallback", language=lang,
+            intent_id=None, score=round(best.confidence, 1) if best else 0.0,
+            text=self.kb.text("services.fallback", lang),
+            note=self.kb.text("service_note", lang), refusal="not_in_report", handover=True,
+        )
+
+    def _options(self, candidates: list[_Candidate], lang: str) -> tuple[Suggestion, ...]:
+        """Two or three distinct topics close to the best, or none."""
+        if not candidates:
+            return ()
+        t = self.thresholds
+        top = candidates[0].confidence
+        options: list[Suggestion] = []
+        for c in candidates:
+            intent = c.intent or self._owner.get(c.sentence.id)
+            if intent is None or intent.kind != "report" or c.confidence < t.clarify:
                 continue
-            if top - c.score > 2 * self.thresholds.margin:
+            if top - c.confidence > 2 * t.margin:
                 break
-            options.append(Suggestion(intent.id, intent.title(lang)))
+            if all(o.intent_id != intent.id for o in options):
+                options.append(Suggestion(intent.id, intent.title(lang)))
             if len(options) == MAX_CLARIFY:
                 break
-        return tuple(options)
+        return tuple(options) if len(options) >= MIN_CLARIFY else ()
+
+    def _decline_for(self, query: Query, ranked: list[Candidate],
+                     best: _Candidate | None) -> Intent | None:
+        """A tailored refusal only when the question is clearly about its topic: an
+        out-of-scope intent explains a good share of the question that the best answer
+        does not (it never wins on words they share)."""
+        t = self.thresholds
+        explained = best.explained if best is not None else frozenset()
+        chosen: tuple[float, Intent] | None = None
+        for c in ranked:
+            intent = self._intents[c.intent_id]
+            if intent.kind != "decline" or c.score < t.decline:
+                continue
+            own = (self._intent_feats[intent.id] & query.weights.keys()) - explained
+            share = 100 * sum(query.weights[f] for f in own) / (query.mass or 1.0)
+            if share >= t.foreign and (chosen is None or share > chosen[0]):
+                chosen = (share, intent)
+        return chosen[1] if chosen else None
 
     def _decline(self, question: str, lang: str, intent: Intent, score: float) -> Reply:
         assert intent.service_key is not None
         return Reply(
             question=question, status="fallback", kind="decline", language=lang, intent_id=None,
             score=score, text=self.kb.text(f"services.{intent.service_key}", lang),
-            note=self.kb.text("service_note", lang),
+            note=self.kb.text("service_note", lang), refusal=intent.service_key,
         )
 
-    def _search_hit(self, question: str, lang: str, instead_of: Intent | None = None,
-                    ) -> Reply | None:
-        hit = self.search.best(question)
-        if hit is None or hit.score < self.thresholds.search:
-            return None
-        if instead_of is not None and any(hit.text in e.text for e in instead_of.excerpts):
-            return None
-        excerpt = Excerpt(hit.text, hit.passage.id, hit.passage.label_en, hit.passage.label_zh)
-        return Reply(
-            question=question, status="answered", kind="search", language=lang,
-            intent_id=None, score=hit.score, text=hit.text, excerpts=(excerpt,),
-            note=self.kb.text("labels.search_result", lang), source_label=excerpt.label(lang),
+    def _refuse(self, question: str, lang: str, refusal: Refusal, owner: Intent | None,
+                confidence: float, topic_sentences: list[Sentence] | None = None) -> Reply:
+        """An honest "the report doesn't say", saying why."""
+        values = {
+            "place": refusal.place.name(lang) if refusal.place else "",
+            "year": refusal.year,
+            "covered": ("；" if lang == "zh" else "; ").join(self.scope.year_labels(lang)),
+            "detail": (self.kb.text(f"refusals.details.{refusal.detail}", lang)
+                       if refusal.detail else ""),
+            "topic": self._topic_name(owner, lang, topic_sentences or []),
+        }
+        key = f"refusals.{refusal.category}"
+        if values["topic"] and self.kb.has_text(f"{key}_topic"):
+            key = f"{key}_topic"
+        text = self.kb.text(key, lang)
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", value)
+        quoted: tuple[Excerpt, ...] = ()
+        label = ""
+        if refusal.heading is not None:
+            passage = self.kb.report.passage(refusal.heading.passage_id)
+            assert passage is not None
+            quoted = (Excerpt(refusal.heading.text, passage.id, passage.label_en,
+                              passage.label_zh),)
+            label = passage.label(lang)
+        reply = Reply(
+            question=question, status="fallback", kind="refusal", language=lang,
+            intent_id=None, score=round(confidence, 1), text=text, excerpts=quoted,
+            note=self.kb.text("service_note", lang), source_label=label,
+            refusal=refusal.category,
+            handover=refusal.category not in ("general", "other_language"),
         )
+        return replace(reply, note=self.kb.text("service_note", lang))
 
-    def _search_or_fallback(self, question: str, lang: str, ranked: list[Candidate]) -> Reply:
-        best = ranked[0].score if ranked else 0.0
-        hit = self._search_hit(question, lang)
-        if hit is not None:
-            return hit
-        return Reply(
-            question=question, status="fallback", kind="fallback", language=lang, intent_id=None,
-            score=best, text=self.kb.text("services.fallback", lang),
-            note=self.kb.text("service_note", lang),
-        )
+    def _topic_name(self, owner: Intent | None, lang: str, sentences: list[Sentence]) -> str:
+        """What the report does name, for "the report names X but gives no deadline"."""
+        said = normalise(" ".join(s.text for s in sentences))
+        for term in self.kb.glossary.terms:
+            if term.kind in ("programme", "park", "platform", "strategy", "organisation") and (
+                    " " in term.key and term.key in said):
+                if lang == "zh" and term.zh:
+                    return term.zh[0]
+                return f"“{term.en}”" if lang != "zh" else term.en
+        if owner is not None:
+            return owner.title(lang)
+        return ""
 
 
 def plain_text(reply: Reply, kb: KnowledgeBase) -> str:
@@ -209,6 +500,10 @@ def plain_text(reply: Reply, kb: KnowledgeBase) -> str:
         lines.append(f"“{reply.text}”")
     else:
         lines.append(reply.text)
+        if reply.excerpts:
+            lines += ["", "“" + " … ".join(e.quoted for e in reply.excerpts) + "”"]
+    if reply.caveat:
+        lines += ["", reply.caveat]
     if reply.options:
         lines += [f"  {n}. {o.title}" for n, o in enumerate(reply.options, start=1)]
     if reply.source_label:
@@ -218,6 +513,6 @@ def plain_text(reply: Reply, kb: KnowledgeBase) -> str:
     if reply.related:
         titles = ("；" if lang == "zh" else "; ").join(r.title for r in reply.related)
         lines.append(f"{kb.text('labels.related', lang)}{colon}{titles}")
-    if reply.kind in ("service", "decline", "fallback"):
+    if reply.kind in ("service", "decline", "fallback", "refusal"):
         lines += ["", reply.note]
     return "\n".join(lines).strip()

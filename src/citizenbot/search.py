@@ -1,90 +1,280 @@
-"""Second tier: find the report sentence that best covers a question no intent answered.
+"""Find the report sentences that cover a question: the knowledge base is the report itself.
 
-A sentence is only offered when most of the question's informative words (weighted by how
-rare they are in the report) stand in it; the responder decides with a threshold whether that
-is "clearly relevant". English only: the report is in English.
+Every sentence of the report is indexed by its features: English word stems, the glossary's
+multi-word names ("~shandong new financial industry park") and numbers. A question is rewritten
+into the report's words through the glossary (which is how Chinese questions arrive here),
+typos are corrected against the report's vocabulary, and each feature is weighted by how rare it
+is in the report. A sentence's *coverage* is the weighted share of the question it explains:
+by its own words, or, at a discount, by the sentence that names its point ("Fourth, speed up
+the construction of intelligent manufacturing industry highland.") and the heading of its part
+("Work Arrangement in 2021"). Words the report never uses weigh the most, so a question about
+something else cannot reach a high coverage.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from citizenbot.intents import MAX_EXCERPT_CHARS
-from citizenbot.matcher import STOPWORDS_EN, normalise, stem
-from citizenbot.report import Passage, Report
+from citizenbot.glossary import Glossary, Synonyms, Term
+from citizenbot.report import Report, Sentence
+from citizenbot.text import (
+    CJK_RUN,
+    MAX_MATCH_CHARS,
+    FILLER_EN,
+    STOPWORDS_EN,
+    content_stems,
+    language_of,
+    normalise,
+    stem,
+    strip_zh_filler,
+)
 
-MIN_SENTENCE_CHARS = 40
-MIN_SHARED_WORDS = 2
+# Credit for a question word found outside the sentence itself.
+TOPIC_CREDIT = 0.7
+HEADING_CREDIT = 0.5
+# A pair of Chinese characters the glossary could not translate: evidence of something
+# unknown, but less sure than an unknown English word (it may be an unlisted way of saying a
+# known thing, and a word of n characters gives n-1 pairs).
+ZH_LEFTOVER_SHARE = 0.35
+_NUMBER = re.compile(r"^\d+$")
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
 @dataclass(frozen=True)
-class SearchHit:
-    text: str
-    passage: Passage
-    score: float  # 0-100: weighted share of the question's words found in the sentence
+class Query:
+    """A question as the search sees it."""
+
+    question: str
+    language: str
+    norm: str  # normalised question
+    text: str  # normalised, in the report's words (glossary applied, typos corrected)
+    terms: tuple[Term, ...]  # glossary terms named
+    weights: Mapping[str, float] = field(default_factory=dict)  # feature -> weight
+    unknown: frozenset[str] = frozenset()  # features the report does not use
+
+    @property
+    def mass(self) -> float:
+        return sum(self.weights.values())
 
 
-def _words(text: str) -> list[str]:
-    return [stem(w) for w in normalise(text).split() if w.isascii() and w not in STOPWORDS_EN]
+@dataclass(frozen=True)
+class Hit:
+    sentence: Sentence
+    coverage: float  # 0-1: weighted share of the question explained
+    own: float  # 0-1: the share explained by the sentence's own words
+    matched: frozenset[str]  # features found in the sentence itself
 
 
-class ReportSearch:
-    def __init__(self, report: Report) -> None:
-        self._sentences: list[tuple[str, Passage, frozenset[str]]] = []
-        for passage in report.passages:
-            for s in passage.sentences:
-                # Too short is a heading; too long is not an excerpt anyone would read.
-                if MIN_SENTENCE_CHARS <= len(s.text) <= MAX_EXCERPT_CHARS:
-                    self._sentences.append((s.text, passage, frozenset(_words(s.text))))
+def text_features(text: str, glossary: Glossary, synonyms: Synonyms | None = None) -> set[str]:
+    """Features of a text in the report's words (normalised here)."""
+    text = normalise(text)
+    feats = {f"~{t.key}" for t in glossary.terms_in(text) if " " in t.key}
+    if synonyms is not None:
+        text = synonyms.apply(text)
+    feats |= set(content_stems(text))
+    return feats
+
+
+def cjk_features(run: str) -> list[str]:
+    """Character pairs (or the character) of Chinese the glossary did not translate."""
+    features = []
+    for piece in strip_zh_filler(run).split():
+        if len(piece) == 1:
+            features.append(f"zh:{piece}")
+        features += [f"zh:{piece[i:i + 2]}" for i in range(len(piece) - 1)]
+    return features
+
+
+class SentenceIndex:
+    """Every sentence of the report, ready to be ranked against a question."""
+
+    def __init__(self, report: Report, glossary: Glossary, known_words: Iterable[str] = (),
+                 covered_years: Callable[[Sentence], frozenset[int]] | None = None,
+                 synonyms: Synonyms | None = None) -> None:
+        self.report = report
+        self.glossary = glossary
+        self.synonyms = synonyms
+        self._covered_years = covered_years or (lambda s: frozenset())
+        self.sentences: list[Sentence] = [s for p in report.passages for s in p.sentences]
+        self._by_id = {s.id: s for s in self.sentences}
+        self._own: dict[str, frozenset[str]] = {}
+        vocabulary: set[str] = set()
+        for s in self.sentences:
+            norm = normalise(s.text)
+            self._own[s.id] = frozenset(text_features(norm, glossary, synonyms))
+            vocabulary.update(w for w in norm.split() if not CJK_RUN.fullmatch(w))
+        part_feats = {part: frozenset(text_features(h, glossary, synonyms))
+                      for part, h in report.part_headings}
+        self._context: dict[str, dict[str, float]] = {}
+        for p in report.passages:
+            heading = p.sentences[0] if p.part == "III" and not p.id[4:].isdigit() else None
+            for s in p.sentences:
+                credit: dict[str, float] = {}
+                for f in part_feats.get(p.part, ()):
+                    credit[f] = HEADING_CREDIT
+                if heading is not None and heading.id != s.id:
+                    for f in self._own[heading.id]:
+                        credit[f] = max(credit.get(f, 0.0), HEADING_CREDIT)
+                if s.topic_id is not None:
+                    for f in self._own[s.topic_id]:
+                        credit[f] = TOPIC_CREDIT
+                self._context[s.id] = credit
+
+        n = len(self.sentences)
         df: dict[str, int] = defaultdict(int)
-        for _, _, words in self._sentences:
-            for w in words:
-                df[w] += 1
-        n = len(self._sentences)
-        self._idf = {w: math.log((n + 1) / (d + 0.5)) for w, d in df.items()}
-        self._unknown = math.log((n + 1) / 0.5) if n else 1.0
-        self._vocab = sorted(w for w in self._idf if len(w) >= 4)
-        self._postings: dict[str, list[int]] = defaultdict(list)
-        for i, (_, _, words) in enumerate(self._sentences):
-            for w in words:
-                self._postings[w].append(i)
+        for feats in self._own.values():
+            for f in feats:
+                df[f] += 1
+        self._idf = {f: math.log((n + 1) / (d + 0.5)) for f, d in df.items()}
+        # A word the report never uses weighs as much as its rarest words: it may be the
+        # subject of the question, or only the asker's own way of putting it.
+        self.unknown_weight = math.log((n + 1) / 1.5)
+        self._postings: dict[str, list[str]] = defaultdict(list)
+        for sid, feats in self._own.items():
+            for f in feats:
+                self._postings[f].append(sid)
+        for sid, credit in self._context.items():
+            for f in credit:
+                if sid not in self._postings[f]:
+                    self._postings[f].append(sid)
+        # Words a question may use: the report's, the glossary's, the intents' examples'.
+        for term in glossary.terms:
+            for variant in (term.en, *term.also):
+                vocabulary.update(normalise(variant).split())
+        vocabulary.update(w for w in known_words if w.isascii())
+        self._vocabulary = frozenset(vocabulary | STOPWORDS_EN | FILLER_EN)
+        self._spelling = sorted(w for w in vocabulary if len(w) >= 4 and w.isalpha())
+        self._corrections: dict[str, str] = {}
+
+    def sentence(self, sentence_id: str) -> Sentence:
+        return self._by_id[sentence_id]
+
+    # -- questions -------------------------------------------------------------------------
 
     def _correct(self, word: str) -> str:
-        return _correct(self, word)
+        """The nearest known word for a misspelt one ('finacial' -> 'financial')."""
+        if word in self._corrections:
+            return self._corrections[word]
+        fixed = word
+        if len(word) >= 4 and word.isalpha():
+            cutoff = 80 if len(word) >= 6 else 75
+            best = process.extract(word, self._spelling, scorer=fuzz.ratio,
+                                   score_cutoff=cutoff, limit=3)
+            if best:
+                top = [b for b in best if b[1] == best[0][1]]
+                same_letters = [b for b in top if sorted(b[0]) == sorted(word)]
+                fixed = str((same_letters or top)[0][0])
+            else:
+                # A missing space: "onestopservice" -> "onestop service".
+                for cut in range(3, len(word) - 2):
+                    left, right = word[:cut], word[cut:]
+                    if left in self._vocabulary and right in self._vocabulary:
+                        fixed = f"{left} {right}"
+                        break
+        if len(self._corrections) < 50_000:  # bounded: questions are user input
+            self._corrections[word] = fixed
+        return fixed
 
-    def best(self, question: str) -> SearchHit | None:
-        words = set()
-        for w in _words(question):
-            if w not in self._idf and len(w) >= 5:
-                w = self._correct(w)
-            words.add(w)
-        if len(words) < MIN_SHARED_WORDS:
-            return None
-        weights = {w: self._idf.get(w, self._unknown) for w in words}
-        total = sum(weights.values())
-        shared: dict[int, list[str]] = defaultdict(list)
-        for w in words:
-            for i in self._postings.get(w, ()):
-                shared[i].append(w)
-        best: tuple[float, int] | None = None
-        for i, found in shared.items():
-            if len(found) < MIN_SHARED_WORDS:
+    def query(self, question: str) -> Query:
+        """Rewrite and weigh a question."""
+        norm = normalise(question, MAX_MATCH_CHARS)
+        corrected = " ".join(
+            w if CJK_RUN.fullmatch(w) or w in self._vocabulary or w.isdigit()
+            else self._correct(w)
+            for w in norm.split()
+        )
+        rewritten = self.glossary.rewrite(corrected)
+        text = rewritten.text
+        feats = text_features(text, self.glossary, self.synonyms)
+        weights: dict[str, float] = {}
+        unknown: set[str] = set()
+        for f in feats:
+            if f in self._idf:
+                weights[f] = self._idf[f]
+            else:
+                weights[f] = self.unknown_weight
+                unknown.add(f)
+        for run in CJK_RUN.findall(text):
+            for key in cjk_features(run):
+                weights[key] = self.unknown_weight * ZH_LEFTOVER_SHARE
+                unknown.add(key)
+        return Query(question=question, language=language_of(question), norm=norm, text=text,
+                     terms=rewritten.terms, weights=weights, unknown=frozenset(unknown))
+
+    # -- ranking ---------------------------------------------------------------------------
+
+    def credit(self, query: Query, sentence: Sentence) -> dict[str, float]:
+        """Per question feature, how much of it this sentence explains (0-1)."""
+        own = self._own[sentence.id]
+        context = self._context[sentence.id]
+        years = self._covered_years(sentence)
+        result: dict[str, float] = {}
+        for f in query.weights:
+            if _YEAR.match(f) and int(f) in years:
+                result[f] = 1.0
+            elif f in own:
+                result[f] = 1.0
+            elif f in context:
+                result[f] = context[f]
+        return result
+
+    def coverage(self, query: Query, sentences: Iterable[Sentence]) -> float:
+        """The weighted share of the question that a group of sentences explains."""
+        mass = query.mass
+        if not mass:
+            return 0.0
+        best: dict[str, float] = {}
+        for s in sentences:
+            for f, c in self.credit(query, s).items():
+                best[f] = max(best.get(f, 0.0), c)
+        return sum(query.weights[f] * c for f, c in best.items()) / mass
+
+    def rank(self, query: Query, limit: int = 10) -> list[Hit]:
+        """Sentences by coverage, best first."""
+        mass = query.mass
+        if not mass:
+            return []
+        candidates: set[str] = set()
+        for f in query.weights:
+            candidates.update(self._postings.get(f, ()))
+        hits = []
+        for sid in candidates:
+            s = self._by_id[sid]
+            credit = self.credit(query, s)
+            if not credit:
                 continue
-            score = 100 * sum(weights[w] for w in found) / total
-            if best is None or score > best[0]:
-                best = (score, i)
-        if best is None:
-            return None
-        text, passage, _ = self._sentences[best[1]]
-        return SearchHit(text=text, passage=passage, score=round(best[0], 1))
+            own = {f for f, c in credit.items() if c == 1.0 and f in self._own[sid]}
+            hits.append(Hit(
+                sentence=s,
+                coverage=sum(query.weights[f] * c for f, c in credit.items()) / mass,
+                own=sum(query.weights[f] for f in own) / mass,
+                matched=frozenset(own),
+            ))
+        hits.sort(key=lambda h: (-round(h.coverage, 3), -h.own, len(h.sentence.text)))
+        return hits[:limit]
+
+    def features_of(self, sentence: Sentence) -> frozenset[str]:
+        """What a sentence explains: its own features and those of its context."""
+        return self._own[sentence.id] | frozenset(self._context[sentence.id])
+
+    def features(self, text: str) -> frozenset[str]:
+        """Features of a piece of the report, as its sentences' are computed."""
+        return frozenset(text_features(text, self.glossary, self.synonyms))
+
+    def text_features(self, text: str) -> frozenset[str]:
+        """Features of any text (an intent's example, say) as a question's would be."""
+        q = self.query(text)
+        return frozenset(q.weights)
+
+    def weight(self, feature: str) -> float:
+        return self._idf.get(feature, self.unknown_weight)
 
 
-@lru_cache(maxsize=2048)
-def _correct(search: ReportSearch, word: str) -> str:
-    hit = process.extractOne(word, search._vocab, scorer=fuzz.ratio, score_cutoff=85)
-    return str(hit[0]) if hit else word
+def is_number(feature: str) -> bool:
+    return bool(_NUMBER.match(feature))

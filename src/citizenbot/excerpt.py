@@ -1,0 +1,151 @@
+"""Choose the words of the report that answer a question: verbatim, short, and readable alone.
+
+Given the sentence that answers best, the excerpt adds the sentences of the same passage that
+cover what that sentence leaves out, and the sentence that names the point they belong to (so
+that "the cluster development of transportation equipment" comes with "Fourth, speed up the
+construction of intelligent manufacturing industry highland."). A sentence too long to read on
+a phone is cut to the clauses that hold the question's words, marked with "…". Every piece is a
+substring of the report, so `citizenbot validate` and the tests can prove it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from citizenbot.report import Report, Sentence
+from citizenbot.search import Query, SentenceIndex
+
+MAX_EXCERPT_CHARS = 700
+CLAUSE_BUDGET = 450  # a cut sentence keeps this many characters of clauses
+MIN_GAIN = 0.15  # a further sentence must explain this share of the question
+MAX_SENTENCES = 3
+ELLIPSIS = "…"
+
+_CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A verbatim piece of one sentence (the whole sentence, or a run of its clauses)."""
+
+    sentence: Sentence
+    text: str
+    cut_before: bool = False
+    cut_after: bool = False
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each clause of a sentence, cut after commas, semicolons and colons."""
+    spans = []
+    start = 0
+    for m in _CLAUSE_END.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def trim(sentence: Sentence, query: Query, index: SentenceIndex,
+         budget: int = CLAUSE_BUDGET) -> Piece:
+    """The sentence, or, if it is longer than `budget`, the run of its clauses that explains
+    most of the question, widened to the budget (a list after the matched words is usually
+    the answer)."""
+    text = sentence.text
+    if len(text) <= budget:
+        return Piece(sentence, text)
+    spans = _clauses(text)
+    weights = query.weights
+    features = [index.features(text[a:b]) & weights.keys() for a, b in spans]
+    best_key: tuple[float, bool, int] | None = None
+    i, j = 0, 0
+    for first in range(len(spans)):
+        covered: set[str] = set()
+        for last in range(first, len(spans)):
+            length = spans[last][1] - spans[first][0]
+            if length > budget and last > first:
+                break
+            covered |= features[last]
+            # Most of the question first; then the sentence's start, which says what a list
+            # is about; then the shortest.
+            key = (round(sum(weights[f] for f in covered), 6), first == 0, -length)
+            if best_key is None or key > best_key:
+                best_key, i, j = key, first, last
+    # Widen: forwards first (the items of a list follow the words that announce it).
+    while j + 1 < len(spans) and spans[j + 1][1] - spans[i][0] <= budget:
+        j += 1
+    while i > 0 and spans[j][1] - spans[i - 1][0] <= budget:
+        i -= 1
+    start, end = spans[i][0], spans[j][1]
+    piece = text[start:end].rstrip(",;: ")
+    return Piece(sentence, piece, cut_before=start > 0, cut_after=end < len(text))
+
+
+def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
+           base: Sequence[Sentence] = ()) -> list[Piece]:
+    """The pieces of the report to quote for `query`, in report order.
+
+    `base` is a curated answer (an intent's quote) to start from instead of `main` alone.
+    """
+    picked: list[Sentence] = list(base) or [main]
+    if main not in picked:
+        picked.insert(0, main)
+    passage = report.passage(main.passage_id)
+    if passage is not None and not base:
+        covered = index.coverage(query, picked)
+        others = [s for s in passage.sentences if s not in picked]
+        while len(picked) < MAX_SENTENCES and others:
+            gains = [(index.coverage(query, [*picked, s]) - covered, s) for s in others]
+            gain, best = max(gains, key=lambda g: g[0])
+            if gain < MIN_GAIN:
+                break
+            picked.append(best)
+            others.remove(best)
+            covered += gain
+    order = {s.id: n for n, s in enumerate(index.sentences)}
+    picked.sort(key=lambda s: order[s.id])
+    topic_id = picked[0].topic_id
+    if topic_id and all(s.id != topic_id for s in picked):
+        topic = index.sentence(topic_id)
+        if sum(len(s.text) for s in picked) + len(topic.text) <= MAX_EXCERPT_CHARS:
+            picked.insert(0, topic)
+    pieces = [trim(s, query, index, MAX_EXCERPT_CHARS) for s in picked]
+    if sum(len(p.text) + 2 for p in pieces) > MAX_EXCERPT_CHARS:
+        pieces = [trim(s, query, index) for s in picked]
+    while len(pieces) > 1 and sum(len(p.text) + 2 for p in pieces) > MAX_EXCERPT_CHARS:
+        # Drop the piece that explains least (never the main sentence).
+        weakest = min((p for p in pieces if p.sentence != main),
+                      key=lambda p: index.coverage(query, [p.sentence]))
+        pieces.remove(weakest)
+    return pieces
+
+
+def render(pieces: Sequence[Piece]) -> str:
+    """The pieces as one quote: adjacent sentences joined by a space, gaps marked with …"""
+    out = ""
+    previous: Piece | None = None
+    for piece in pieces:
+        text = piece.text
+        if piece.cut_before:
+            text = f"{ELLIPSIS} {text}"
+        if piece.cut_after:
+            text = f"{text} {ELLIPSIS}"
+        if previous is None:
+            out = text
+        elif _adjacent(previous, piece) and not previous.cut_after and not piece.cut_before:
+            out = f"{out} {text}"
+        elif out.endswith(ELLIPSIS) or text.startswith(ELLIPSIS):
+            out = f"{out} {text}"
+        else:
+            out = f"{out} {ELLIPSIS} {text}"
+        previous = piece
+    return out
+
+
+def _adjacent(a: Piece, b: Piece) -> bool:
+    if a.sentence.passage_id != b.sentence.passage_id:
+        return False
+    na = int(a.sentence.id.rsplit(".s", 1)[1])
+    nb = int(b.sentence.id.rsplit(".s", 1)[1])
+    return nb == na + 1

@@ -1,0 +1,288 @@
+"""The report's vocabulary in two languages, and the places it is not about.
+
+`glossary.yml` lists the report's named terms (programmes, parks, strategies, slogans, figures)
+and ordinary concepts, each with the report's own English words, Chinese names and English
+paraphrases. A question is rewritten into the report's words before it is matched: "fiscal
+revenue" becomes "general public budget revenue", 山东新金融产业园 becomes "shandong new
+financial industry park". That is how a Chinese question reaches an English sentence.
+
+`places.yml` lists the district itself, the places that contain it (Jinan, Shandong, China) and
+other places, in both languages, for the scope check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from citizenbot.text import CJK_RUN, fold, normalise
+
+TERM_KINDS = ("programme", "park", "platform", "strategy", "slogan", "figure", "organisation",
+              "concept", "period", "place")
+
+
+@dataclass(frozen=True)
+class Term:
+    en: str  # as the report writes it
+    zh: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
+    kind: str = "concept"
+
+    @property
+    def key(self) -> str:
+        return normalise(self.en)
+
+
+@dataclass(frozen=True)
+class Place:
+    names_en: tuple[str, ...]
+    names_zh: tuple[str, ...]
+    role: str  # "home", "container" or "other"
+    # For a container: words that show a passage speaks of it ("city" for Jinan).
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def name_en(self) -> str:
+        return self.names_en[0] if self.names_en else self.names_zh[0]
+
+    def name(self, lang: str) -> str:
+        if lang == "zh" and self.names_zh:
+            return self.names_zh[0]
+        return self.name_en
+
+
+class PhraseSet:
+    """Finds phrases in a normalised text: English as whole words, Chinese as substrings.
+
+    Longest phrase first, so that 产业园区 wins over 产业园 and "industrial park" over "park".
+    """
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        en: set[str] = set()
+        zh: set[str] = set()
+        for phrase in phrases:
+            norm = normalise(phrase)
+            if not norm:
+                continue
+            (zh if CJK_RUN.fullmatch(norm.replace(" ", "")) else en).add(norm)
+        parts = []
+        if en:
+            alternatives = "|".join(re.escape(p) for p in sorted(en, key=len, reverse=True))
+            parts.append(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
+        if zh:
+            parts.append("|".join(re.escape(p.replace(" ", ""))
+                                  for p in sorted(zh, key=len, reverse=True)))
+        self._pattern = re.compile("|".join(parts)) if parts else None
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def find(self, norm: str) -> list[str]:
+        """The phrases present, in order of appearance, without overlaps."""
+        if self._pattern is None:
+            return []
+        return [m.group(0) for m in self._pattern.finditer(norm)]
+
+    def blank(self, norm: str) -> str:
+        """The text with every phrase found replaced by a separator."""
+        if self._pattern is None:
+            return norm
+        return self._pattern.sub(" | ", norm)
+
+    def sub(self, norm: str, replace: dict[str, str]) -> str:
+        if self._pattern is None:
+            return norm
+        return self._pattern.sub(lambda m: f" {replace.get(m.group(0), m.group(0))} ", norm)
+
+
+class Synonyms:
+    """synonyms.yml: variants rewritten to their canonical word, longest variant first."""
+
+    def __init__(self, mapping: dict[str, str], cjk: bool) -> None:
+        pairs = sorted(((normalise(v), normalise(c)) for v, c in mapping.items()),
+                       key=lambda p: -len(p[0]))
+        self._pairs = [(v, c) for v, c in pairs if v and v != c]
+        if self._pairs and not cjk:
+            alternatives = "|".join(re.escape(v) for v, _ in self._pairs)
+            self._pattern: re.Pattern[str] | None = re.compile(rf"\b(?:{alternatives})\b")
+        elif self._pairs:
+            self._pattern = re.compile("|".join(re.escape(v) for v, _ in self._pairs))
+        else:
+            self._pattern = None
+        self._lookup = dict(self._pairs)
+
+    def apply(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self._lookup[m.group(0)], text)
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    text: str  # normalised, paraphrases and Chinese terms replaced by the report's words
+    terms: tuple[Term, ...]  # glossary terms found, in order
+
+
+class Glossary:
+    """Rewrites questions into the report's words and tells which named terms they use."""
+
+    def __init__(self, terms: Iterable[Term]) -> None:
+        self.terms = tuple(terms)
+        self._by_key = {t.key: t for t in self.terms}
+        # A term's own words map to themselves, so that a shorter variant of another term
+        # cannot eat part of them ("night economy" keeps its "economy").
+        self._replace: dict[str, str] = {t.key: t.key for t in self.terms}
+        for term in self.terms:
+            for variant in (*term.also, *term.zh):
+                norm = normalise(variant)
+                if CJK_RUN.fullmatch(norm.replace(" ", "")):
+                    norm = norm.replace(" ", "")
+                self._replace[norm] = term.key
+        self._variants = PhraseSet(self._replace)
+        self._keys = PhraseSet(self._by_key)
+        # Only names of more than one word are masked before places are looked for:
+        # "Shandong New Financial Industry Park" is not a question about Shandong.
+        self._multiword = PhraseSet(k for k in self._by_key if " " in k)
+
+    def rewrite(self, norm: str) -> Rewritten:
+        """`norm` (from text.normalise) in the report's words, with the terms it names."""
+        text = self._variants.sub(norm, self._replace)
+        text = re.sub(r"\s+", " ", text).strip()
+        found = [self._by_key[k] for k in self._keys.find(text)]
+        return Rewritten(text, tuple(dict.fromkeys(found)))
+
+    def terms_in(self, norm: str) -> tuple[Term, ...]:
+        """Named terms in a normalised report sentence."""
+        return tuple(dict.fromkeys(self._by_key[k] for k in self._keys.find(norm)))
+
+    def mask(self, norm: str) -> str:
+        """The text with multi-word report names blanked out."""
+        return self._multiword.blank(norm)
+
+
+@dataclass(frozen=True)
+class PlaceMention:
+    place: Place
+    said: str  # the words as they stand in the question
+
+
+class Gazetteer:
+    def __init__(self, places: Iterable[Place]) -> None:
+        self.places = tuple(places)
+        self._by_name: dict[str, Place] = {}
+        for place in self.places:
+            for name in (*place.names_en, *place.names_zh):
+                norm = normalise(name)
+                if CJK_RUN.fullmatch(norm.replace(" ", "")):
+                    norm = norm.replace(" ", "")
+                self._by_name.setdefault(norm, place)
+        self._names = PhraseSet(self._by_name)
+        self._home = PhraseSet(n for n, p in self._by_name.items() if p.role == "home")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._by_name)
+
+    def find(self, norm: str) -> list[PlaceMention]:
+        """Places named in `norm`; the district's own name is found first, so that
+        济南市中区 is Shizhong and not 济南市 followed by 中区."""
+        mentions = [PlaceMention(self._by_name[said], said) for said in self._home.find(norm)]
+        rest = self._home.blank(norm)
+        for said in self._names.find(rest):
+            place = self._by_name[said]
+            if place.role != "home":
+                mentions.append(PlaceMention(place, said))
+        return mentions
+
+
+def mentions_any(norm_text: str, words: Iterable[str]) -> bool:
+    """Whether a normalised text contains any of `words` (whole words / Chinese substrings)."""
+    return bool(PhraseSet(words).find(norm_text))
+
+
+def folded_in(text: str, phrase: str) -> bool:
+    """Whether `phrase` stands in `text`, case, width and spacing ignored."""
+    return normalise(phrase) in normalise(fold(text))
+
+
+def _strings(value: object) -> list[str] | None:
+    if value is None:
+        return []
+    if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+        return [v.strip() for v in value]
+    return None
+
+
+def parse_glossary(data: object, report_text: str) -> tuple[Glossary, list[str]]:
+    """glossary.yml's data, checked against the report; problems as 'field: message'."""
+    problems: list[str] = []
+    if not isinstance(data, dict) or not isinstance(data.get("terms"), list):
+        return Glossary(()), ["expected 'terms:' with a list of terms"]
+    folded_report = normalise(fold(report_text))
+    terms: list[Term] = []
+    owner: dict[str, str] = {}
+    for i, entry in enumerate(data["terms"]):
+        where = f"terms[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("en"), str):
+            problems.append(f"{where}: expected en: (the report's words), zh: [...], also: [...]")
+            continue
+        en = entry["en"].strip()
+        where = f"terms[{i}] '{en}'"
+        for key in sorted(k for k in entry if k not in ("en", "zh", "also", "kind", "__line__")):
+            problems.append(f"{where}: unknown key '{key}' (expected en, zh, also, kind)")
+        norm = normalise(fold(en))
+        if not norm or not re.search(rf"(?<![a-z0-9]){re.escape(norm)}(?![a-z0-9])",
+                                     folded_report):
+            problems.append(f"{where}.en: not found in the report (write it as the report does)")
+        zh = _strings(entry.get("zh"))
+        also = _strings(entry.get("also"))
+        if zh is None or also is None:
+            problems.append(f"{where}: zh and also must be lists of words or phrases")
+            continue
+        kind = entry.get("kind", "concept")
+        if kind not in TERM_KINDS:
+            problems.append(f"{where}.kind: expected one of {', '.join(TERM_KINDS)}")
+            kind = "concept"
+        for variant in (*zh, *also):
+            key = normalise(variant)
+            if key in owner and owner[key] != norm:
+                problems.append(f"{where}: '{variant}' is also listed under '{owner[key]}'")
+            owner[key] = norm
+        terms.append(Term(en=en, zh=tuple(zh), also=tuple(also), kind=str(kind)))
+    return Glossary(terms), problems
+
+
+PLACE_ROLES = {"home": "home", "containers": "container", "others": "other"}
+
+
+def parse_places(data: object) -> tuple[Gazetteer, list[str]]:
+    """places.yml's data, checked; problems as 'field: message'."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        return Gazetteer(()), ["expected home:, containers: and others: lists"]
+    places: list[Place] = []
+    seen: dict[str, str] = {}
+    for section, role in PLACE_ROLES.items():
+        entries = data.get(section) or []
+        if not isinstance(entries, list):
+            problems.append(f"{section}: expected a list of places")
+            continue
+        for i, entry in enumerate(entries):
+            where = f"{section}[{i}]"
+            if not isinstance(entry, dict):
+                problems.append(f"{where}: expected {{en: [...], zh: [...]}}")
+                continue
+            en = _strings(entry.get("en"))
+            zh = _strings(entry.get("zh"))
+            evidence = _strings(entry.get("evidence"))
+            if en is None or zh is None or evidence is None or not (en or zh):
+                problems.append(f"{where}: en, zh (and evidence) must be lists of names")
+                continue
+            for name in (*en, *zh):
+                key = normalise(name)
+                if key in seen:
+                    problems.append(f"{where}: '{name}' is also listed in {seen[key]}")
+                seen[key] = where
+            places.append(Place(tuple(en), tuple(zh), role, tuple(evidence)))
+    return Gazetteer(places), problems

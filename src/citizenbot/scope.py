@@ -1,0 +1,375 @@
+"""The scope check: before an answer is given, is this a question the report can answer?
+
+Each rule is a small predicate that returns why it fired, so that the reply can say *why*
+("the report is Shizhong District's; it has nothing on Lixia District"; "the report names the
+"Jingwei talent" series projects but gives no deadline") instead of quoting the wrong place,
+the wrong year or a passage that lacks what was asked. The words each rule looks for are data
+(`scope.yml`, `places.yml`); the rules are here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from citizenbot.glossary import Gazetteer, Glossary, PhraseSet, Place
+from citizenbot.report import Report, Sentence
+from citizenbot.text import normalise
+
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+# In a normalised question "2016-2020" reads "2016 2020".
+_RANGE = re.compile(
+    r"((?:19|20)\d\d)\s*(?:年)?\s*(?:-|–|—|~|to|until|till|through|and|至|到)?\s*"
+    r"((?:19|20)\d\d)")
+_DIGIT = re.compile(r"\d")
+_NUMBER_WORDS = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|"
+    r"million|billion|percent|dozens?)\b|%", re.IGNORECASE)
+WHEN = ("past", "plan", "year")
+DETAIL_KINDS = ("address", "phone", "hours", "fee", "deadline", "form", "duration")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a question gets no quote, with what the reply should name."""
+
+    category: str  # other_place, other_year, personal, practical_detail, no_figure,
+    #                abridged, general, other_language
+    place: Place | None = None
+    year: str = ""
+    detail: str = ""  # a DETAIL_KINDS entry
+    heading: Sentence | None = None  # the heading an abridged topic would stand under
+
+
+@dataclass(frozen=True)
+class YearRule:
+    parts: tuple[str, ...]
+    years: frozenset[int]
+    period: tuple[int, int] | None
+    label_en: str = ""
+    label_zh: str = ""
+
+
+@dataclass(frozen=True)
+class AbridgedRule:
+    target: str  # a passage id ("III.VII") or a sentence id ("II.3.s7")
+    when: str
+    topics: PhraseSet
+
+
+@dataclass(frozen=True)
+class DetailRule:
+    kind: str
+    cues: PhraseSet
+    evidence: PhraseSet
+    words: tuple[str, ...]
+
+
+@dataclass
+class ScopeRules:
+    """scope.yml, parsed."""
+
+    years: list[YearRule] = field(default_factory=list)
+    periods: list[tuple[PhraseSet, tuple[int, int]]] = field(default_factory=list)
+    abridged: list[AbridgedRule] = field(default_factory=list)
+    personal: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    details: list[DetailRule] = field(default_factory=list)
+    figures: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    general: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    whole_place: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+
+
+def _phrases(value: Any, where: str, problems: list[str]) -> list[str]:
+    """en/zh lists (or one plain list) of phrases."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for lang, items in value.items():
+            if lang == "__line__":
+                continue
+            if lang not in ("en", "zh"):
+                problems.append(f"{where}: unknown language '{lang}' (expected en, zh)")
+                continue
+            found += _phrases(items, f"{where}.{lang}", problems)
+        return found
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.append(f"{where}: expected a list of words or phrases")
+        return []
+    return [v.strip() for v in value]
+
+
+def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
+    """scope.yml's data, checked; problems as 'field: message' strings."""
+    problems: list[str] = []
+    rules = ScopeRules()
+    if not isinstance(data, dict):
+        return rules, ["expected a mapping (years, periods, abridged, personal, details, ...)"]
+    known = {"years", "periods", "abridged", "personal", "details", "figures", "general",
+             "whole_place", "__line__"}
+    for key in sorted(set(data) - known):
+        problems.append(f"{key}: unknown key")
+    parts = {p.part for p in report.passages} | {p.id for p in report.passages}
+    for i, entry in enumerate(data.get("years") or []):
+        where = f"years[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("parts"), list):
+            problems.append(f"{where}: expected parts: [...] and years: [...]")
+            continue
+        bad = [p for p in entry["parts"] if p not in parts]
+        if bad:
+            problems.append(f"{where}.parts: no part or passage {', '.join(map(str, bad))}")
+        years = entry.get("years") or []
+        if not all(isinstance(y, int) for y in years):
+            problems.append(f"{where}.years: expected a list of years")
+            years = []
+        period = entry.get("period")
+        span: tuple[int, int] | None = None
+        if period is not None:
+            if (not isinstance(period, list) or len(period) != 2
+                    or not all(isinstance(y, int) for y in period)):
+                problems.append(f"{where}.period: expected [first year, last year]")
+            else:
+                span = (period[0], period[1])
+        label = entry.get("label") or {}
+        rules.years.append(YearRule(tuple(map(str, entry["parts"])), frozenset(years), span,
+                                    str(label.get("en", "")), str(label.get("zh", ""))))
+    for i, entry in enumerate(data.get("periods") or []):
+        where = f"periods[{i}]"
+        span_value = entry.get("span") if isinstance(entry, dict) else None
+        if (not isinstance(span_value, list) or len(span_value) != 2
+                or not all(isinstance(y, int) for y in span_value)):
+            problems.append(f"{where}.span: expected [first year, last year]")
+            continue
+        names = _phrases(entry.get("names"), f"{where}.names", problems)
+        rules.periods.append((PhraseSet(names), (span_value[0], span_value[1])))
+    sentence_ids = {s.id for p in report.passages for s in p.sentences}
+    passage_ids = {p.id for p in report.passages}
+    for i, entry in enumerate(data.get("abridged") or []):
+        where = f"abridged[{i}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: expected passage, when and topics")
+            continue
+        target = str(entry.get("passage", ""))
+        if target not in passage_ids and target not in sentence_ids:
+            problems.append(f"{where}.passage: no passage or sentence '{target}' in the report")
+            continue
+        when = entry.get("when")
+        if when not in WHEN:
+            problems.append(f"{where}.when: expected one of {', '.join(WHEN)}")
+            continue
+        topics = _phrases(entry.get("topics"), f"{where}.topics", problems)
+        rules.abridged.append(AbridgedRule(target, str(when), PhraseSet(topics)))
+    rules.personal = PhraseSet(_phrases(data.get("personal") or [], "personal", problems))
+    rules.figures = PhraseSet(_phrases(data.get("figures") or [], "figures", problems))
+    rules.general = PhraseSet(_phrases(data.get("general") or [], "general", problems))
+    rules.whole_place = PhraseSet(_phrases(data.get("whole_place") or [], "whole_place",
+                                           problems))
+    details = data.get("details") or {}
+    if not isinstance(details, dict):
+        problems.append("details: expected a mapping of kinds")
+        details = {}
+    for kind, entry in details.items():
+        if kind == "__line__":
+            continue
+        if kind not in DETAIL_KINDS:
+            problems.append(f"details.{kind}: unknown kind (expected {', '.join(DETAIL_KINDS)})")
+            continue
+        if not isinstance(entry, dict):
+            problems.append(f"details.{kind}: expected en, zh and evidence lists")
+            continue
+        cues = _phrases({k: v for k, v in entry.items() if k in ("en", "zh")},
+                        f"details.{kind}", problems)
+        evidence = _phrases(entry.get("evidence") or [], f"details.{kind}.evidence", problems)
+        rules.details.append(DetailRule(kind, PhraseSet(cues), PhraseSet(evidence),
+                                        tuple(cues)))
+    return rules, problems
+
+
+class Scope:
+    """The scope rules applied to one report."""
+
+    def __init__(self, report: Report, rules: ScopeRules, gazetteer: Gazetteer,
+                 glossary: Glossary) -> None:
+        self.report = report
+        self.rules = rules
+        self.gazetteer = gazetteer
+        self.glossary = glossary
+        self._passages = {p.id: p for p in report.passages}
+        self._sentences = {s.id: s for p in report.passages for s in p.sentences}
+        self._years: dict[str, frozenset[int]] = {}
+        for p in report.passages:
+            for s in p.sentences:
+                self._years[s.id] = self._sentence_years(s)
+
+    # -- years ----------------------------------------------------------------------------
+
+    def _rules_for(self, passage_id: str) -> list[YearRule]:
+        """The most specific year rules for a passage (a passage id beats its part)."""
+        part = passage_id.split(".")[0]
+        exact = [r for r in self.rules.years if passage_id in r.parts]
+        return exact or [r for r in self.rules.years if part in r.parts]
+
+    def _sentence_years(self, s: Sentence) -> frozenset[int]:
+        years: set[int] = set()
+        for rule in self._rules_for(s.passage_id):
+            years |= rule.years
+        years |= {int(y) for y in YEAR.findall(s.text)}
+        norm = normalise(s.text)
+        for names, (first, last) in self.rules.periods:
+            if names.find(norm):
+                years.add(last)  # "at the end of the 12th Five Year Plan"
+        return frozenset(years)
+
+    def covered_years(self, s: Sentence) -> frozenset[int]:
+        return self._years.get(s.id, frozenset())
+
+    def _periods_of(self, s: Sentence) -> list[tuple[int, int]]:
+        return [r.period for r in self._rules_for(s.passage_id) if r.period]
+
+    def question_years(self, norm: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Single years and spans ("2016-2020", "13th Five-Year Plan") a question names."""
+        periods = [span for names, span in self.rules.periods if names.find(norm)]
+        for first, last in _RANGE.findall(norm):
+            if int(first) < int(last):
+                periods.append((int(first), int(last)))
+        rest = _RANGE.sub(" ", norm)
+        years = [int(y) for y in YEAR.findall(rest)]
+        return years, periods
+
+    def year_labels(self, lang: str) -> list[str]:
+        return [r.label_zh if lang == "zh" else r.label_en for r in self.rules.years
+                if r.label_en]
+
+    def year_refusal(self, norm: str, excerpt: Sequence[Sentence]) -> Refusal | None:
+        years, periods = self.question_years(norm)
+        covered = set().union(*(self.covered_years(s) for s in excerpt)) if excerpt else set()
+        spans = [span for s in excerpt for span in self._periods_of(s)]
+        for year in years:
+            if year not in covered and not any(a <= year <= b for a, b in periods):
+                return Refusal("other_year", year=str(year))
+        for first, last in periods:
+            fits = any(a <= last and first <= b for a, b in spans) or any(
+                first <= y <= last for y in covered)
+            if not fits:
+                return Refusal("other_year", year=f"{first}–{last}")
+        return None
+
+    # -- places ---------------------------------------------------------------------------
+
+    def _place_refusal(self, norm: str, excerpt: Sequence[Sentence]) -> Refusal | None:
+        masked = self.glossary.mask(self.glossary.rewrite(norm).text)
+        masked_original = self.glossary.mask(norm)
+        mentions = self.gazetteer.find(masked) + self.gazetteer.find(masked_original)
+        if not mentions:
+            return None
+        home = any(m.place.role == "home" for m in mentions)
+        said = normalise(" ".join(s.text for s in excerpt))
+        for m in mentions:
+            place = m.place
+            names = [normalise(n) for n in place.names_en]
+            in_excerpt = any(re.search(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])", said)
+                             for n in names if n)
+            if place.role == "other" and not in_excerpt:
+                return Refusal("other_place", place=place)
+            if place.role == "container" and not home and not in_excerpt:
+                # "The super node in Jinan" says where; "Jinan's GDP" asks about the city.
+                whole = self.rules.whole_place.find(norm) or self.rules.figures.find(norm)
+                if whole and not PhraseSet(place.evidence).find(said):
+                    return Refusal("other_place", place=place)
+        return None
+
+    # -- the checks -----------------------------------------------------------------------
+
+    def before(self, norm: str, language: str) -> Refusal | None:
+        """Refusals that need no passage: another language, a request that is not a
+        question about the report."""
+        if language == "other":
+            return Refusal("other_language")
+        if self.rules.general.find(norm) or re.search(r"\d\s*[-+*/×÷x]\s*\d+\s*=?\s*\??$",
+                                                      norm.strip()):
+            return Refusal("general")
+        return None
+
+    def after(self, norm: str, excerpt: Sequence[Sentence], years: bool = True) -> Refusal | None:
+        """Refusals that depend on what the chosen passage says (`years`: whether to judge
+        the years asked; without a passage they say nothing)."""
+        refusal = self._place_refusal(norm, excerpt)
+        if refusal is None and years:
+            refusal = self.year_refusal(norm, excerpt)
+        if refusal is not None:
+            return refusal
+        if self.rules.personal.find(norm):
+            return Refusal("personal")
+        said = normalise(" ".join(s.text for s in excerpt))
+        for rule in self.rules.details:
+            cues = rule.cues.find(norm)
+            if not cues:
+                continue
+            if rule.evidence and rule.evidence.find(said):
+                continue  # "in the west of Erhuan Road" is a location; "fee reduction" fees
+            return Refusal("practical_detail", detail=rule.kind)
+        if self.asks_figure(norm) and not self.has_figure(" ".join(s.text for s in excerpt)):
+            return Refusal("no_figure")
+        return None
+
+    def asks_figure(self, norm: str) -> bool:
+        return bool(self.rules.figures.find(norm))
+
+    @staticmethod
+    def has_figure(text: str) -> bool:
+        return bool(_DIGIT.search(text) or _NUMBER_WORDS.search(text))
+
+    def abridged_heading(self, norm: str) -> tuple[Sentence, str] | None:
+        """The heading under which the English version leaves out what is asked, if any,
+        with the words of the question that pointed there."""
+        years, periods = self.question_years(norm)
+        when = "year"
+        if any(y <= 2020 for y in years) or any(b <= 2020 for _, b in periods):
+            when = "past"
+        elif any(2022 <= y <= 2025 for y in years) or any(a >= 2021 and b >= 2025
+                                                           for a, b in periods):
+            when = "plan"
+        found: list[tuple[int, Sentence, str]] = []
+        for rule in self.rules.abridged:
+            topics = rule.topics.find(norm)
+            if not topics:
+                continue
+            target = self._sentences.get(rule.target)
+            if target is None:
+                passage = self._passages.get(rule.target)
+                if passage is None:
+                    continue
+                target = passage.sentences[0]
+            rank = 0 if rule.when == when else 1
+            found.append((rank, target, topics[0]))
+        if not found:
+            return None
+        found.sort(key=lambda f: f[0])
+        return found[0][1], found[0][2]
+
+    def detail_sentence(self, norm: str, near: Sentence) -> Sentence | None:
+        """A sentence on the same point as `near` that gives the practical detail asked
+        ("in the west of Erhuan Road" for "where"), if the report has one."""
+        passage = self._passages.get(near.passage_id)
+        if passage is None:
+            return None
+        for rule in self.rules.details:
+            if not rule.cues.find(norm) or not rule.evidence:
+                continue
+            for s in passage.sentences:
+                same_point = s.topic_id == near.topic_id or s.id == near.topic_id or (
+                    near.id == s.topic_id)
+                if same_point and rule.evidence.find(normalise(s.text)):
+                    return s
+        return None
+
+    def is_abridged(self, s: Sentence) -> bool:
+        """A heading or clipped sentence: the English version gives no details after it."""
+        passage = self._passages.get(s.passage_id)
+        if s.clipped or (passage is not None and passage.heading_only):
+            return True
+        return any(rule.target == s.id for rule in self.rules.abridged)
+
+
+def sentences_text(sentences: Iterable[Sentence]) -> str:
+    return " ".join(s.text for s in sentences)

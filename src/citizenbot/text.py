@@ -1,0 +1,156 @@
+"""Text folding shared by every matching stage: one normal form, one tokeniser, one stemmer.
+
+The intents matcher, the report search and the scope check must see a question the same way,
+or a word found by one is missed by the other. Everything here is pure and cheap.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+import zhconv
+
+MAX_MATCH_CHARS = 500
+
+STOPWORDS_EN = frozenset("""
+    a an the is are was were be been being am do does did doing have has had having i me my we
+    our you your he she it its they them their this that these those there here what which who
+    whom whose when where why how can could would should will shall may might must of in on at
+    to for from by with about into over under as and or but if then so than too very just also
+    any some all please tell know want like get give let us much many more most other such only
+    own same s t don not no yes ok thing things anything something anyone really actually kind
+    sort lot lots bit maybe etc im id ive whats hows wheres whos thats theres isnt arent dont
+    doesnt didnt wont cant
+""".split())
+
+# Words that make a question a question but say nothing of its subject. They are dropped
+# before matching, so "what does the report say about X" weighs as much as "X".
+FILLER_EN = frozenset("""
+    say says said mention mentions mentioned mentioning report reports document talk talks
+    details detail info information explain describe description overview summary summarise
+    summarize regarding concerning related relating doing done happening going planned
+    anyone someone somebody anybody wondering wonder curious interested look looking hi hey
+    hello dear sir madam thanks thank need needs find out check checking currently now
+    exactly roughly approximately around about according exist exists existing there
+    briefly quick quickly short simply simple
+""".split())
+
+STOPCHARS_ZH = frozenset(
+    "的了吗呢吧啊呀么是有在我你他她它们这那个些"
+    "什怎哪请问和与及就都也还要想能会可以嘛"
+)
+
+# Chinese question words and filler, longest first when applied.
+FILLER_ZH = tuple(sorted("""
+    什么 多少 怎么样 怎么 怎样 如何 哪些 哪个 哪里 哪儿 有没有 有无 是不是 是否 能否 介绍一下
+    介绍 一下 请问 请 关于 方面 情况 相关 具体 内容 报告里 报告中 报告 提到 提及 说了 讲了
+    怎么说 说的 说 讲 谈 吗 呢 吧 啊 呀 嘛 一些 有哪些 都有 有什么 是什么 为什么 了解 想知道
+    知道 告诉我 告诉 给我 我想 想问 问一下 问 麻烦 谢谢 您好 你好 清楚 详细 简单 主要是
+""".split(), key=len, reverse=True))
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_RUN = re.compile(f"[{_CJK}]+")
+_NOT_TEXT = re.compile(f"[^a-z0-9{_CJK}]+")
+_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+# Scripts of languages the bot does not read (Cyrillic, Greek, Arabic, Hebrew, Devanagari,
+# Thai and others); Latin is read as English.
+_OTHER_SCRIPT = re.compile(
+    r"[\u0370-\u03ff\u0400-\u052f\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u0e00-\u0e7f"
+    r"\u10a0-\u10ff\u0530-\u058f]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_STEMMER = snowballstemmer.stemmer("english")
+_NO_FOOTNOTE_MARKS = str.maketrans("", "", "①②③④⑤⑥⑦⑧⑨⑩")
+
+
+def has_cjk(text: str) -> bool:
+    return CJK_RUN.search(text) is not None
+
+
+def language_of(text: str) -> str:
+    """'zh' with Chinese characters, 'other' for another script the bot does not read,
+    else 'en'.
+
+    Japanese is told apart by its kana: kanji alone cannot be told from Chinese, and is read as
+    Chinese (the answer is checked like any other). A few foreign words in an English or Chinese
+    question do not make it foreign.
+    """
+    kana = len(_KANA.findall(text))
+    hangul = len(_HANGUL.findall(text))
+    other = len(_OTHER_SCRIPT.findall(text))
+    cjk = sum(len(run) for run in CJK_RUN.findall(text))
+    latin = sum(len(w) for w in _LATIN_WORD.findall(text))
+    foreign = kana + hangul + other
+    if foreign and foreign >= 0.3 * (cjk + latin + foreign):
+        return "other"
+    if kana >= 2:  # a Japanese sentence mixes kana into its kanji
+        return "other"
+    return "zh" if cjk else "en"
+
+
+def fold(text: str) -> str:
+    """Width, case, Traditional characters and apostrophes folded; nothing removed yet."""
+    # Lone surrogates and control characters cannot be meaningful words.
+    text = text.encode("utf-8", "ignore").decode("utf-8")
+    # The report's footnote marks ("infrastructure①") are not part of the word; NFKC would
+    # turn them into digits glued to it.
+    text = text.translate(_NO_FOOTNOTE_MARKS)
+    text = unicodedata.normalize("NFKC", text)
+    if has_cjk(text):
+        text = zhconv.convert(text, "zh-cn")
+    text = text.casefold()
+    text = text.replace("’", "'").replace("'s ", " ").replace("'", "")
+    # "R & D", "R&D" and "R and D" are one word in questions and in the report.
+    text = re.sub(r"\br\s*(?:&|and|n)\s*d\b", "rnd", text)
+    # "10bn", "100m", "1.2m": the report writes "10 billion", "100 million".
+    text = re.sub(r"(\d)\s*(?:bn|b)\b", r"\1 billion", text)
+    text = re.sub(r"(\d)\s*(?:mn|m)\b", r"\1 million", text)
+    return text
+
+
+def normalise(text: str, limit: int | None = None) -> str:
+    """Folded, punctuation turned into spaces, Latin and CJK kept apart, spaces collapsed.
+
+    `limit` cuts the text first: questions are cut at MAX_MATCH_CHARS, so that a pasted
+    novel costs no more than a long question.
+    """
+    text = fold(text[:limit] if limit else text)
+    # Keep Latin and CJK apart so that "jingwei人才" gives a word and Chinese characters.
+    text = re.sub(f"([{_CJK}])([a-z0-9])", r"\1 \2", text)
+    text = re.sub(f"([a-z0-9])([{_CJK}])", r"\1 \2", text)
+    return _NOT_TEXT.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Snowball's English stem, with a trailing 'i' dropped so that economy and economic,
+    strategy and strategic, city and cities meet."""
+    if word.isdigit() or len(word) <= 3:
+        return word
+    stemmed: str = _STEMMER.stemWord(word)
+    if len(stemmed) > 4 and stemmed.endswith("i"):
+        stemmed = stemmed[:-1]
+    return stemmed
+
+
+def words(text: str) -> list[str]:
+    """The Latin words of an already normalised text, in order (CJK runs left out)."""
+    return [w for w in text.split(" ") if w and not CJK_RUN.fullmatch(w)]
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words that carry meaning, in order: no stopwords, no filler."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS_EN and w not in FILLER_EN]
+
+
+def strip_zh_filler(run: str) -> str:
+    """A Chinese run without question words and filler, and without lone stop characters."""
+    for filler in FILLER_ZH:
+        run = run.replace(filler, " ")
+    return " ".join(
+        piece for piece in run.split()
+        if not all(ch in STOPCHARS_ZH for ch in piece)
+    )
