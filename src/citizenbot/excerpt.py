@@ -19,6 +19,7 @@ from citizenbot.search import Query, SentenceIndex
 
 MAX_EXCERPT_CHARS = 700
 CLAUSE_BUDGET = 450  # a cut sentence keeps this many characters of clauses
+OPENING_CHARS = 160  # an opening clause this short is kept before a later window
 MIN_GAIN = 0.15  # a further sentence must explain this share of the question
 MAX_SENTENCES = 3
 ELLIPSIS = "…"
@@ -48,15 +49,18 @@ def _clauses(text: str) -> list[tuple[int, int]]:
 
 
 def trim(sentence: Sentence, query: Query, index: SentenceIndex,
-         budget: int = CLAUSE_BUDGET) -> Piece:
+         budget: int = CLAUSE_BUDGET) -> list[Piece]:
     """The sentence, or, if it is longer than `budget`, the run of its clauses that explains
     most of the question, widened to the budget (a list after the matched words is usually
-    the answer)."""
+    the answer), after the sentence's opening clause when that says what it is about."""
     text = sentence.text
     if len(text) <= budget:
-        return Piece(sentence, text)
+        return [Piece(sentence, text)]
     spans = _clauses(text)
-    weights = query.weights
+    # Words the part or point already explains ("14th Five-Year Plan" in part II) do not
+    # choose the clauses; the words only this sentence explains do.
+    context = index.context_credit(sentence)
+    weights = {f: w * (1 - context.get(f, 0.0)) for f, w in query.weights.items()}
     features = [index.features(text[a:b]) & weights.keys() for a, b in spans]
     best_key: tuple[float, bool, int] | None = None
     i, j = 0, 0
@@ -72,14 +76,21 @@ def trim(sentence: Sentence, query: Query, index: SentenceIndex,
             key = (round(sum(weights[f] for f in covered), 6), first == 0, -length)
             if best_key is None or key > best_key:
                 best_key, i, j = key, first, last
+    opening: Piece | None = None
+    if i > 0 and spans[0][1] <= OPENING_CHARS:
+        opening = Piece(sentence, text[: spans[0][1]].rstrip(",;: "), cut_after=True)
+        budget -= spans[0][1]
     # Widen: forwards first (the items of a list follow the words that announce it).
     while j + 1 < len(spans) and spans[j + 1][1] - spans[i][0] <= budget:
         j += 1
-    while i > 0 and spans[j][1] - spans[i - 1][0] <= budget:
+    while i > 1 and spans[j][1] - spans[i - 1][0] <= budget:
         i -= 1
+    if i == 1 and opening is not None and spans[j][1] <= budget + spans[0][1]:
+        i, opening = 0, None  # the opening joins the window
     start, end = spans[i][0], spans[j][1]
-    piece = text[start:end].rstrip(",;: ")
-    return Piece(sentence, piece, cut_before=start > 0, cut_after=end < len(text))
+    piece = Piece(sentence, text[start:end].rstrip(",;: "), cut_before=start > 0,
+                  cut_after=end < len(text))
+    return [opening, piece] if opening is not None else [piece]
 
 
 def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
@@ -110,13 +121,15 @@ def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
         topic = index.sentence(topic_id)
         if sum(len(s.text) for s in picked) + len(topic.text) <= MAX_EXCERPT_CHARS:
             picked.insert(0, topic)
-    pieces = [trim(s, query, index, MAX_EXCERPT_CHARS) for s in picked]
+    pieces = [p for s in picked for p in trim(s, query, index, MAX_EXCERPT_CHARS)]
     if sum(len(p.text) + 2 for p in pieces) > MAX_EXCERPT_CHARS:
-        pieces = [trim(s, query, index) for s in picked]
-    while len(pieces) > 1 and sum(len(p.text) + 2 for p in pieces) > MAX_EXCERPT_CHARS:
+        pieces = [p for s in picked for p in trim(s, query, index)]
+    while sum(len(p.text) + 2 for p in pieces) > MAX_EXCERPT_CHARS:
         # Drop the piece that explains least (never the main sentence).
-        weakest = min((p for p in pieces if p.sentence != main),
-                      key=lambda p: index.coverage(query, [p.sentence]))
+        others = [p for p in pieces if p.sentence != main]
+        if not others:
+            break
+        weakest = min(others, key=lambda p: index.coverage(query, [p.sentence]))
         pieces.remove(weakest)
     return pieces
 
@@ -133,9 +146,7 @@ def render(pieces: Sequence[Piece]) -> str:
             text = f"{text} {ELLIPSIS}"
         if previous is None:
             out = text
-        elif _adjacent(previous, piece) and not previous.cut_after and not piece.cut_before:
-            out = f"{out} {text}"
-        elif out.endswith(ELLIPSIS) or text.startswith(ELLIPSIS):
+        elif (_adjacent(previous, piece) and not previous.cut_after and not piece.cut_before) or out.endswith(ELLIPSIS) or text.startswith(ELLIPSIS):
             out = f"{out} {text}"
         else:
             out = f"{out} {ELLIPSIS} {text}"
@@ -144,6 +155,8 @@ def render(pieces: Sequence[Piece]) -> str:
 
 
 def _adjacent(a: Piece, b: Piece) -> bool:
+    if a.sentence == b.sentence:
+        return False  # two windows of one sentence: a gap between them
     if a.sentence.passage_id != b.sentence.passage_id:
         return False
     na = int(a.sentence.id.rsplit(".s", 1)[1])

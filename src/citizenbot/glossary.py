@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from citizenbot.text import CJK_RUN, fold, normalise
 
@@ -29,8 +30,9 @@ class Term:
     also: tuple[str, ...] = ()
     kind: str = "concept"
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """The term's words as the matcher sees them."""
         return normalise(self.en)
 
 

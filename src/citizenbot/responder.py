@@ -29,7 +29,7 @@ from citizenbot.intents import Excerpt, Intent, KnowledgeBase
 from citizenbot.matcher import Candidate, Matcher
 from citizenbot.report import Sentence
 from citizenbot.scope import Refusal, Scope
-from citizenbot.search import Hit, Query, SentenceIndex
+from citizenbot.search import Query, SentenceIndex
 from citizenbot.text import normalise
 
 Status = Literal["answered", "clarify", "fallback"]
@@ -52,13 +52,12 @@ class Thresholds:
     clarify: float = 40.0  # confidence for a topic to be offered in a "did you mean"
     margin: float = 8.0  # how far ahead the best must be not to ask "did you mean"
     search: float = 55.0  # coverage a passage needs on its own words, with no intent behind it
-    intent_scale: float = 50.0  # intent score at which its examples fully vouch for it
+    intent_scale: float = 70.0  # intent score at which its examples fully vouch for it
     intent_floor: float = 30.0  # below this an intent match is no evidence at all
     decline: float = 25.0  # an out-of-scope intent's score to be considered at all
     foreign: float = 30.0  # share of the question only an out-of-scope intent explains
     service: float = 45.0  # a greeting, thanks, help: only when clearly that
     off_year: float = 0.5  # a passage about other years than asked counts this much
-    specific: float = 60.0  # own-words coverage that makes a question specific (no clarify)
     no_figure: float = 0.5  # a passage without figures, when a figure is asked for
     intent_lead: float = 10.0  # an intent this far ahead of another's score settles a tie
 
@@ -128,6 +127,9 @@ class Responder:
             i.id: frozenset().union(*(self.index.text_features(e)
                                       for e in (*i.examples, i.title_en, i.title_zh)))
             for i in kb.intents}
+        # Names a refusal can say the report does mention ("the report names X but ...").
+        self._named_terms = [t for t in kb.glossary.terms if " " in t.key and t.kind in (
+            "programme", "park", "platform", "strategy", "organisation")]
         # Which sentences each intent quotes, and which intent owns a sentence.
         self._quoted: dict[str, list[Sentence]] = {}
         self._owner: dict[str, Intent] = {}
@@ -178,13 +180,19 @@ class Responder:
 
     @staticmethod
     def _cue_text(query: Query) -> str:
-        """The question as typed and as corrected, for the scope rules' words ("saturdy")."""
-        return query.norm if query.text == query.norm else f"{query.norm} | {query.text}"
+        """The question as typed and with its typos corrected, before the glossary puts it in
+        the report's words (which would add words the asker never used: "fee" for "tax")."""
+        corrected = query.corrected or query.norm
+        return corrected if corrected == query.norm else f"{corrected} | {query.norm}"
+
+    def _abridged(self, query: Query) -> Sentence | None:
+        found = self.scope.abridged_heading(self._cue_text(query))
+        return found[0] if found else None
 
     def _abridged_unexplained(self, query: Query, best: _Candidate) -> Sentence | None:
         """The heading to quote when the question asks about a topic the English version
         leaves out ("schools") and the best passage does not speak of it."""
-        found = self.scope.abridged_heading(query.norm)
+        found = self.scope.abridged_heading(self._cue_text(query))
         if found is None:
             return None
         heading, topic = found
@@ -204,18 +212,16 @@ class Responder:
         )
 
     def _clear(self, candidates: list[_Candidate]) -> bool:
-        """No other topic comes close to the best (else: did you mean). A question that
-        holds the best passage's own words is specific enough not to be asked back."""
+        """No other topic comes close to the best (else: did you mean). Close means: as
+        confident, as many of the question's own words, and examples that match as well."""
         t = self.thresholds
         best = candidates[0]
-        if best.own >= t.specific:
-            return True
         for other in candidates[1:]:
             if self._same_topic(best, other):
                 continue
-            if best.intent_score - other.intent_score >= t.intent_lead:
-                return True  # the examples of one topic match clearly better
-            return best.confidence - other.confidence >= t.margin
+            return (best.confidence - other.confidence >= t.margin
+                    or best.own - other.own >= t.margin
+                    or best.intent_score - other.intent_score >= t.intent_lead)
         return True
 
     def _same_topic(self, a: _Candidate, b: _Candidate) -> bool:
@@ -378,10 +384,10 @@ class Responder:
         if refusal is not None and refusal.category != "no_figure":
             return self._refuse(query.question, lang, refusal, owner,
                                 best.confidence if best else 0.0, topic_sentences=evidence)
-        heading = self.scope.abridged_heading(query.norm)
+        heading = (self._abridged_unexplained(query, best) if best is not None
+                   else self._abridged(query))
         if heading is not None:
-            sentence, _ = heading
-            return self._refuse(query.question, lang, Refusal("abridged", heading=sentence),
+            return self._refuse(query.question, lang, Refusal("abridged", heading=heading),
                                 None, best.confidence if best else 0.0)
         decline = self._decline_for(query, ranked, best if evidence else None)
         if decline is not None:
@@ -477,13 +483,12 @@ class Responder:
 
     def _topic_name(self, owner: Intent | None, lang: str, sentences: list[Sentence]) -> str:
         """What the report does name, for "the report names X but gives no deadline"."""
-        said = normalise(" ".join(s.text for s in sentences))
-        for term in self.kb.glossary.terms:
-            if term.kind in ("programme", "park", "platform", "strategy", "organisation") and (
-                    " " in term.key and term.key in said):
+        said = " ".join(normalise(s.text) for s in sentences)
+        for term in self._named_terms:
+            if term.key in said:
                 if lang == "zh" and term.zh:
                     return term.zh[0]
-                return f"“{term.en}”" if lang != "zh" else term.en
+                return f"“{term.en}”"
         if owner is not None:
             return owner.title(lang)
         return ""

@@ -24,9 +24,9 @@ _RANGE = re.compile(
     r"((?:19|20)\d\d)\s*(?:年)?\s*(?:-|–|—|~|to|until|till|through|and|至|到)?\s*"
     r"((?:19|20)\d\d)")
 _DIGIT = re.compile(r"\d")
-_NUMBER_WORDS = re.compile(
-    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|"
-    r"million|billion|percent|dozens?)\b|%", re.IGNORECASE)
+# Spelled-out figures; small number words ("one case, one discussion") are not figures.
+_NUMBER_WORDS = re.compile(r"\b(?:hundred|thousand|million|billion|percent|dozens?)\b|%",
+                           re.IGNORECASE)
 WHEN = ("past", "plan", "year")
 DETAIL_KINDS = ("address", "phone", "hours", "fee", "deadline", "form", "duration")
 
@@ -197,9 +197,14 @@ class Scope:
         self._passages = {p.id: p for p in report.passages}
         self._sentences = {s.id: s for p in report.passages for s in p.sentences}
         self._years: dict[str, frozenset[int]] = {}
+        self._said_raw: dict[str, str] = {}  # normalised sentence
+        self._said: dict[str, str] = {}  # ... with report names blanked
+        self._asked: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
         for p in report.passages:
             for s in p.sentences:
                 self._years[s.id] = self._sentence_years(s)
+                self._said_raw[s.id] = normalise(s.text)
+                self._said[s.id] = glossary.mask(self._said_raw[s.id])
 
     # -- years ----------------------------------------------------------------------------
 
@@ -228,6 +233,16 @@ class Scope:
 
     def question_years(self, norm: str) -> tuple[list[int], list[tuple[int, int]]]:
         """Single years and spans ("2016-2020", "13th Five-Year Plan") a question names."""
+        # Asked once per candidate passage: remember the last few questions.
+        cached = self._asked.get(norm)
+        if cached is None:
+            cached = self._question_years(norm)
+            if len(self._asked) > 256:
+                self._asked.clear()
+            self._asked[norm] = cached
+        return cached
+
+    def _question_years(self, norm: str) -> tuple[list[int], list[tuple[int, int]]]:
         periods = [span for names, span in self.rules.periods if names.find(norm)]
         for first, last in _RANGE.findall(norm):
             if int(first) < int(last):
@@ -257,17 +272,22 @@ class Scope:
     # -- places ---------------------------------------------------------------------------
 
     def _place_refusal(self, norm: str, excerpt: Sequence[Sentence]) -> Refusal | None:
-        masked = self.glossary.mask(self.glossary.rewrite(norm).text)
-        masked_original = self.glossary.mask(norm)
-        mentions = self.gazetteer.find(masked) + self.gazetteer.find(masked_original)
+        # Report names are blanked on both sides: "Shandong New Financial Industry Park" in a
+        # question is not about Shandong, and "Five Jinan" in a passage does not speak of
+        # the city. The glossary translates Chinese names first (山东新金融产业园).
+        mentions = self.gazetteer.find(self.glossary.mask(self.glossary.rewrite(norm).text))
         if not mentions:
             return None
         home = any(m.place.role == "home" for m in mentions)
-        said = normalise(" ".join(s.text for s in excerpt))
+        said = " | ".join(self._said[s.id] for s in excerpt)
+        said_raw = " | ".join(self._said_raw[s.id] for s in excerpt)
         for m in mentions:
             place = m.place
+            # Another place is fine when the passage names it ("Hong Kong main board"); a
+            # container only when the passage speaks of it outside a name ("Five Jinan").
+            text = said_raw if place.role == "other" else said
             names = [normalise(n) for n in place.names_en]
-            in_excerpt = any(re.search(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])", said)
+            in_excerpt = any(re.search(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])", text)
                              for n in names if n)
             if place.role == "other" and not in_excerpt:
                 return Refusal("other_place", place=place)

@@ -19,25 +19,27 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from citizenbot.glossary import Glossary, Synonyms, Term
 from citizenbot.report import Report, Sentence
 from citizenbot.text import (
     CJK_RUN,
-    MAX_MATCH_CHARS,
     FILLER_EN,
+    MAX_MATCH_CHARS,
     STOPWORDS_EN,
     content_stems,
     language_of,
     normalise,
-    stem,
     strip_zh_filler,
 )
 
 # Credit for a question word found outside the sentence itself.
 TOPIC_CREDIT = 0.7
 HEADING_CREDIT = 0.5
+PART_CREDIT = 0.8  # "Work Arrangement in 2021", "the 13th Five-Year Plan period"
+IN_TERM_SHARE = 0.25  # the weight of a word inside a named term, beside the name
 # A pair of Chinese characters the glossary could not translate: evidence of something
 # unknown, but less sure than an unknown English word (it may be an unlisted way of saying a
 # known thing, and a word of n characters gives n-1 pairs).
@@ -57,6 +59,7 @@ class Query:
     terms: tuple[Term, ...]  # glossary terms named
     weights: Mapping[str, float] = field(default_factory=dict)  # feature -> weight
     unknown: frozenset[str] = frozenset()  # features the report does not use
+    corrected: str = ""  # normalised, typos corrected, before the glossary
 
     @property
     def mass(self) -> float:
@@ -117,7 +120,7 @@ class SentenceIndex:
             for s in p.sentences:
                 credit: dict[str, float] = {}
                 for f in part_feats.get(p.part, ()):
-                    credit[f] = HEADING_CREDIT
+                    credit[f] = PART_CREDIT
                 if heading is not None and heading.id != s.id:
                     for f in self._own[heading.id]:
                         credit[f] = max(credit.get(f, 0.0), HEADING_CREDIT)
@@ -135,14 +138,26 @@ class SentenceIndex:
         # A word the report never uses weighs as much as its rarest words: it may be the
         # subject of the question, or only the asker's own way of putting it.
         self.unknown_weight = math.log((n + 1) / 1.5)
-        self._postings: dict[str, list[str]] = defaultdict(list)
-        for sid, feats in self._own.items():
-            for f in feats:
-                self._postings[f].append(sid)
-        for sid, credit in self._context.items():
-            for f in credit:
-                if sid not in self._postings[f]:
-                    self._postings[f].append(sid)
+        # Ranking runs as array operations: per feature, the sentences that explain it and how
+        # much (own words 1, a year the sentence covers 1, its point's or part's heading less),
+        # so that a report a hundred times larger stays within milliseconds per question.
+        self._row = {s.id: i for i, s in enumerate(self.sentences)}
+        credit_lists: dict[str, dict[int, float]] = defaultdict(dict)
+        own_lists: dict[str, list[int]] = defaultdict(list)
+        for s in self.sentences:
+            row = self._row[s.id]
+            for f, c in self._context[s.id].items():
+                credit_lists[f][row] = c
+            for f in self._own[s.id]:
+                credit_lists[f][row] = 1.0
+                own_lists[f].append(row)
+            for year in self._covered_years(s):
+                credit_lists[str(year)][row] = 1.0
+        self._credit_rows = {f: (np.fromiter(d.keys(), dtype=np.int64, count=len(d)),
+                                 np.fromiter(d.values(), dtype=np.float64, count=len(d)))
+                             for f, d in credit_lists.items()}
+        self._own_rows = {f: np.array(rows, dtype=np.int64) for f, rows in own_lists.items()}
+        self._lengths = np.array([len(s.text) for s in self.sentences])
         # Words a question may use: the report's, the glossary's, the intents' examples'.
         for term in glossary.terms:
             for variant in (term.en, *term.also):
@@ -192,6 +207,10 @@ class SentenceIndex:
         rewritten = self.glossary.rewrite(corrected)
         text = rewritten.text
         feats = text_features(text, self.glossary, self.synonyms)
+        # A named term is one thing asked about: its own words weigh little beside its name,
+        # so that a glossary rewrite ("fiscal revenue" -> "general public budget revenue")
+        # does not make a question look longer and easier to cover than it is.
+        outside = text_features(self.glossary.mask(text), self.glossary, self.synonyms)
         weights: dict[str, float] = {}
         unknown: set[str] = set()
         for f in feats:
@@ -200,12 +219,15 @@ class SentenceIndex:
             else:
                 weights[f] = self.unknown_weight
                 unknown.add(f)
+            if not f.startswith("~") and f not in outside:
+                weights[f] *= IN_TERM_SHARE
         for run in CJK_RUN.findall(text):
             for key in cjk_features(run):
                 weights[key] = self.unknown_weight * ZH_LEFTOVER_SHARE
                 unknown.add(key)
         return Query(question=question, language=language_of(question), norm=norm, text=text,
-                     terms=rewritten.terms, weights=weights, unknown=frozenset(unknown))
+                     terms=rewritten.terms, weights=weights, unknown=frozenset(unknown),
+                     corrected=corrected)
 
     # -- ranking ---------------------------------------------------------------------------
 
@@ -216,9 +238,7 @@ class SentenceIndex:
         years = self._covered_years(sentence)
         result: dict[str, float] = {}
         for f in query.weights:
-            if _YEAR.match(f) and int(f) in years:
-                result[f] = 1.0
-            elif f in own:
+            if (_YEAR.match(f) and int(f) in years) or f in own:
                 result[f] = 1.0
             elif f in context:
                 result[f] = context[f]
@@ -240,28 +260,38 @@ class SentenceIndex:
         mass = query.mass
         if not mass:
             return []
-        candidates: set[str] = set()
-        for f in query.weights:
-            candidates.update(self._postings.get(f, ()))
+        n = len(self.sentences)
+        covered = np.zeros(n)
+        own = np.zeros(n)
+        for f, w in query.weights.items():
+            rows = self._credit_rows.get(f)
+            if rows is not None:
+                covered[rows[0]] += w * rows[1]
+            own_rows = self._own_rows.get(f)
+            if own_rows is not None:
+                own[own_rows] += w
+        # Best coverage, then most in the sentence's own words, then the shortest.
+        order = np.lexsort((self._lengths, -np.round(own, 6), -np.round(covered, 3)))
         hits = []
-        for sid in candidates:
-            s = self._by_id[sid]
-            credit = self.credit(query, s)
-            if not credit:
-                continue
-            own = {f for f, c in credit.items() if c == 1.0 and f in self._own[sid]}
+        for row in order[:limit]:
+            if covered[row] <= 0:
+                break
+            s = self.sentences[int(row)]
             hits.append(Hit(
                 sentence=s,
-                coverage=sum(query.weights[f] * c for f, c in credit.items()) / mass,
-                own=sum(query.weights[f] for f in own) / mass,
-                matched=frozenset(own),
+                coverage=float(covered[row]) / mass,
+                own=float(own[row]) / mass,
+                matched=frozenset(f for f in query.weights if f in self._own[s.id]),
             ))
-        hits.sort(key=lambda h: (-round(h.coverage, 3), -h.own, len(h.sentence.text)))
-        return hits[:limit]
+        return hits
 
     def features_of(self, sentence: Sentence) -> frozenset[str]:
         """What a sentence explains: its own features and those of its context."""
         return self._own[sentence.id] | frozenset(self._context[sentence.id])
+
+    def context_credit(self, sentence: Sentence) -> Mapping[str, float]:
+        """What a sentence's point and part headings explain, and how much."""
+        return self._context[sentence.id]
 
     def features(self, text: str) -> frozenset[str]:
         """Features of a piece of the report, as its sentences' are computed."""

@@ -35,7 +35,9 @@ FILLER_EN = frozenset("""
     anyone someone somebody anybody wondering wonder curious interested look looking hi hey
     hello dear sir madam thanks thank need needs find out check checking currently now
     exactly roughly approximately around about according exist exists existing there
-    briefly quick quickly short simply simple
+    briefly quick quickly short simply simple role roles importance significance situation
+    status progress update updates latest news overview mean means meaning meant definition
+    define defined stand stands considered refer refers counts
 """.split())
 
 STOPCHARS_ZH = frozenset(
@@ -105,6 +107,8 @@ def fold(text: str) -> str:
     text = text.replace("’", "'").replace("'s ", " ").replace("'", "")
     # "R & D", "R&D" and "R and D" are one word in questions and in the report.
     text = re.sub(r"\br\s*(?:&|and|n)\s*d\b", "rnd", text)
+    # "GDP2025" is GDP and a year.
+    text = re.sub(r"([a-z])((?:19|20)\d\d)\b", r"\1 \2", text)
     # "10bn", "100m", "1.2m": the report writes "10 billion", "100 million".
     text = re.sub(r"(\d)\s*(?:bn|b)\b", r"\1 billion", text)
     text = re.sub(r"(\d)\s*(?:mn|m)\b", r"\1 million", text)
@@ -124,16 +128,20 @@ def normalise(text: str, limit: int | None = None) -> str:
     return _NOT_TEXT.sub(" ", text).strip()
 
 
+STEM_CHARS = 7
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Snowball's English stem, with a trailing 'i' dropped so that economy and economic,
-    strategy and strategic, city and cities meet."""
+    """Snowball's English stem, with a trailing 'i' dropped and cut to seven letters, so
+    that economy and economic, environment and environmental, finance and financial meet
+    (Snowball alone keeps each pair apart)."""
     if word.isdigit() or len(word) <= 3:
         return word
     stemmed: str = _STEMMER.stemWord(word)
     if len(stemmed) > 4 and stemmed.endswith("i"):
         stemmed = stemmed[:-1]
-    return stemmed
+    return stemmed[:STEM_CHARS]
 
 
 def words(text: str) -> list[str]:
