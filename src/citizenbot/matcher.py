@@ -29,6 +29,7 @@ from citizenbot.text import (
     STOPCHARS_ZH,
     STOPWORDS_EN,
     has_cjk,
+    is_english_word,
     language_of,
     normalise,
     stem,
@@ -119,7 +120,7 @@ class Matcher:
             # synonyms fold them: "comapny" -> "company" -> "enterprise".
             norm = " ".join(
                 token if CJK_RUN.fullmatch(token) or token in self._known_words
-                or token in STOPWORDS_EN else self._correct(token)
+                or token in STOPWORDS_EN or is_english_word(token) else self._correct(token)
                 for token in norm.split(" ")
             )
         norm = self._syn_en.apply(norm)

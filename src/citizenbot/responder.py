@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from citizenbot import excerpt as excerpts
+from citizenbot.glossary import Synonyms
 from citizenbot.intents import Excerpt, Intent, KnowledgeBase
 from citizenbot.matcher import Candidate, Matcher
 from citizenbot.report import Sentence
@@ -48,7 +49,7 @@ class Thresholds:
     weighted share of it that the passage explains), and the confidence built from both.
     """
 
-    answer: float = 55.0  # confidence to answer
+    answer: float = 50.0  # confidence to answer
     clarify: float = 40.0  # confidence for a topic to be offered in a "did you mean"
     margin: float = 8.0  # how far ahead the best must be not to ask "did you mean"
     search: float = 55.0  # coverage a passage needs on its own words, with no intent behind it
@@ -119,7 +120,8 @@ class Responder:
         known = {w for i in kb.intents for e in (*i.examples, i.title_en)
                  for w in normalise(e).split()}
         self.index = SentenceIndex(kb.report, kb.glossary, known,
-                                   covered_years=self.scope.covered_years)
+                                   covered_years=self.scope.covered_years,
+                                   synonyms=Synonyms(kb.synonyms.get("en", {}), cjk=False))
         self._intents = {i.id: i for i in kb.intents}
         # What each intent's examples say, in the search's terms: an intent explains the
         # words of a question that its examples use.

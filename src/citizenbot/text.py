@@ -37,7 +37,10 @@ FILLER_EN = frozenset("""
     exactly roughly approximately around about according exist exists existing there
     briefly quick quickly short simply simple role roles importance significance situation
     status progress update updates latest news overview mean means meaning meant definition
-    define defined stand stands considered refer refers counts
+    define defined stand stands considered refer refers counts make makes making made sure
+    happen happens happened happening ready yet try trying tried able allowed possible
+    possibly still already ever even else whether thing stuff way ways going gonna wanna
+    kinds types type sorts
 """.split())
 
 STOPCHARS_ZH = frozenset(
@@ -142,6 +145,27 @@ def stem(word: str) -> str:
     if len(stemmed) > 4 and stemmed.endswith("i"):
         stemmed = stemmed[:-1]
     return stemmed[:STEM_CHARS]
+
+
+@lru_cache(maxsize=1)
+def _english() -> dict[str, int]:
+    # pyspellchecker ships its word counts inside the package: nothing is fetched.
+    from spellchecker import SpellChecker
+
+    return dict(SpellChecker(language="en", distance=1).word_frequency.dictionary)
+
+
+def english_frequency(word: str) -> int:
+    """How common a word is in general English (a count; 0 for typos and names)."""
+    return _english().get(word, 0)
+
+
+def is_english_word(word: str) -> bool:
+    """A real English word (not a typo to correct): common enough in general English."""
+    return english_frequency(word) >= COMMON_WORD
+
+
+COMMON_WORD = 100
 
 
 def words(text: str) -> list[str]:
