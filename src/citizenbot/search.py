@@ -30,13 +30,10 @@ from citizenbot.text import (
     MAX_MATCH_CHARS,
     STOPWORDS_EN,
     content_stems,
-    english_frequency,
     is_english_word,
     language_of,
     normalise,
-    stem,
     strip_zh_filler,
-    words,
 )
 
 # Credit for a question word found outside the sentence itself.
@@ -44,9 +41,6 @@ TOPIC_CREDIT = 0.7
 HEADING_CREDIT = 0.5
 PART_CREDIT = 0.8  # "Work Arrangement in 2021", "the 13th Five-Year Plan period"
 IN_TERM_SHARE = 0.25  # the weight of a word inside a named term, beside the name
-# (count in general English, share of the unknown-word weight): everyday words the report
-# does not use frame a question more often than they name its subject.
-EVERYDAY_WORDS = ((100_000, 0.35), (10_000, 0.6))
 # A pair of Chinese characters the glossary could not translate: evidence of something
 # unknown, but less sure than an unknown English word (it may be an unlisted way of saying a
 # known thing, and a word of n characters gives n-1 pairs).
@@ -222,12 +216,11 @@ class SentenceIndex:
         outside = text_features(self.glossary.mask(text), self.glossary, self.synonyms)
         weights: dict[str, float] = {}
         unknown: set[str] = set()
-        common = self._commonness(text)
         for f in feats:
             if f in self._idf:
                 weights[f] = self._idf[f]
             else:
-                weights[f] = self.unknown_weight * common.get(f, 1.0)
+                weights[f] = self.unknown_weight
                 unknown.add(f)
             if not f.startswith("~") and f not in outside:
                 weights[f] *= IN_TERM_SHARE
@@ -238,23 +231,6 @@ class SentenceIndex:
         return Query(question=question, language=language_of(question), norm=norm, text=text,
                      terms=rewritten.terms, weights=weights, unknown=frozenset(unknown),
                      corrected=corrected)
-
-    @staticmethod
-    def _commonness(text: str) -> dict[str, float]:
-        """Per stem of a word the report does not use: how much it can say about the
-        subject. "ready" or "honest" are everyday words that frame a question; "Lujiazui" or
-        "booster" name what it is about."""
-        shares: dict[str, float] = {}
-        for word in words(text):
-            frequency = english_frequency(word)
-            share = 1.0
-            for floor, value in EVERYDAY_WORDS:
-                if frequency >= floor:
-                    share = value
-                    break
-            key = stem(word)
-            shares[key] = min(shares.get(key, 1.0), share)
-        return shares
 
     # -- ranking ---------------------------------------------------------------------------
 
