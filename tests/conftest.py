@@ -19,6 +19,17 @@ labels:
   clarify: {en: "Did you mean:", zh: "您是想问："}
   search_result: {en: "Search result:", zh: "搜索结果："}
   quoted_from: {en: "Quoted from the report.", zh: "摘自报告。"}
+  clarify_none: {en: "None of these?", zh: "都不是？"}
+  abridged: {en: "Only the heading.", zh: "只有标题。"}
+refusals:
+  other_place: {en: "Nothing on {place}.", zh: "没有{place}的内容。"}
+  other_year: {en: "Nothing for {year}.", zh: "没有{year}的内容。"}
+  personal: {en: "No individual cases.", zh: "无法判断个人情况。"}
+  practical_detail: {en: "No {detail}.", zh: "没有{detail}。"}
+  no_figure: {en: "No figure.", zh: "没有数字。"}
+  abridged: {en: "Only the heading:", zh: "只有标题："}
+  general: {en: "Only the report.", zh: "只回答报告。"}
+  other_language: {en: "English or Chinese.", zh: "中文或英文。"}
 areas:
   business: {en: Business services, zh: 营商服务}
   plans: {en: Plans, zh: 规划}

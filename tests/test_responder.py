@@ -13,7 +13,7 @@ PARAPHRASES = [
     ("my startup needs permits, is there a single counter that does everything", "one-stop-service"),
     ("any relief on taxes and charges for small firms this year", "tax-and-fee-reduction"),
     ("do officials get paired with companies to help them out", "enterprise-assistance"),
-    ("what kind of incentives are there for top experts who relocate here", "talent-programmes"),
+    ("how does the district go about recruiting top experts from home and abroad", "talent-programmes"),
     ("how large is the money managed in the new finance park", "financial-industry-park"),
     ("what does the 353 thing mean", "strategy-353"),
     ("tell me what iTOT stands for", "itot"),
@@ -130,7 +130,7 @@ def test_thresholds_decide_between_answer_clarify_and_fallback(kb: KnowledgeBase
     question = "tax cuts"
     assert Responder(kb, Thresholds(answer=35, clarify=30)).respond(question).status == \
         "answered"
-    strict = Responder(kb, Thresholds(answer=100, clarify=100, search=101))
+    strict = Responder(kb, Thresholds(answer=101, clarify=101, search=101))
     assert strict.respond(question).status == "fallback"
 
 

@@ -24,10 +24,15 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "CITIZENBOT_INTENTS": ("<shipped knowledge base>", "Knowledge-base directory"),
     "CITIZENBOT_SALT": ("<generated>", "Salt for hashing user ids; generated and kept beside "
                         "the database when empty"),
-    "CITIZENBOT_ANSWER_THRESHOLD": ("35", "Score (0-100) needed for a confident answer"),
-    "CITIZENBOT_CLARIFY_THRESHOLD": ("30", "Score needed to offer 'did you mean' choices"),
-    "CITIZENBOT_CLARIFY_MARGIN": ("5", "Lead over the runner-up needed to answer outright"),
-    "CITIZENBOT_SEARCH_THRESHOLD": ("70", "Score a report-search hit needs to be shown"),
+    "CITIZENBOT_ANSWER_THRESHOLD": ("50", "Confidence (0-100) needed for an answer: the share of "
+                                    "the question the quoted passage (or the intent vouching "
+                                    "for it) explains"),
+    "CITIZENBOT_CLARIFY_THRESHOLD": ("40", "Confidence a topic needs to be offered in a 'did "
+                                     "you mean' list"),
+    "CITIZENBOT_CLARIFY_MARGIN": ("8", "Lead over a different runner-up topic needed to answer "
+                                  "outright"),
+    "CITIZENBOT_SEARCH_THRESHOLD": ("50", "Coverage a passage found by searching the report "
+                                    "needs when no intent vouches for it"),
     "CITIZENBOT_FALLBACK_TEXT": ("<texts.yml>", "English 'I don't know' text, replacing texts.yml"),
     "CITIZENBOT_FALLBACK_TEXT_ZH": ("<texts.yml>", "Chinese 'I don't know' text"),
     "CITIZENBOT_LOG_LEVEL": ("INFO", "Logging level: DEBUG, INFO, WARNING, ERROR"),

@@ -175,8 +175,8 @@ def judge(responder: Responder, case: Case) -> Outcome:
     elif reply.intent_id == case.expected:
         correct = reply.status == "answered"
     else:
-        quoted = {e.text for e in responder.intent(case.expected).excerpts} \
-            if case.expected and responder.intent(case.expected) else set()
+        intent = responder.intent(case.expected) if case.expected else None
+        quoted = {e.text for e in intent.excerpts} if intent is not None else set()
         correct = reply.status == "answered" and any(
             e.text in q for e in reply.excerpts for q in quoted)
     wrong = reply.status == "answered" and not correct

@@ -62,6 +62,10 @@ def trim(sentence: Sentence, query: Query, index: SentenceIndex,
     context = index.context_credit(sentence)
     weights = {f: w * (1 - context.get(f, 0.0)) for f, w in query.weights.items()}
     features = [index.features(text[a:b]) & weights.keys() for a, b in spans]
+    # The opening clause ("Guiding ideology of ... is:") is shown when it is short, so the
+    # window is chosen for what the opening does not already say.
+    opens = spans[0][1] <= OPENING_CHARS
+    said = features[0] if opens else set()
     best_key: tuple[float, bool, int] | None = None
     i, j = 0, 0
     for first in range(len(spans)):
@@ -71,13 +75,14 @@ def trim(sentence: Sentence, query: Query, index: SentenceIndex,
             if length > budget and last > first:
                 break
             covered |= features[last]
+            gain = sum(weights[f] for f in covered - said)
             # Most of the question first; then the sentence's start, which says what a list
             # is about; then the shortest.
-            key = (round(sum(weights[f] for f in covered), 6), first == 0, -length)
+            key = (round(gain, 6), first == 0, -length)
             if best_key is None or key > best_key:
                 best_key, i, j = key, first, last
     opening: Piece | None = None
-    if i > 0 and spans[0][1] <= OPENING_CHARS:
+    if i > 0 and opens:
         opening = Piece(sentence, text[: spans[0][1]].rstrip(",;: "), cut_after=True)
         budget -= spans[0][1]
     # Widen: forwards first (the items of a list follow the words that announce it).
@@ -105,7 +110,9 @@ def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
     passage = report.passage(main.passage_id)
     if passage is not None and not base:
         covered = index.coverage(query, picked)
-        others = [s for s in passage.sentences if s not in picked]
+        # Only from the same point: a sentence under another heading answers another question.
+        others = [s for s in passage.sentences if s not in picked
+                  and (s.topic_id or s.id) == (main.topic_id or main.id)]
         while len(picked) < MAX_SENTENCES and others:
             gains = [(index.coverage(query, [*picked, s]) - covered, s) for s in others]
             gain, best = max(gains, key=lambda g: g[0])
@@ -116,7 +123,7 @@ def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
             covered += gain
     order = {s.id: n for n, s in enumerate(index.sentences)}
     picked.sort(key=lambda s: order[s.id])
-    topic_id = picked[0].topic_id
+    topic_id = main.topic_id
     if topic_id and all(s.id != topic_id for s in picked):
         topic = index.sentence(topic_id)
         if sum(len(s.text) for s in picked) + len(topic.text) <= MAX_EXCERPT_CHARS:
@@ -126,31 +133,32 @@ def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
         pieces = [p for s in picked for p in trim(s, query, index)]
     while sum(len(p.text) + 2 for p in pieces) > MAX_EXCERPT_CHARS:
         # Drop the piece that explains least (never the main sentence).
-        others = [p for p in pieces if p.sentence != main]
-        if not others:
+        droppable = [p for p in pieces if p.sentence != main]
+        if not droppable:
             break
-        weakest = min(others, key=lambda p: index.coverage(query, [p.sentence]))
+        weakest = min(droppable, key=lambda p: index.coverage(query, [p.sentence]))
         pieces.remove(weakest)
     return pieces
 
 
 def render(pieces: Sequence[Piece]) -> str:
-    """The pieces as one quote: adjacent sentences joined by a space, gaps marked with …"""
+    """The pieces as one quote: adjacent sentences joined by a space, any gap or cut marked
+    with one "…"."""
     out = ""
     previous: Piece | None = None
     for piece in pieces:
-        text = piece.text
-        if piece.cut_before:
-            text = f"{ELLIPSIS} {text}"
-        if piece.cut_after:
-            text = f"{text} {ELLIPSIS}"
+        gap = previous is not None and not (
+            _adjacent(previous, piece) and not previous.cut_after and not piece.cut_before)
         if previous is None:
-            out = text
-        elif (_adjacent(previous, piece) and not previous.cut_after and not piece.cut_before) or out.endswith(ELLIPSIS) or text.startswith(ELLIPSIS):
-            out = f"{out} {text}"
+            out = f"{ELLIPSIS} " if piece.cut_before else ""
+        elif gap:
+            out += f" {ELLIPSIS} "
         else:
-            out = f"{out} {ELLIPSIS} {text}"
+            out += " "
+        out += piece.text
         previous = piece
+    if previous is not None and previous.cut_after:
+        out += f" {ELLIPSIS}"
     return out
 
 

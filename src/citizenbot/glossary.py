@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from citizenbot.text import CJK_RUN, fold, normalise
+from citizenbot.text import CJK_RUN, fold, normalise, stem
 
 TERM_KINDS = ("programme", "park", "platform", "strategy", "slogan", "figure", "organisation",
               "concept", "period", "place")
@@ -98,6 +98,40 @@ class PhraseSet:
         return self._pattern.sub(lambda m: f" {replace.get(m.group(0), m.group(0))} ", norm)
 
 
+class StemPhraseSet:
+    """Like PhraseSet, but English phrases match whatever the ending of their words:
+    "old communities" is found in "old community renovation"."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        en: list[str] = []
+        zh: list[str] = []
+        self._said: dict[str, str] = {}
+        for phrase in phrases:
+            norm = normalise(phrase)
+            if not norm:
+                continue
+            if CJK_RUN.fullmatch(norm.replace(" ", "")):
+                zh.append(norm)
+            else:
+                stems = _stems(norm)
+                en.append(stems)
+                self._said.setdefault(stems, norm)
+        self._en = PhraseSet(en)
+        self._zh = PhraseSet(zh)
+
+    def __bool__(self) -> bool:
+        return bool(self._en) or bool(self._zh)
+
+    def find(self, norm: str) -> list[str]:
+        """The phrases present (English ones as listed), in order of appearance."""
+        found = [self._said.get(p, p) for p in self._en.find(_stems(norm))]
+        return found + self._zh.find(norm)
+
+
+def _stems(norm: str) -> str:
+    return " ".join(stem(w) if not CJK_RUN.fullmatch(w) else w for w in norm.split())
+
+
 class Synonyms:
     """synonyms.yml: variants rewritten to their canonical word, longest variant first."""
 
@@ -132,6 +166,12 @@ class Glossary:
     def __init__(self, terms: Iterable[Term]) -> None:
         self.terms = tuple(terms)
         self._by_key = {t.key: t for t in self.terms}
+        # Terms by their first word, for finding every term (overlapping ones too) in one pass.
+        self._by_first: dict[str, list[tuple[list[str], Term]]] = {}
+        for term in self.terms:
+            words = term.key.split()
+            if words:
+                self._by_first.setdefault(words[0], []).append((words, term))
         # A term's own words map to themselves, so that a shorter variant of another term
         # cannot eat part of them ("night economy" keeps its "economy").
         self._replace: dict[str, str] = {t.key: t.key for t in self.terms}
@@ -155,12 +195,23 @@ class Glossary:
         return Rewritten(text, tuple(dict.fromkeys(found)))
 
     def terms_in(self, norm: str) -> tuple[Term, ...]:
-        """Named terms in a normalised report sentence."""
-        return tuple(dict.fromkeys(self._by_key[k] for k in self._keys.find(norm)))
+        """Every named term in a normalised text, those inside longer ones too ("manufacturing
+        industry" in "digital transformation of manufacturing industry")."""
+        tokens = norm.split()
+        found: dict[str, Term] = {}
+        for start, token in enumerate(tokens):
+            for words, term in self._by_first.get(token, ()):
+                if tokens[start:start + len(words)] == words:
+                    found.setdefault(term.key, term)
+        return tuple(found.values())
 
-    def mask(self, norm: str) -> str:
-        """The text with multi-word report names blanked out."""
-        return self._multiword.blank(norm)
+    def mask(self, norm: str, names: PhraseSet | None = None) -> str:
+        """The text with multi-word report names blanked out (only those that contain one
+        of `names`, if given)."""
+        if names is None:
+            return self._multiword.blank(norm)
+        keys = [k for k in self._multiword.find(norm) if names.find(k)]
+        return PhraseSet(keys).blank(norm) if keys else norm
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,17 @@ REQUIRED_TEXTS = (
     "labels.clarify",
     "labels.search_result",
     "labels.quoted_from",
+    "labels.clarify_none",
+    "labels.abridged",
     "services.fallback",
+    "refusals.other_place",
+    "refusals.other_year",
+    "refusals.personal",
+    "refusals.practical_detail",
+    "refusals.no_figure",
+    "refusals.abridged",
+    "refusals.general",
+    "refusals.other_language",
 )
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

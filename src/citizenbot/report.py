@@ -212,6 +212,13 @@ def parse_report(text: str) -> Report:
             )
     if not any(p.id.startswith("III.") for p in passages):
         raise ReportError("the report has no part III: is this the right file?")
+    # Every answer is cut from these sentences, so proving them proves every answer: each
+    # must stand in the file word for word (only runs of spaces are folded).
+    published = _clean(text.replace("\n", " "))
+    for p in passages:
+        for sentence in p.sentences:
+            if sentence.text not in published:
+                raise ReportError(f"sentence {sentence.id} is not word for word in the file")
     delivered = ""
     when = re.search(r"\bon ([A-Z][a-z]+) (\d{1,2}), (\d{4})", text)
     if when and when.group(1) in _MONTHS:

@@ -52,11 +52,12 @@ class Thresholds:
     answer: float = 50.0  # confidence to answer
     clarify: float = 40.0  # confidence for a topic to be offered in a "did you mean"
     margin: float = 8.0  # how far ahead the best must be not to ask "did you mean"
-    search: float = 55.0  # coverage a passage needs on its own words, with no intent behind it
+    search: float = 50.0  # coverage a passage needs on its own words, with no intent behind it
     intent_scale: float = 70.0  # intent score at which its examples fully vouch for it
     intent_floor: float = 30.0  # below this an intent match is no evidence at all
     decline: float = 25.0  # an out-of-scope intent's score to be considered at all
     foreign: float = 30.0  # share of the question only an out-of-scope intent explains
+    decline_lead: float = 10.0  # with no passage to go on, how far its examples must lead
     service: float = 45.0  # a greeting, thanks, help: only when clearly that
     off_year: float = 0.5  # a passage about other years than asked counts this much
     no_figure: float = 0.5  # a passage without figures, when a figure is asked for
@@ -107,6 +108,7 @@ class _Candidate:
     intent: Intent | None  # the intent that vouched for it
     intent_score: float
     explained: frozenset[str]  # question features the sentence or the intent explain
+    raw: float = 0.0  # confidence before giving way for a missing year or figure
 
 
 class Responder:
@@ -123,11 +125,12 @@ class Responder:
                                    covered_years=self.scope.covered_years,
                                    synonyms=Synonyms(kb.synonyms.get("en", {}), cjk=False))
         self._intents = {i.id: i for i in kb.intents}
-        # What each intent's examples say, in the search's terms: an intent explains the
-        # words of a question that its examples use.
+        # What each intent's examples say, in the search's terms, both as written and as the
+        # glossary puts them: an intent explains the words of a question that its examples use.
         self._intent_feats = {
-            i.id: frozenset().union(*(self.index.text_features(e)
-                                      for e in (*i.examples, i.title_en, i.title_zh)))
+            i.id: frozenset().union(*(
+                self.index.text_features(e) | self.index.features(e)
+                for e in (*i.examples, i.title_en, i.title_zh)))
             for i in kb.intents}
         # Names a refusal can say the report does mention ("the report names X but ...").
         self._named_terms = [t for t in kb.glossary.terms if " " in t.key and t.kind in (
@@ -152,7 +155,7 @@ class Responder:
         """Answer `question`; `lang` is the interface language (default: the question's)."""
         query = self.index.query(question)
         lang = lang or ("zh" if query.language == "zh" else "en")
-        refusal = self.scope.before(query.norm, query.language)
+        refusal = self.scope.before(query.norm, query.language, question)
         if refusal is not None:
             return self._refuse(question, lang, refusal, None, 0.0)
         ranked = self.matcher.rank(question)
@@ -162,23 +165,55 @@ class Responder:
         candidates = self._candidates(query, ranked)
         t = self.thresholds
         best = candidates[0] if candidates else None
-        if best is not None and best.confidence >= t.answer:
-            heading = self._abridged_unexplained(query, best)
-            if heading is not None:
-                return self._refuse(question, lang, Refusal("abridged", heading=heading), None,
-                                    best.confidence)
-            decline = self._decline_for(query, ranked, best)
-            if decline is not None:
-                return self._decline(question, lang, decline, best.confidence)
-            options = () if self._clear(candidates) else self._options(candidates, lang)
-            if len(options) < MIN_CLARIFY:
-                return self._answer(query, lang, best)
-            refusal = self.scope.after(self._cue_text(query), [best.sentence])
-            if refusal is not None and refusal.category != "no_figure":
-                return self._refuse(question, lang, refusal, best.intent, best.confidence,
-                                    topic_sentences=[best.sentence])
-            return self._clarify(query, lang, best, options)
+        detail = self._detail_answer(query, lang, candidates)
+        if detail is not None:
+            return detail
+        if best is not None and best.confidence >= (t.answer if best.intent else max(
+                t.answer, t.search)):
+            return self._confident(query, lang, best, ranked, candidates)
         return self._not_sure(query, lang, ranked, candidates)
+
+    def _detail_answer(self, query: Query, lang: str,
+                       candidates: list[_Candidate]) -> Reply | None:
+        """A practical detail the report does give ("Where will intelligent manufacturing be
+        located?" -> "in the west of Erhuan Road"): the sentence on the point of a close
+        candidate that holds it."""
+        cue = self._cue_text(query)
+        if not self.scope.asks_detail(cue):
+            return None
+        for near in candidates[:5]:
+            if near.confidence < self.thresholds.clarify:
+                break
+            sentence = self.scope.detail_sentence(cue, near.sentence)
+            if sentence is None:
+                continue
+            pieces = excerpts.choose(query, sentence, self.index, self.kb.report)
+            if self.scope.after(cue, [p.sentence for p in pieces]) is None:
+                return self._answer(query, lang, replace(near, sentence=sentence), pieces)
+        return None
+
+    def _confident(self, query: Query, lang: str, best: _Candidate, ranked: list[Candidate],
+                   candidates: list[_Candidate]) -> Reply:
+        """A passage covers the question: quote it, unless the scope check, a part the
+        English version leaves out, a clearer out-of-scope topic or a close second topic
+        says otherwise."""
+        pieces, refusal = self._excerpt_for(query, best)
+        sentences = [p.sentence for p in pieces]
+        owner = best.intent or self._owner.get(best.sentence.id)
+        if refusal is not None:
+            return self._refuse(query.question, lang, refusal, owner, best.confidence,
+                                topic_sentences=sentences, query=query)
+        heading = self._abridged_unexplained(query, best)
+        if heading is not None:
+            return self._refuse(query.question, lang, Refusal("abridged", heading=heading), None,
+                                best.confidence)
+        decline = self._decline_for(query, ranked, best)
+        if decline is not None:
+            return self._decline(query.question, lang, decline, best.confidence)
+        options = () if self._clear(candidates) else self._options(candidates, lang)
+        if len(options) >= MIN_CLARIFY:
+            return self._clarify(query, lang, best, options)
+        return self._answer(query, lang, best, pieces)
 
     @staticmethod
     def _cue_text(query: Query) -> str:
@@ -211,6 +246,7 @@ class Responder:
             question=query.question, status="clarify", kind="clarify", language=lang,
             intent_id=None, score=round(best.confidence, 1),
             text=self.kb.text("labels.clarify", lang), options=options,
+            note=self.kb.text("labels.clarify_none", lang), handover=True,
         )
 
     def _clear(self, candidates: list[_Candidate]) -> bool:
@@ -241,6 +277,10 @@ class Responder:
         found: dict[str, _Candidate] = {}
         for h in self.index.rank(query, limit=12):
             explained = frozenset(self.index.credit(query, h.sentence))
+            owner = self._owner.get(h.sentence.id)
+            if owner is not None:
+                # What the sentence's own topic explains: "registration" is one-stop's word.
+                explained |= self._intent_feats[owner.id] & query.weights.keys()
             found[h.sentence.id] = _Candidate(h.sentence, 100 * h.coverage, 100 * h.coverage,
                                               100 * h.own, None, 0.0, explained)
         for c in ranked:
@@ -258,7 +298,8 @@ class Responder:
                     credit[f] = max(credit.get(f, 0.0), strength)
                 confidence = 100 * sum(query.weights[f] * v for f, v in credit.items()) / (
                     query.mass or 1.0)
-                if old is None or (confidence, c.score) > (old.confidence, old.intent_score):
+                if old is None or (round(confidence, 1), c.score) > (
+                        round(old.confidence, 1), old.intent_score):
                     coverage = old.coverage if old else 100 * self.index.coverage(query, [s])
                     found[s.id] = _Candidate(s, max(confidence, coverage), coverage,
                                              old.own if old else 0.0, intent, c.score,
@@ -273,36 +314,31 @@ class Responder:
                 factor *= t.off_year
             if wants_figure and not self.scope.has_figure(cand.sentence.text):
                 factor *= t.no_figure
-            if factor != 1.0:
-                found[sid] = replace(cand, confidence=cand.confidence * factor)
+            found[sid] = replace(cand, confidence=cand.confidence * factor,
+                                 raw=cand.confidence)
         return sorted(found.values(), key=lambda c: (-round(c.confidence, 1), -round(c.own, 1),
                                                      -c.intent_score, len(c.sentence.text)))
 
     # -- answers --------------------------------------------------------------------------
 
-    def _answer(self, query: Query, lang: str, best: _Candidate) -> Reply:
-        intent = best.intent
+    def _excerpt_for(self, query: Query,
+                     best: _Candidate) -> tuple[list[excerpts.Piece], Refusal | None]:
+        """The pieces to quote for the best candidate, and the scope check's verdict on them."""
         base: list[Sentence] = []
-        if intent is not None and 100 * best.intent_score / self.thresholds.intent_scale >= (
+        if best.intent is not None and 100 * best.intent_score / self.thresholds.intent_scale >= (
                 best.coverage):
             # The intent vouched for this answer more than the words did: its curated quote
             # is the answer, unless the question asks for a detail elsewhere in the passage.
-            base = self._quoted[intent.id]
+            base = self._quoted[best.intent.id]
         pieces = excerpts.choose(query, best.sentence, self.index, self.kb.report, base)
+        refusal = self.scope.after(self._cue_text(query), [p.sentence for p in pieces])
+        return pieces, refusal
+
+    def _answer(self, query: Query, lang: str, best: _Candidate,
+                pieces: list[excerpts.Piece]) -> Reply:
         sentences = [p.sentence for p in pieces]
-        refusal = self.scope.after(self._cue_text(query), sentences)
-        if refusal is not None and refusal.category == "practical_detail":
-            # "Where will intelligent manufacturing be located?": the point's other sentence
-            # says where ("in the west of Erhuan Road").
-            detail = self.scope.detail_sentence(query.norm, best.sentence)
-            if detail is not None:
-                pieces = excerpts.choose(query, detail, self.index, self.kb.report)
-                sentences = [p.sentence for p in pieces]
-                refusal = self.scope.after(self._cue_text(query), sentences)
+        intent = best.intent
         owner = intent or self._owner.get(best.sentence.id)
-        if refusal is not None:
-            return self._refuse(query.question, lang, refusal, owner, best.confidence,
-                                topic_sentences=sentences)
         excerpt_values = tuple(self._excerpt(p) for p in pieces)
         labels: list[str] = []
         for e in excerpt_values:
@@ -380,18 +416,22 @@ class Responder:
                   candidates: list[_Candidate]) -> Reply:
         t = self.thresholds
         best = candidates[0] if candidates else None
-        evidence = [best.sentence] if best is not None and best.confidence >= t.clarify else []
+        # Judged on the passage's own merit (before it gave way for lacking a year or a
+        # figure): good enough to say what the report does name.
+        evidence = [best.sentence] if best is not None and best.raw >= t.clarify else []
         owner = (best.intent or self._owner.get(best.sentence.id)) if best else None
-        refusal = self.scope.after(self._cue_text(query), evidence, years=bool(evidence))
-        if refusal is not None and refusal.category != "no_figure":
+        refusal = self.scope.after(self._cue_text(query), evidence)
+        if refusal is not None and (refusal.category != "no_figure" or (
+                best is not None and best.raw >= t.answer)):
             return self._refuse(query.question, lang, refusal, owner,
-                                best.confidence if best else 0.0, topic_sentences=evidence)
+                                best.confidence if best else 0.0, topic_sentences=evidence,
+                                query=query)
         heading = (self._abridged_unexplained(query, best) if best is not None
                    else self._abridged(query))
         if heading is not None:
             return self._refuse(query.question, lang, Refusal("abridged", heading=heading),
                                 None, best.confidence if best else 0.0)
-        decline = self._decline_for(query, ranked, best if evidence else None)
+        decline = self._decline_for(query, ranked, best if evidence else None, lead=t.decline_lead)
         if decline is not None:
             return self._decline(query.question, lang, decline, ranked[0].score)
         options = self._options(candidates, lang)
@@ -423,17 +463,20 @@ class Responder:
                 break
         return tuple(options) if len(options) >= MIN_CLARIFY else ()
 
-    def _decline_for(self, query: Query, ranked: list[Candidate],
-                     best: _Candidate | None) -> Intent | None:
+    def _decline_for(self, query: Query, ranked: list[Candidate], best: _Candidate | None,
+                     lead: float = 0.0) -> Intent | None:
         """A tailored refusal only when the question is clearly about its topic: an
         out-of-scope intent explains a good share of the question that the best answer
         does not (it never wins on words they share)."""
         t = self.thresholds
         explained = best.explained if best is not None else frozenset()
+        in_scope = max((c.score for c in ranked if self._intents[c.intent_id].kind == "report"),
+                       default=0.0)
         chosen: tuple[float, Intent] | None = None
         for c in ranked:
             intent = self._intents[c.intent_id]
-            if intent.kind != "decline" or c.score < t.decline:
+            if intent.kind != "decline" or c.score < t.decline or (
+                    lead and c.score - in_scope < lead):
                 continue
             own = (self._intent_feats[intent.id] & query.weights.keys()) - explained
             share = 100 * sum(query.weights[f] for f in own) / (query.mass or 1.0)
@@ -450,7 +493,8 @@ class Responder:
         )
 
     def _refuse(self, question: str, lang: str, refusal: Refusal, owner: Intent | None,
-                confidence: float, topic_sentences: list[Sentence] | None = None) -> Reply:
+                confidence: float, topic_sentences: list[Sentence] | None = None,
+                query: Query | None = None) -> Reply:
         """An honest "the report doesn't say", saying why."""
         values = {
             "place": refusal.place.name(lang) if refusal.place else "",
@@ -458,7 +502,7 @@ class Responder:
             "covered": ("；" if lang == "zh" else "; ").join(self.scope.year_labels(lang)),
             "detail": (self.kb.text(f"refusals.details.{refusal.detail}", lang)
                        if refusal.detail else ""),
-            "topic": self._topic_name(owner, lang, topic_sentences or []),
+            "topic": self._topic_name(owner, lang, topic_sentences or [], query),
         }
         key = f"refusals.{refusal.category}"
         if values["topic"] and self.kb.has_text(f"{key}_topic"):
@@ -483,10 +527,13 @@ class Responder:
         )
         return replace(reply, note=self.kb.text("service_note", lang))
 
-    def _topic_name(self, owner: Intent | None, lang: str, sentences: list[Sentence]) -> str:
-        """What the report does name, for "the report names X but gives no deadline"."""
+    def _topic_name(self, owner: Intent | None, lang: str, sentences: list[Sentence],
+                    query: Query | None) -> str:
+        """What the report does name, for "the report names X but gives no deadline": a name
+        the question used, else a name in the passage, else the topic's title."""
         said = " ".join(normalise(s.text) for s in sentences)
-        for term in self._named_terms:
+        asked = [t for t in (query.terms if query else ()) if t in self._named_terms]
+        for term in [*asked, *self._named_terms]:
             if term.key in said:
                 if lang == "zh" and term.zh:
                     return term.zh[0]
@@ -513,6 +560,7 @@ def plain_text(reply: Reply, kb: KnowledgeBase) -> str:
         lines += ["", reply.caveat]
     if reply.options:
         lines += [f"  {n}. {o.title}" for n, o in enumerate(reply.options, start=1)]
+        lines += [reply.note]
     if reply.source_label:
         lines += ["", f"{kb.text('labels.source', lang)}{colon}{reply.source_label}"]
     if reply.kind == "report":

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from citizenbot.glossary import Gazetteer, Glossary, PhraseSet, Place
+from citizenbot.glossary import Gazetteer, Glossary, PhraseSet, Place, StemPhraseSet
 from citizenbot.report import Report, Sentence
 from citizenbot.text import normalise
 
@@ -24,11 +24,12 @@ _RANGE = re.compile(
     r"((?:19|20)\d\d)\s*(?:年)?\s*(?:-|–|—|~|to|until|till|through|and|至|到)?\s*"
     r"((?:19|20)\d\d)")
 _DIGIT = re.compile(r"\d")
+_ARITHMETIC = re.compile(r"\d\s*[-+*/×÷^]\s*\d+\s*=?\s*\??\s*$|\d\s*[+*/×÷^]\s*\d")
 # Spelled-out figures; small number words ("one case, one discussion") are not figures.
 _NUMBER_WORDS = re.compile(r"\b(?:hundred|thousand|million|billion|percent|dozens?)\b|%",
                            re.IGNORECASE)
 WHEN = ("past", "plan", "year")
-DETAIL_KINDS = ("address", "phone", "hours", "fee", "deadline", "form", "duration")
+DETAIL_KINDS = ("address", "location", "phone", "hours", "fee", "deadline", "form", "duration")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class YearRule:
 class AbridgedRule:
     target: str  # a passage id ("III.VII") or a sentence id ("II.3.s7")
     when: str
-    topics: PhraseSet
+    topics: StemPhraseSet
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class ScopeRules:
     figures: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     general: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     whole_place: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    relation: PhraseSet = field(default_factory=lambda: PhraseSet(()))
 
 
 def _phrases(value: Any, where: str, problems: list[str]) -> list[str]:
@@ -106,7 +108,7 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     if not isinstance(data, dict):
         return rules, ["expected a mapping (years, periods, abridged, personal, details, ...)"]
     known = {"years", "periods", "abridged", "personal", "details", "figures", "general",
-             "whole_place", "__line__"}
+             "whole_place", "relation", "__line__"}
     for key in sorted(set(data) - known):
         problems.append(f"{key}: unknown key")
     parts = {p.part for p in report.passages} | {p.id for p in report.passages}
@@ -158,12 +160,13 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
             problems.append(f"{where}.when: expected one of {', '.join(WHEN)}")
             continue
         topics = _phrases(entry.get("topics"), f"{where}.topics", problems)
-        rules.abridged.append(AbridgedRule(target, str(when), PhraseSet(topics)))
+        rules.abridged.append(AbridgedRule(target, str(when), StemPhraseSet(topics)))
     rules.personal = PhraseSet(_phrases(data.get("personal") or [], "personal", problems))
     rules.figures = PhraseSet(_phrases(data.get("figures") or [], "figures", problems))
     rules.general = PhraseSet(_phrases(data.get("general") or [], "general", problems))
     rules.whole_place = PhraseSet(_phrases(data.get("whole_place") or [], "whole_place",
                                            problems))
+    rules.relation = PhraseSet(_phrases(data.get("relation") or [], "relation", problems))
     details = data.get("details") or {}
     if not isinstance(details, dict):
         problems.append("details: expected a mapping of kinds")
@@ -197,6 +200,9 @@ class Scope:
         self._passages = {p.id: p for p in report.passages}
         self._sentences = {s.id: s for p in report.passages for s in p.sentences}
         self._years: dict[str, frozenset[int]] = {}
+        # Report names with a place in them ("Five Jinan") are blanked before places are
+        # looked for; other names ("ranking first in the city") stay.
+        self._place_names = PhraseSet(gazetteer.names)
         self._said_raw: dict[str, str] = {}  # normalised sentence
         self._said: dict[str, str] = {}  # ... with report names blanked
         self._asked: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
@@ -204,7 +210,7 @@ class Scope:
             for s in p.sentences:
                 self._years[s.id] = self._sentence_years(s)
                 self._said_raw[s.id] = normalise(s.text)
-                self._said[s.id] = glossary.mask(self._said_raw[s.id])
+                self._said[s.id] = glossary.mask(self._said_raw[s.id], self._place_names)
 
     # -- years ----------------------------------------------------------------------------
 
@@ -220,7 +226,7 @@ class Scope:
             years |= rule.years
         years |= {int(y) for y in YEAR.findall(s.text)}
         norm = normalise(s.text)
-        for names, (first, last) in self.rules.periods:
+        for names, (_first, last) in self.rules.periods:
             if names.find(norm):
                 years.add(last)  # "at the end of the 12th Five Year Plan"
         return frozenset(years)
@@ -256,9 +262,14 @@ class Scope:
                 if r.label_en]
 
     def year_refusal(self, norm: str, excerpt: Sequence[Sentence]) -> Refusal | None:
+        """Another year than the passage covers; with no passage, a year the whole report
+        has nothing for."""
         years, periods = self.question_years(norm)
-        covered = set().union(*(self.covered_years(s) for s in excerpt)) if excerpt else set()
-        spans = [span for s in excerpt for span in self._periods_of(s)]
+        if not years and not periods:
+            return None
+        judged = excerpt or list(self._sentences.values())
+        covered = set().union(*(self.covered_years(s) for s in judged))
+        spans = [span for s in judged for span in self._periods_of(s)]
         for year in years:
             if year not in covered and not any(a <= year <= b for a, b in periods):
                 return Refusal("other_year", year=str(year))
@@ -275,7 +286,8 @@ class Scope:
         # Report names are blanked on both sides: "Shandong New Financial Industry Park" in a
         # question is not about Shandong, and "Five Jinan" in a passage does not speak of
         # the city. The glossary translates Chinese names first (山东新金融产业园).
-        mentions = self.gazetteer.find(self.glossary.mask(self.glossary.rewrite(norm).text))
+        mentions = self.gazetteer.find(
+            self.glossary.mask(self.glossary.rewrite(norm).text, self._place_names))
         if not mentions:
             return None
         home = any(m.place.role == "home" for m in mentions)
@@ -292,29 +304,32 @@ class Scope:
             if place.role == "other" and not in_excerpt:
                 return Refusal("other_place", place=place)
             if place.role == "container" and not home and not in_excerpt:
-                # "The super node in Jinan" says where; "Jinan's GDP" asks about the city.
+                # "The super node in Jinan" says where; "Jinan's GDP" asks about the city;
+                # "how does it rank in Jinan" asks how the district stands in it, which the
+                # report may say ("ranking first in the city").
                 whole = self.rules.whole_place.find(norm) or self.rules.figures.find(norm)
-                if whole and not PhraseSet(place.evidence).find(said):
+                related = self.rules.relation.find(norm) and PhraseSet(place.evidence).find(
+                    said)
+                if whole and not related:
                     return Refusal("other_place", place=place)
         return None
 
     # -- the checks -----------------------------------------------------------------------
 
-    def before(self, norm: str, language: str) -> Refusal | None:
+    def before(self, norm: str, language: str, question: str = "") -> Refusal | None:
         """Refusals that need no passage: another language, a request that is not a
-        question about the report."""
+        question about the report (arithmetic is looked for in the question as typed)."""
         if language == "other":
             return Refusal("other_language")
-        if self.rules.general.find(norm) or re.search(r"\d\s*[-+*/×÷x]\s*\d+\s*=?\s*\??$",
-                                                      norm.strip()):
+        if self.rules.general.find(norm) or _ARITHMETIC.search(question):
             return Refusal("general")
         return None
 
-    def after(self, norm: str, excerpt: Sequence[Sentence], years: bool = True) -> Refusal | None:
-        """Refusals that depend on what the chosen passage says (`years`: whether to judge
-        the years asked; without a passage they say nothing)."""
+    def after(self, norm: str, excerpt: Sequence[Sentence]) -> Refusal | None:
+        """Refusals that depend on what the chosen passage says (with no passage: on what
+        the whole report says)."""
         refusal = self._place_refusal(norm, excerpt)
-        if refusal is None and years:
+        if refusal is None:
             refusal = self.year_refusal(norm, excerpt)
         if refusal is not None:
             return refusal
@@ -366,6 +381,10 @@ class Scope:
             return None
         found.sort(key=lambda f: f[0])
         return found[0][1], found[0][2]
+
+    def asks_detail(self, norm: str) -> bool:
+        """Whether the question asks for a practical detail the report sometimes gives."""
+        return any(rule.evidence and rule.cues.find(norm) for rule in self.rules.details)
 
     def detail_sentence(self, norm: str, near: Sentence) -> Sentence | None:
         """A sentence on the same point as `near` that gives the practical detail asked

@@ -219,6 +219,8 @@ class SentenceIndex:
         for f in feats:
             if f in self._idf:
                 weights[f] = self._idf[f]
+            elif f.startswith("~"):
+                continue  # a name no sentence uses: its words speak for it
             else:
                 weights[f] = self.unknown_weight
                 unknown.add(f)

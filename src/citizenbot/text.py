@@ -23,7 +23,7 @@ STOPWORDS_EN = frozenset("""
     any some all please tell know want like get give let us much many more most other such only
     own same s t don not no yes ok thing things anything something anyone really actually kind
     sort lot lots bit maybe etc im id ive whats hows wheres whos thats theres isnt arent dont
-    doesnt didnt wont cant
+    doesnt didnt wont cant apart
 """.split())
 
 # Words that make a question a question but say nothing of its subject. They are dropped
@@ -40,7 +40,7 @@ FILLER_EN = frozenset("""
     define defined stand stands considered refer refers counts make makes making made sure
     happen happens happened happening ready yet try trying tried able allowed possible
     possibly still already ever even else whether thing stuff way ways going gonna wanna
-    kinds types type sorts
+    kinds types type sorts go goes went gone come comes came get gets got
 """.split())
 
 STOPCHARS_ZH = frozenset(

@@ -1,0 +1,131 @@
+"""The whole report can be found and quoted, in English and Chinese, with the words that
+answer the question and the sentence that says what they are about; never a word added."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from citizenbot.intents import KnowledgeBase
+from citizenbot.responder import Responder, plain_text
+
+DATA = Path(__file__).parent / "data"
+
+
+def report_sentences(kb: KnowledgeBase) -> list[str]:
+    return [s.text for p in kb.report.passages for s in p.sentences]
+
+
+def dev_questions() -> list[str]:
+    questions = [json.loads(line)["q"] for path in sorted(DATA.glob("blind-*.jsonl"))
+                 for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for path in sorted(DATA.glob("*.tsv")):
+        questions += [line.split("\t")[0] for line in
+                      path.read_text(encoding="utf-8").splitlines()[1:] if line.strip()]
+    return questions
+
+
+def test_every_quote_of_every_answer_stands_word_for_word_in_the_report(
+        responder: Responder, kb: KnowledgeBase) -> None:
+    sentences = report_sentences(kb)
+    checked = 0
+    for question in dev_questions():
+        reply = responder.respond(question)
+        for excerpt in reply.excerpts:
+            assert any(excerpt.text in s for s in sentences), (question, excerpt.text)
+            checked += 1
+        if reply.status == "answered" and reply.kind in ("report", "search"):
+            # What the user reads is the pieces, joined by spaces and "…" only.
+            rest = reply.text
+            for excerpt in reply.excerpts:
+                rest = rest.replace(excerpt.text, "", 1)
+            assert re.fullmatch(r"[\s…]*", rest), (question, rest)
+    assert checked > 300
+
+
+@pytest.mark.parametrize(("question", "words", "topic"), [
+    ("Which manufacturing industries are they clustering together?",
+     "transportation equipment, power equipment",
+     "Fourth, speed up the construction of intelligent manufacturing industry highland."),
+    ("what is planned for the cluster development of power equipment",
+     "transportation equipment, power equipment",
+     "Fourth, speed up the construction of intelligent manufacturing industry highland."),
+    ("How many commercial buildings over 5000 square meters are there?",
+     "90 commercial buildings", "Economic structure has been optimized."),
+])
+def test_a_detail_comes_with_the_sentence_that_names_its_point(
+        responder: Responder, question: str, words: str, topic: str) -> None:
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    assert words in reply.text
+    assert topic in reply.text
+
+
+def test_a_long_sentence_is_cut_to_the_clauses_asked_about(responder: Responder) -> None:
+    reply = responder.respond("What is the main theme of the district's 14th five-year plan?")
+    assert "promoting high-quality development as the theme" in reply.text
+    assert reply.text.startswith("Guiding ideology")  # what the clauses are about
+    assert "…" in reply.text
+    assert len(reply.text) <= 700
+
+
+@pytest.mark.parametrize(("question", "words"), [
+    ("what are the fundamental purpose and driving force in the guiding ideology",
+     "meeting people's growing needs for a better life as the fundamental purpose"),
+    ("How is the district divided into spatial areas in the plan?",
+     "northern core area, the central thriving area and the southern ecological area"),
+    ("What counts as new infrastructure?", "5G base station construction, ultra-high voltage"),
+    ("Which big regional strategies does Shizhong want to contribute to?",
+     "construction of Shandong Peninsula urban agglomeration"),
+    ("what are the four guides", "party building, strategy, innovation and system"),
+    ("What were total imports and exports over the last five years?",
+     "total import and export volume 25.8 billion US dollars"),
+])
+def test_sentences_no_intent_names_are_found_and_quoted(responder: Responder, question: str,
+                                                        words: str) -> None:
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    assert words in reply.text
+
+
+@pytest.mark.parametrize(("question", "words"), [
+    ("规上服务业企业有多少家", "188 service enterprises above designated size"),
+    ("十四五 指导思想 主题是什么", "promoting high-quality development as the theme"),
+    ("新基建包括哪些领域", "5G base station construction"),
+    ("山东新金融产业园的基金管理规模", "fund management scale has topped 180 billion yuan"),
+    ("四个引领是什么", "party building, strategy, innovation and system"),
+    ("過去五年改革方面怎麼說", "focus on reform and advance efficiency"),
+])
+def test_chinese_questions_reach_english_sentences_through_the_glossary(
+        responder: Responder, kb: KnowledgeBase, question: str, words: str) -> None:
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    assert words in reply.text
+    assert "出处" in plain_text(reply, kb)  # Chinese labels around the English quote
+
+
+def test_a_vague_question_offers_two_or_three_choices_and_a_way_out(
+        responder: Responder, kb: KnowledgeBase) -> None:
+    reply = responder.respond("park")
+    assert reply.status == "clarify"
+    assert 2 <= len(reply.options) <= 3
+    assert reply.handover
+    assert "/topics" in plain_text(reply, kb)
+
+
+def test_did_you_mean_never_offers_a_single_choice(responder: Responder) -> None:
+    for question in dev_questions():
+        reply = responder.respond(question)
+        if reply.status == "clarify":
+            assert 2 <= len(reply.options) <= 3, question
+
+
+@pytest.mark.parametrize("question", [
+    "where is the tax bureau of shizhong district?", "老旧小区改造",
+])
+def test_questions_that_once_got_one_option_get_an_answer_or_a_refusal(
+        responder: Responder, question: str) -> None:
+    assert responder.respond(question).status in ("answered", "fallback")
