@@ -30,19 +30,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-# Which tailored refusals fit which kind of out-of-scope question. A plain "not in the report"
-# always fits; these are the refusals that point somewhere specific.
-FITS: dict[str, set[str]] = {
-    "other_place": {"other_place"},
-    "other_year": {"other_year"},
-    "abridged": {"abridged"},
-    "personal": {"personal", "personal_matters", "documents", "personal_finance", "health"},
-    "practical_detail": {"practical_detail", "personal_matters", "leisure", "utilities",
-                         "transport", "documents"},
-    "general": {"general", "weather", "transport", "health", "leisure", "personal_finance",
-                "utilities", "documents", "language"},
-}
-PLAIN = {"fallback", "not_in_report"}
+# Which tailored refusals fit which kind of out-of-scope question: the table citizenbot eval
+# uses. A plain "not in the report" always fits.
+from citizenbot.evaluate import FITS
+from citizenbot.evaluate import PLAIN_REFUSALS as PLAIN
 
 
 def _fold(text: str) -> str:
@@ -50,29 +41,34 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
-def refusal_keys() -> list[tuple[str, str]]:
-    """(category, opening words) of every service text that can end a fallback."""
+def refusal_keys() -> list[tuple[str, list[str]]]:
+    """(category, fixed pieces) of every service text that can end a fallback. Texts with
+    placeholders ("nothing on {place}") are matched by the pieces around them."""
     from citizenbot.intents import load_knowledge_base
 
     kb = load_knowledge_base()
     found = []
     for key, entry in kb.texts.items():
         head, _, name = key.rpartition(".")
-        if head not in ("services", "refusals", "scope"):
-            continue
+        if head not in ("services", "refusals"):
+            continue  # refusals.details.* are pieces of other texts
+        name = name.removesuffix("_topic")
         for text in entry.values():
-            opening = _fold(re.split(r"\{", text, maxsplit=1)[0])[:60]
-            if len(opening) >= 12:
-                found.append((name, opening))
+            pieces = [_fold(p) for p in re.split(r"\{[a-z_]+\}", text)]
+            pieces = [p for p in pieces if len(p) >= 6]
+            if pieces:
+                found.append((name, pieces))
     return found
 
 
-def category_of(answer: str, keys: list[tuple[str, str]]) -> str:
+def category_of(answer: str, keys: list[tuple[str, list[str]]]) -> str:
     folded = _fold(answer)
     best = ("fallback", 0)
-    for name, opening in keys:
-        if opening in folded and len(opening) > best[1]:
-            best = (name, len(opening))
+    for name, pieces in keys:
+        if all(p in folded for p in pieces):
+            length = sum(len(p) for p in pieces)
+            if length > best[1]:
+                best = (name, length)
     return best[0]
 
 

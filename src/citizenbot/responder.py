@@ -420,7 +420,8 @@ class Responder:
         # figure): good enough to say what the report does name.
         evidence = [best.sentence] if best is not None and best.raw >= t.clarify else []
         owner = (best.intent or self._owner.get(best.sentence.id)) if best else None
-        refusal = self.scope.after(self._cue_text(query), evidence)
+        # Not confident: "the report has nothing for 2019" only if that is true of all of it.
+        refusal = self.scope.after(self._cue_text(query), evidence, years_in=())
         if refusal is not None and (refusal.category != "no_figure" or (
                 best is not None and best.raw >= t.answer)):
             return self._refuse(query.question, lang, refusal, owner,

@@ -24,7 +24,11 @@ _RANGE = re.compile(
     r"((?:19|20)\d\d)\s*(?:年)?\s*(?:-|–|—|~|to|until|till|through|and|至|到)?\s*"
     r"((?:19|20)\d\d)")
 _DIGIT = re.compile(r"\d")
-_ARITHMETIC = re.compile(r"\d\s*[-+*/×÷^]\s*\d+\s*=?\s*\??\s*$|\d\s*[+*/×÷^]\s*\d")
+# A sum to work out ("what is 17 * 23", "12+7=?"), not a span of years ("2016-2020").
+_ARITHMETIC = re.compile(
+    r"(?:^|\b(?:what is|what's|whats|calculate|compute|how much is)\s+)"
+    r"\d+(?:\.\d+)?\s*[-+*/×÷^x]\s*\d+(?:\.\d+)?(?:\s*[-+*/×÷^x]\s*\d+(?:\.\d+)?)*"
+    r"\s*=?\s*\??\s*$", re.IGNORECASE)
 # Spelled-out figures; small number words ("one case, one discussion") are not figures.
 _NUMBER_WORDS = re.compile(r"\b(?:hundred|thousand|million|billion|percent|dozens?)\b|%",
                            re.IGNORECASE)
@@ -325,12 +329,14 @@ class Scope:
             return Refusal("general")
         return None
 
-    def after(self, norm: str, excerpt: Sequence[Sentence]) -> Refusal | None:
+    def after(self, norm: str, excerpt: Sequence[Sentence],
+              years_in: Sequence[Sentence] | None = None) -> Refusal | None:
         """Refusals that depend on what the chosen passage says (with no passage: on what
-        the whole report says)."""
+        the whole report says). `years_in`: judge the years asked against these sentences
+        instead (none: the whole report, when no passage is a confident answer)."""
         refusal = self._place_refusal(norm, excerpt)
         if refusal is None:
-            refusal = self.year_refusal(norm, excerpt)
+            refusal = self.year_refusal(norm, excerpt if years_in is None else years_in)
         if refusal is not None:
             return refusal
         if self.rules.personal.find(norm):
