@@ -169,7 +169,7 @@ class Glossary:
         # Terms by their first word, for finding every term (overlapping ones too) in one pass.
         self._by_first: dict[str, list[tuple[list[str], Term]]] = {}
         for term in self.terms:
-            words = term.key.split()
+            words = _stems(term.key).split()
             if words:
                 self._by_first.setdefault(words[0], []).append((words, term))
         # A term's own words map to themselves, so that a shorter variant of another term
@@ -197,7 +197,8 @@ class Glossary:
     def terms_in(self, norm: str) -> tuple[Term, ...]:
         """Every named term in a normalised text, those inside longer ones too ("manufacturing
         industry" in "digital transformation of manufacturing industry")."""
-        tokens = norm.split()
+        # Compared by stems: "booming urban constructions" names "urban construction".
+        tokens = _stems(norm).split()
         found: dict[str, Term] = {}
         for start, token in enumerate(tokens):
             for words, term in self._by_first.get(token, ()):

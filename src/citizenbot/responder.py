@@ -37,6 +37,7 @@ Status = Literal["answered", "clarify", "fallback"]
 Kind = Literal["report", "service", "search", "decline", "clarify", "fallback", "refusal"]
 
 MAX_RELATED = 3
+SERVICE_EXPLAINED = 0.7  # a greeting's words must be most of the message
 MAX_CLARIFY = 3
 MIN_CLARIFY = 2
 
@@ -58,10 +59,12 @@ class Thresholds:
     decline: float = 25.0  # an out-of-scope intent's score to be considered at all
     foreign: float = 30.0  # share of the question only an out-of-scope intent explains
     decline_lead: float = 10.0  # with no passage to go on, how far its examples must lead
-    service: float = 45.0  # a greeting, thanks, help: only when clearly that
+    service: float = 55.0  # a greeting, thanks, help: only when clearly that
     off_year: float = 0.5  # a passage about other years than asked counts this much
     no_figure: float = 0.5  # a passage without figures, when a figure is asked for
     intent_lead: float = 10.0  # an intent this far ahead of another's score settles a tie
+    not_definition: float = 0.9  # a passage that names a term, when a footnote defines it
+    clarify_own: float = 25.0  # share of the question a passage offered must hold itself
 
 
 @dataclass(frozen=True)
@@ -231,13 +234,19 @@ class Responder:
         leaves out ("schools") and the best passage does not speak of it."""
         found = self.scope.abridged_heading(self._cue_text(query))
         if found is None:
+            if self.scope.is_abridged(best.sentence) and self.scope.asks_specifics(
+                    self._cue_text(query)):
+                return best.sentence  # "which villages" of a heading-only item
             return None
         heading, topic = found
         topic_feats = self.index.text_features(topic) & query.weights.keys()
-        if not topic_feats or topic_feats <= best.explained:
+        if best.sentence.id != heading.id and not self.scope.is_abridged(best.sentence) and (
+                not topic_feats or topic_feats <= best.explained):
             return None
         if best.sentence.id == heading.id or self.scope.is_abridged(best.sentence):
-            return None  # the answer is itself a heading: quoted with its caveat
+            # The answer is itself a heading: quoted with its caveat, unless the question asks
+            # for particulars a heading cannot give.
+            return best.sentence if self.scope.asks_specifics(self._cue_text(query)) else None
         return heading
 
     def _clarify(self, query: Query, lang: str, best: _Candidate,
@@ -306,6 +315,11 @@ class Responder:
                                              frozenset(credit))
         years, periods = self.scope.question_years(query.norm)
         wants_figure = self.scope.asks_figure(query.norm)
+        # "What is the '353' strategy?": the footnote that defines it answers, not the
+        # sentence that only names it.
+        defines = self.scope.asks_definition(query.norm) and any(
+            c.sentence.passage_id.startswith("note.") and c.coverage >= t.answer
+            for c in found.values())
         for sid, cand in list(found.items()):
             # A passage that would be refused for its years, or that lacks the figure asked
             # for, gives way to one that has them.
@@ -314,6 +328,8 @@ class Responder:
                 factor *= t.off_year
             if wants_figure and not self.scope.has_figure(cand.sentence.text):
                 factor *= t.no_figure
+            if defines and not cand.sentence.passage_id.startswith("note."):
+                factor *= t.not_definition
             found[sid] = replace(cand, confidence=cand.confidence * factor,
                                  raw=cand.confidence)
         return sorted(found.values(), key=lambda c: (-round(c.confidence, 1), -round(c.own, 1),
@@ -406,7 +422,8 @@ class Responder:
             return None
         top = ranked[0]
         intent = self._intents[top.intent_id]
-        if intent.kind != "service" or top.score < self.thresholds.service:
+        if intent.kind != "service" or top.score < self.thresholds.service or (
+                top.explained < SERVICE_EXPLAINED):
             return None
         return self.answer_intent(intent.id, lang, question=question, score=top.score)
 
@@ -454,8 +471,9 @@ class Responder:
         options: list[Suggestion] = []
         for c in candidates:
             intent = c.intent or self._owner.get(c.sentence.id)
-            if intent is None or intent.kind != "report" or c.confidence < t.clarify:
-                continue
+            if intent is None or intent.kind != "report" or c.confidence < t.clarify or (
+                    c.own < t.clarify_own and c.intent is None):
+                continue  # a topic offered must share words with the question
             if top - c.confidence > 2 * t.margin:
                 break
             if all(o.intent_id != intent.id for o in options):

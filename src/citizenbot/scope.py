@@ -85,6 +85,8 @@ class ScopeRules:
     general: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     whole_place: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     relation: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    specifics: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    definition: PhraseSet = field(default_factory=lambda: PhraseSet(()))
 
 
 def _phrases(value: Any, where: str, problems: list[str]) -> list[str]:
@@ -112,7 +114,7 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     if not isinstance(data, dict):
         return rules, ["expected a mapping (years, periods, abridged, personal, details, ...)"]
     known = {"years", "periods", "abridged", "personal", "details", "figures", "general",
-             "whole_place", "relation", "__line__"}
+             "whole_place", "relation", "specifics", "definition", "__line__"}
     for key in sorted(set(data) - known):
         problems.append(f"{key}: unknown key")
     parts = {p.part for p in report.passages} | {p.id for p in report.passages}
@@ -171,6 +173,9 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     rules.whole_place = PhraseSet(_phrases(data.get("whole_place") or [], "whole_place",
                                            problems))
     rules.relation = PhraseSet(_phrases(data.get("relation") or [], "relation", problems))
+    rules.specifics = PhraseSet(_phrases(data.get("specifics") or [], "specifics", problems))
+    rules.definition = PhraseSet(_phrases(data.get("definition") or [], "definition",
+                                          problems))
     details = data.get("details") or {}
     if not isinstance(details, dict):
         problems.append("details: expected a mapping of kinds")
@@ -334,13 +339,15 @@ class Scope:
         """Refusals that depend on what the chosen passage says (with no passage: on what
         the whole report says). `years_in`: judge the years asked against these sentences
         instead (none: the whole report, when no passage is a confident answer)."""
+        # A personal case first: "I'm a returnee PhD from Germany, do I qualify?" is about
+        # the asker, not about Germany.
+        if self.rules.personal.find(norm):
+            return Refusal("personal")
         refusal = self._place_refusal(norm, excerpt)
         if refusal is None:
             refusal = self.year_refusal(norm, excerpt if years_in is None else years_in)
         if refusal is not None:
             return refusal
-        if self.rules.personal.find(norm):
-            return Refusal("personal")
         said = normalise(" ".join(s.text for s in excerpt))
         for rule in self.rules.details:
             cues = rule.cues.find(norm)
@@ -352,6 +359,14 @@ class Scope:
         if self.asks_figure(norm) and not self.has_figure(" ".join(s.text for s in excerpt)):
             return Refusal("no_figure")
         return None
+
+    def asks_specifics(self, norm: str) -> bool:
+        """Whether the question asks for particulars ("which villages", 具体指标), which a
+        heading cannot give."""
+        return bool(self.rules.specifics.find(norm)) or self.asks_figure(norm)
+
+    def asks_definition(self, norm: str) -> bool:
+        return bool(self.rules.definition.find(norm))
 
     def asks_figure(self, norm: str) -> bool:
         return bool(self.rules.figures.find(norm))

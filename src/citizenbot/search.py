@@ -41,6 +41,11 @@ TOPIC_CREDIT = 0.7
 HEADING_CREDIT = 0.5
 PART_CREDIT = 0.8  # "Work Arrangement in 2021", "the 13th Five-Year Plan period"
 IN_TERM_SHARE = 0.25  # the weight of a word inside a named term, beside the name
+ASKER_SHARE = 0.3  # the weight of words where the asker speaks of themselves
+_PARTS = re.compile(r"[.?!;。？！；]+|\s[-–—]+\s|[:：]\s")
+_ASKER = re.compile(r"^(?:i|i'm|im|i am|we|we're|we are|my|our|as an?|我|我们)\b", re.IGNORECASE)
+_ASKS = re.compile(r"\?|？|\b(?:what|which|how|where|when|why|who|is there|are there|does|do|"
+                   r"can|could|will)\b|吗|什么|哪|怎么|如何|多少", re.IGNORECASE)
 # A pair of Chinese characters the glossary could not translate: evidence of something
 # unknown, but less sure than an unknown English word (it may be an unlisted way of saying a
 # known thing, and a word of n characters gives n-1 pairs).
@@ -209,7 +214,10 @@ class SentenceIndex:
         )
         rewritten = self.glossary.rewrite(corrected)
         text = rewritten.text
-        feats = text_features(text, self.glossary, self.synonyms)
+        # The asker's own words stay when the report uses them too: rewriting "5G coverage"
+        # as "5G base stations" must not lose "coverage", which the answer says.
+        feats = text_features(text, self.glossary, self.synonyms) | (
+            text_features(corrected, self.glossary, self.synonyms) & self._idf.keys())
         # A named term is one thing asked about: its own words weigh little beside its name,
         # so that a glossary rewrite ("fiscal revenue" -> "general public budget revenue")
         # does not make a question look longer and easier to cover than it is.
@@ -230,9 +238,30 @@ class SentenceIndex:
             for key in cjk_features(run):
                 weights[key] = self.unknown_weight * ZH_LEFTOVER_SHARE
                 unknown.add(key)
+        # "How good is 5G coverage? I'm thinking of relocating my tech team": what the asker
+        # says about themselves is context, not the subject.
+        about_asker = self._about_asker(question)
+        for f in list(weights):
+            if f in about_asker:
+                weights[f] *= ASKER_SHARE
         return Query(question=question, language=language_of(question), norm=norm, text=text,
                      terms=rewritten.terms, weights=weights, unknown=frozenset(unknown),
                      corrected=corrected)
+
+    def _about_asker(self, question: str) -> set[str]:
+        """Features that stand only in the parts of a question where the asker speaks of
+        themselves ("I'm a returnee founder"), when another part asks the question."""
+        parts = [p.strip() for p in _PARTS.split(question) if p.strip()]
+        if len(parts) < 2:
+            return set()
+        asker, rest = [], []
+        for part in parts:
+            (asker if _ASKER.match(part) and not _ASKS.search(part) else rest).append(part)
+        if not asker or not rest:
+            return set()
+        said = set().union(*(text_features(p, self.glossary, self.synonyms) for p in asker))
+        asked = set().union(*(text_features(p, self.glossary, self.synonyms) for p in rest))
+        return said - asked
 
     # -- ranking ---------------------------------------------------------------------------
 

@@ -40,7 +40,8 @@ FILLER_EN = frozenset("""
     define defined stand stands considered refer refers counts make makes making made sure
     happen happens happened happening ready yet try trying tried able allowed possible
     possibly still already ever even else whether thing stuff way ways going gonna wanna
-    kinds types type sorts go goes went gone come comes came get gets got
+    kinds types type sorts go goes went gone come comes came get gets got good bad nice
+    better best worse worst
 """.split())
 
 STOPCHARS_ZH = frozenset(
@@ -165,7 +166,7 @@ def is_english_word(word: str) -> bool:
     return english_frequency(word) >= COMMON_WORD
 
 
-COMMON_WORD = 100
+COMMON_WORD = 1000  # below this, slang and rare words may be typos ("nite")
 
 
 def words(text: str) -> list[str]:
@@ -178,8 +179,13 @@ def content_stems(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOPWORDS_EN and w not in FILLER_EN]
 
 
+# "是哪三个", "哪五个", "几个方面": asking which or how many, in any count.
+_ZH_WHICH = re.compile(r"是?[哪几][一二三四五六七八九十两几]*[个项家条种类大点方面部分]*")
+
+
 def strip_zh_filler(run: str) -> str:
     """A Chinese run without question words and filler, and without lone stop characters."""
+    run = _ZH_WHICH.sub(" ", run)
     for filler in FILLER_ZH:
         run = run.replace(filler, " ")
     return " ".join(
