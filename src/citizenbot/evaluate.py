@@ -46,7 +46,7 @@ FITS: dict[str, frozenset[str]] = {
                           "personal_matters"}),
     "weather": frozenset({"weather", "general"}),
     "documents": frozenset({"documents", "personal", "personal_matters", "practical_detail"}),
-    "transport": frozenset({"transport", "practical_detail", "general"}),
+    "transport": frozenset({"transport", "practical_detail", "general", "other_place"}),
     "health": frozenset({"health", "personal", "personal_matters", "abridged"}),
     "personal_matters": frozenset({"personal_matters", "personal", "practical_detail",
                                    "abridged", "documents"}),
