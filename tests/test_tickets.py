@@ -234,6 +234,30 @@ async def test_send_under_an_older_confirmation_does_not_send_the_newer_question
         assert tickets(bot, "question") == [("Is there parking near the service hall?",)]
 
 
+async def test_a_bare_ask_waits_only_so_long_for_its_question(
+        api: FakeBotApi, responder: Responder, kb: KnowledgeBase, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(telegram_tickets, "AWAIT_SECONDS", 0.3)
+    async with staffed_bot(api, responder, tmp_path) as bot:
+        await open_staff_chat(api)
+        api.send_text(ANN, "/ask")
+        assert (await api.next_message(ANN)).text == kb.text("tickets.ask_prompt", "en")
+        await asyncio.sleep(0.6)  # the dialogue times out
+        api.send_text(ANN, NONSENSE)  # a question again, answered, not offered to staff
+        assert kb.text("services.fallback", "en") in (await api.next_message(ANN)).text
+        api.send_text(ANN, f"/ask {PARK_QUESTION}")
+        confirm = await api.next_message(ANN)
+        await asyncio.sleep(0.6)
+        late = api.press(ANN, confirm, confirm.data("Send"))
+        assert (await api.answer_to(late))["text"] == kb.text("telegram.stale_button", "en")
+        assert tickets(bot) == []
+        api.send_text(ANN, f"/ask {PARK_QUESTION}")  # asked again in time: sent
+        confirm = await api.next_message(ANN)
+        api.press(ANN, confirm, confirm.data("Send"))
+        await api.next_message(STAFF)
+        assert (await api.next_message(ANN)).text == t(kb, "tickets.sent", ref="Q-000001")
+
+
 async def test_the_loop_does_not_post_a_ticket_that_send_is_posting(
         api: FakeBotApi, responder: Responder, kb: KnowledgeBase, tmp_path: Path) -> None:
     async with staffed_bot(api, responder, tmp_path) as bot:

@@ -32,6 +32,7 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
@@ -246,6 +247,12 @@ async def draft_button(update: Update, context: Context) -> object:
     _stop(ConversationHandler.END)
 
 
+async def expired(update: Update, context: Context) -> None:
+    """The dialogue timed out: its draft goes (its buttons are out of date from now on)."""
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT_KEY, None)
+
+
 def _is_draft_button(data: object, key: bytes) -> bool:
     try:
         action = cb.decode(cast(str | None, data), key)
@@ -265,7 +272,8 @@ def dialogue(key: bytes) -> ConversationHandler[Context]:
         return ConversationHandler(
             entry_points=[CommandHandler("ask", ask)],
             states={ASKING: [MessageHandler(text, typed_question), buttons],
-                    CONFIRMING: [buttons]},
+                    CONFIRMING: [buttons],
+                    ConversationHandler.TIMEOUT: [TypeHandler(Update, expired)]},
             fallbacks=[],
             allow_reentry=True,  # a new /ask replaces the draft under way
             conversation_timeout=AWAIT_SECONDS,
