@@ -37,8 +37,8 @@ from citizenbot.evaluate import read_cases
 from citizenbot.html_text import split_html
 from citizenbot.intents import load_knowledge_base
 from citizenbot.responder import Responder
-from citizenbot.service import Service
-from citizenbot.store import Store, hash_user
+from citizenbot.service import Service, hash_user
+from citizenbot.store import Store
 from citizenbot.telegram.answers import reply_view
 from citizenbot.telegram.app import OVERALL_MAX_RATE, build_application, start_bot, stop_bot
 from fake_bot_api import JSON, FakeBotApi

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from citizenbot.responder import Responder
-from citizenbot.store import Store, hash_user, import_journal, journal_path
+from citizenbot.service import hash_user
+from citizenbot.store import Store, import_journal, journal_path
 from fake_bot_api import FakeBotApi
 from harness import ANN, ANSWERED, BOB, SALT, eventually, fill_disk, running_bot
 from load_driver import FaultPlan, drive

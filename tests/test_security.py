@@ -24,8 +24,8 @@ from citizenbot import callback_data as cb
 from citizenbot.intents import KnowledgeBase
 from citizenbot.model import Transport
 from citizenbot.responder import Reply, Responder
-from citizenbot.service import Asker
-from citizenbot.store import Store, hash_user, load_or_create_salt
+from citizenbot.service import Asker, hash_user
+from citizenbot.store import Store, load_or_create_salt
 from fake_bot_api import FakeBotApi
 from harness import (
     ANSWERED,

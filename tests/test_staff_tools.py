@@ -25,6 +25,7 @@ from citizenbot.config import SETTINGS, SettingsError, load_settings
 from citizenbot.intents import KnowledgeBase, default_directory
 from citizenbot.matcher import Matcher
 from citizenbot.model import Enquiry, Overview
+from citizenbot.service import hash_user
 from citizenbot.staff.report import render_report
 from citizenbot.staff.suggest import (
     QuestionGroup,
@@ -33,7 +34,7 @@ from citizenbot.staff.suggest import (
     render_yaml,
     yaml_scalar,
 )
-from citizenbot.store import Store, hash_user
+from citizenbot.store import Store
 from harness import Cli
 
 SALT = "0123456789abcdef" * 4

@@ -15,7 +15,8 @@ import pytest
 import pytest_asyncio
 
 from citizenbot.model import MAX_QUESTION_CHARS, Enquiry, StoreError, Vote
-from citizenbot.store import MIGRATIONS, Migration, Store, hash_user, load_or_create_salt
+from citizenbot.service import hash_user
+from citizenbot.store import MIGRATIONS, Migration, Store, load_or_create_salt
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

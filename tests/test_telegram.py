@@ -30,7 +30,8 @@ from citizenbot.flood import FloodGate, Verdict
 from citizenbot.html_text import MAX_MESSAGE, Span, split_html, utf16_len
 from citizenbot.intents import KnowledgeBase, KnowledgeBaseError
 from citizenbot.responder import Reply, Responder
-from citizenbot.store import Store, hash_user
+from citizenbot.service import hash_user
+from citizenbot.store import Store
 from citizenbot.telegram.app import build_application
 from citizenbot.telegram.common import interface_language
 from citizenbot.telegram.webhook import webhook_target

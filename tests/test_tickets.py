@@ -24,7 +24,8 @@ from citizenbot.config import SettingsError, load_settings
 from citizenbot.intents import KnowledgeBase
 from citizenbot.model import Ticket, TicketStatus
 from citizenbot.responder import Responder
-from citizenbot.store import Store, hash_user
+from citizenbot.service import hash_user
+from citizenbot.store import Store
 from citizenbot.telegram import tickets as telegram_tickets
 from citizenbot.tickets import MAX_OPEN_PER_USER, age, one_line, parse_reference, reference
 from fake_bot_api import FakeBotApi, Sent

@@ -7,14 +7,22 @@ before it is posted. The service reaches storage and chat services only through 
 interfaces in service.ports.
 """
 
-from citizenbot.service.answering import Answer, Asker, Service
-from citizenbot.service.ports import Messenger, MessengerError, Refused, Storage, Unreachable
+from citizenbot.service.answering import Answer, Asker, Service, hash_user
+from citizenbot.service.ports import (
+    Journal,
+    Messenger,
+    MessengerError,
+    Refused,
+    Storage,
+    Unreachable,
+)
 from citizenbot.service.tickets import Answering, Opened, StaffChat, TicketDesk
 
 __all__ = [
     "Answer",
     "Answering",
     "Asker",
+    "Journal",
     "Messenger",
     "MessengerError",
     "Opened",
@@ -24,4 +32,5 @@ __all__ = [
     "Storage",
     "TicketDesk",
     "Unreachable",
+    "hash_user",
 ]

@@ -7,6 +7,7 @@ and logs it. A row the database refuses goes to the journal: the user is answere
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -15,11 +16,14 @@ from datetime import UTC, datetime
 from citizenbot.intents import KnowledgeBase
 from citizenbot.model import Enquiry, Erasure, Purge, StoreError, Transport, Vote
 from citizenbot.responder import Reply, Responder
-from citizenbot.service.ports import Storage
-from citizenbot.store.files import hash_user
-from citizenbot.store.journal import Journal
+from citizenbot.service.ports import Journal, Storage
 
 log = logging.getLogger(__name__)
+
+
+def hash_user(salt: str, user_id: int | str) -> str:
+    """The SHA-256 hex digest of ``f"{salt}:{user_id}"``: what the log keeps for a user."""
+    return hashlib.sha256(f"{salt}:{user_id}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)

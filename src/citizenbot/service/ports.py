@@ -2,15 +2,17 @@
 
 `Storage` is everything the service and the doors ask of the enquiry log; `store.Store` (SQLite)
 is one backend, and another (PostgreSQL, to run several instances) would implement the same
-methods. `Messenger` is what the ticket workflow needs from a chat service: send a message to a
-chat, replace one. Telegram implements it in `citizenbot.telegram.messenger`, so that the
-command line can deliver a staff answer without importing the bot's handlers.
+methods. `Journal` takes an enquiry the storage refused. `Messenger` is what the ticket workflow
+needs from a chat service: send a message to a chat, replace one. Telegram implements it in
+`citizenbot.telegram.messenger`, so that the command line can deliver a staff answer without
+importing the bot's handlers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from citizenbot.html_text import Block
@@ -70,6 +72,18 @@ class Storage(Protocol):
                               note: str | None = None) -> None: ...
     async def pending_answers(self, *, lease_seconds: float = 300,
                               now: datetime | None = None) -> list[Ticket]: ...
+
+
+class Journal(Protocol):
+    """Where an enquiry goes when storage refuses it, so that no answered question is lost
+    (`store.Journal`: a JSON-lines file, imported at the next start)."""
+
+    path: Path
+    appended: int  # enquiries kept here by this process
+
+    def append(self, enquiry: Enquiry) -> None:
+        """Keep ``enquiry`` (its ts set); durable when this returns. OSError if it cannot."""
+        ...
 
 
 class MessengerError(Exception):

@@ -21,7 +21,7 @@ from citizenbot.store.db import (
     Tx,
 )
 from citizenbot.store.enquiries import Enquiries
-from citizenbot.store.files import backup, hash_user, load_or_create_salt
+from citizenbot.store.files import backup, load_or_create_salt
 from citizenbot.store.journal import Journal, import_journal, journal_path
 from citizenbot.store.tickets import Tickets, select_tickets
 
@@ -31,7 +31,6 @@ __all__ = [
     "Migration",
     "Store",
     "StoreError",
-    "hash_user",
     "import_journal",
     "journal_path",
     "load_or_create_salt",

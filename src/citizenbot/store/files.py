@@ -1,12 +1,11 @@
 """The files beside the log: the salt that pseudonymises users, backups, and checking a file.
 
-User ids never reach the database: doors store ``hash_user(salt, user_id)`` instead, with a
-per-installation salt from ``load_or_create_salt``.
+User ids never reach the database: the service stores ``hash_user(salt, user_id)`` instead
+(citizenbot.service), with the per-installation salt from ``load_or_create_salt``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import secrets
@@ -24,11 +23,6 @@ log = logging.getLogger(__name__)
 # A salt shorter than this is almost certainly a truncated or hand-edited file; hashing with it
 # would make user hashes easy to reverse by brute force over Telegram's id space.
 MIN_SALT_CHARS: Final = 32
-
-
-def hash_user(salt: str, user_id: int | str) -> str:
-    """The SHA-256 hex digest of ``f"{salt}:{user_id}"``: what the log stores for a user."""
-    return hashlib.sha256(f"{salt}:{user_id}".encode()).hexdigest()
 
 
 def load_or_create_salt(path: Path) -> str:
