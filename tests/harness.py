@@ -68,9 +68,12 @@ class Bot:
         with sqlite3.connect(self.settings.db_path) as db:
             return db.execute(sql, params).fetchall()
 
+    def metric(self, name: str, **labels: str) -> float:
+        """One figure as /metrics shows it (0 if it has no sample yet)."""
+        return self.services.metrics.registry.get_sample_value(name, labels) or 0.0
+
     def reloads(self, result: str) -> float:
-        return self.services.metrics.value("citizenbot_knowledge_base_reloads_total",
-                                           result=result)
+        return self.metric("citizenbot_knowledge_base_reloads_total", result=result)
 
 
 def make_service(responder: Responder, store: Store, db_path: Path) -> Service:

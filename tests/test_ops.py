@@ -285,9 +285,8 @@ async def test_the_webhook_refuses_what_is_not_an_update_from_telegram(
                 assert r.status in (400, 413)
             async with http.get(f"{base}/elsewhere") as r:
                 assert r.status == 404
-        metrics = bot.services.metrics
-        assert metrics.value("citizenbot_webhook_requests_total", outcome="bad_request") == 2
-        assert metrics.value("citizenbot_webhook_requests_total", outcome="forbidden") == 1
+        assert bot.metric("citizenbot_webhook_requests_total", outcome="bad_request") == 2
+        assert bot.metric("citizenbot_webhook_requests_total", outcome="forbidden") == 1
         # and the bot still serves
         api.send_text(ANN, ANSWERED)
         assert "<blockquote>" in (await api.next_message(ANN)).html
@@ -353,7 +352,7 @@ async def test_no_retention_means_no_purge_and_a_failing_job_is_survived(
         await eventually(lambda: any("job 'retention" in r.getMessage() and "failed" in
                                      r.getMessage()
                                      for r in caplog.records))
-        assert bot.services.metrics.value("citizenbot_errors_total", kind="handler") >= 1
+        assert bot.metric("citizenbot_errors_total", kind="handler") >= 1
         api.send_text(ANN, ANSWERED)
         assert "<blockquote>" in (await api.next_message(ANN)).html
 

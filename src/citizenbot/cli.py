@@ -30,7 +30,7 @@ from citizenbot.responder import Responder, plain_text
 from citizenbot.service import Asker, Service, StaffChat, TicketDesk, Unreachable
 from citizenbot.store import Journal, Store, import_journal, journal_path
 from citizenbot.store.files import quick_check
-from citizenbot.texts import TextSchema, declare, fill, require
+from citizenbot.texts import TextSchema, declare, fill, plural, plural_key, require
 from citizenbot.tickets import MAX_ANSWER_CHARS, parse_reference, reference, table
 
 EXIT_PROBLEMS: Final = 1
@@ -40,7 +40,7 @@ STAFF_LANG: Final = "en"  # the command line's staff texts; the report follows i
 
 TEXTS: Final[TextSchema] = declare("texts.staff.yml", {
     "cli.tickets.none": (), "cli.tickets.none_open": (),
-    "cli.tickets.summary.one": ("count", "open"), "cli.tickets.summary.other": ("count", "open"),
+    **plural("cli.tickets.summary", "count", "open"),
     "cli.tickets.header": (), "cli.tickets.answer_waiting": (), "cli.tickets.not_forwarded": (),
     **{f"cli.tickets.status.{s}": () for s in ("open", "answered", "undeliverable", "closed")},
     **{f"cli.reply.{s.value}": ("ref",) for s in Settle if s is not Settle.DONE},
@@ -721,8 +721,8 @@ async def list_tickets(settings: Settings, kb: KnowledgeBase, open_only: bool) -
         else:
             out.write(table(found, datetime.now(UTC), kb, STAFF_LANG) + "\n")
             waiting = sum(1 for ticket in found if ticket.status == "open")
-            out.write("\n" + t(f"summary.{'one' if len(found) == 1 else 'other'}",
-                               count=len(found), open=waiting) + "\n")
+            out.write("\n" + t(plural_key("summary", len(found)), count=len(found),
+                               open=waiting) + "\n")
         out.flush()
     finally:
         out.detach()

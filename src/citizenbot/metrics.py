@@ -56,8 +56,3 @@ class Metrics:
     def render(self) -> bytes:
         """Every figure in Prometheus' text exposition format (CONTENT_TYPE)."""
         return generate_latest(self.registry)
-
-    def value(self, name: str, **labels: str) -> float:
-        """One sample's value (0 if it does not exist), e.g.
-        ``value("citizenbot_knowledge_base_reloads_total", result="ok")``."""
-        return self.registry.get_sample_value(name, labels) or 0.0

@@ -109,6 +109,17 @@ def declare(file: str, texts: Mapping[str, Iterable[str]]) -> TextSchema:
                       dict.fromkeys(texts, file))
 
 
+def plural(key: str, *names: str) -> dict[str, tuple[str, ...]]:
+    """The declaration of a text that depends on a count: ``key.one`` (for 1) and
+    ``key.other``, both taking ``names`` (the count among them)."""
+    return {f"{key}.one": names, f"{key}.other": names}
+
+
+def plural_key(key: str, count: int) -> str:
+    """Which of a plural text's forms fits ``count``."""
+    return f"{key}.{'one' if count == 1 else 'other'}"
+
+
 def require(kb: KnowledgeBase, schema: TextSchema) -> None:
     """Raise KnowledgeBaseError listing every problem of ``kb``'s texts for ``schema``."""
     found = schema.problems(kb.texts)

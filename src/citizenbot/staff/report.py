@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 from citizenbot.intents import KnowledgeBase
 from citizenbot.model import Overview, Ticket
 from citizenbot.staff.suggest import QuestionGroup
-from citizenbot.texts import PLACEHOLDER, TextSchema, declare, fill
+from citizenbot.texts import PLACEHOLDER, TextSchema, declare, fill, plural, plural_key
 from citizenbot.tickets import age, minute, reference
 
 STATUS_ORDER: Final = ("answered", "clarify", "fallback")
@@ -45,8 +45,6 @@ MIN_SLOTS: Final = 7  # one or two days of data should not become two fat bars
 SLOT: Final = 10  # SVG units per bar slot; the bar takes BAR of it, centred
 BAR: Final = 7
 
-_PLURAL = ("report.summary.days", "report.summary.votes", "report.tickets.intro",
-           "report.unanswered.intro", "report.unanswered.similar")
 TEXTS: Final[TextSchema] = declare("texts.staff.yml", {
     "report.title": ("period",), "report.heading": (), "report.subtitle": (),
     "report.generated": ("period", "time"), "report.footer": (),
@@ -59,8 +57,8 @@ TEXTS: Final[TextSchema] = declare("texts.staff.yml", {
     "report.summary.answered": ("count",), "report.summary.unanswered": (),
     "report.summary.unanswered_note": ("clarify", "fallback"), "report.summary.helpful": (),
     "report.summary.no_votes": (),
-    **{f"{key}.{form}": ("count",) for key in _PLURAL[:2] for form in ("one", "other")},
-    **{f"report.tickets.intro.{form}": ("count", "command") for form in ("one", "other")},
+    **plural("report.summary.days", "count"), **plural("report.summary.votes", "count"),
+    **plural("report.tickets.intro", "count", "command"),
     "report.tickets.title": (), "report.tickets.line": ("ref", "time", "language", "state"),
     "report.tickets.answer_waiting": (), "report.tickets.not_forwarded": (),
     "report.tickets.waiting": (),
@@ -71,12 +69,11 @@ TEXTS: Final[TextSchema] = declare("texts.staff.yml", {
     "report.per_day.total": (),
     "report.outcomes.title": (), "report.outcomes.intro": (), "report.outcomes.chart": (),
     "report.unanswered.title": (),
-    **{f"report.unanswered.intro.{form}": ("count", "capped", "command")
-       for form in ("one", "other")},
+    **plural("report.unanswered.intro", "count", "capped", "command"),
     "report.unanswered.capped": ("count",), "report.unanswered.none": (),
     "report.unanswered.status": ("count", "status"),
     "report.unanswered.meta": ("statuses", "date"),
-    **{f"report.unanswered.similar.{form}": ("count",) for form in ("one", "other")},
+    **plural("report.unanswered.similar", "count"),
     "report.unanswered.more_wordings": ("count",),
     "report.unanswered.more_groups": ("count", "questions"),
     "report.top_intents.title": (), "report.top_intents.intro": (),
@@ -101,13 +98,12 @@ class _Words:
         return fill(self.kb.text(f"report.{key}", self.lang), **values)
 
     def plural(self, key: str, count: int, **values: object) -> str:
-        return self(f"{key}.{'one' if count == 1 else 'other'}", count=count, **values)
+        return self(plural_key(key, count), count=count, **values)
 
     def html(self, key: str, count: int, **values: object) -> Markup:
         """A plural text whose values may be markup (a <code> command): the text is escaped,
         the values are escaped unless they already are Markup."""
-        template = escape(self.kb.text(f"report.{key}.{'one' if count == 1 else 'other'}",
-                                      self.lang))
+        template = escape(self.kb.text(f"report.{plural_key(key, count)}", self.lang))
         given = {"count": count, **values}
         return Markup(PLACEHOLDER.sub(lambda m: str(escape(given[m.group(1)])), template))
 
