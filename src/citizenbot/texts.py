@@ -8,6 +8,7 @@ of every door, so that validate reports whatever would stop any of them. A text 
 every language: present, using no placeholder its code does not fill in (a ``{cuont}`` typo),
 and using the same placeholders in English and Chinese. `fill` is the one way to put values into
 a text, and it refuses a placeholder it was not given rather than show ``{cuont}`` to a user.
+A text that depends on a count is declared with `plural`: ``key.one`` and ``key.other``.
 """
 
 from __future__ import annotations
