@@ -1,15 +1,19 @@
-"""Shared fixtures: the shipped knowledge base, a responder, and tiny knowledge bases to break."""
+"""Shared fixtures: the shipped knowledge base, a responder, tiny knowledge bases to break, the
+fake Bot API, a running bot, and the command line in this process (see harness.py)."""
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from citizenbot.intents import KnowledgeBase, default_directory, load_knowledge_base
 from citizenbot.responder import Responder
+from fake_bot_api import FakeBotApi
+from harness import TOKEN, Bot, Cli, running_bot
 
 MINIMAL_TEXTS = """\
 service_note: {en: "Service message, not from the report.", zh: "服务提示，非报告原文。"}
@@ -65,3 +69,25 @@ def make_kb(tmp_path: Path) -> Callable[..., Path]:
         return directory
 
     return make
+
+
+@pytest_asyncio.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """The fake Telegram Bot API on 127.0.0.1, for one test."""
+    async with FakeBotApi(TOKEN) as fake:
+        yield fake
+
+
+@pytest_asyncio.fixture
+async def bot(api: FakeBotApi, responder: Responder, tmp_path: Path) -> AsyncIterator[Bot]:
+    """The bot with default settings, running against ``api``."""
+    async with running_bot(api, responder, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+        tmp_path: Path) -> Cli:
+    """`citizenbot` in this process, from ``tmp_path``, logging to ``tmp_path/log.db``."""
+    return Cli(monkeypatch, capfd, tmp_path,
+               {"CITIZENBOT_DB": str(tmp_path / "log.db"), "HOME": str(tmp_path)})

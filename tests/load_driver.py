@@ -1,7 +1,7 @@
 """Load and faults: simulated Telegram users against the real bot through the fake Bot API.
 
 `run_load(users, per_user, faults=None)` starts the bot exactly as `citizenbot run` does
-(build_application, start_bot, long polling) against tests/fake_bot_api.py, lets `users`
+(build_application, start_bot, long polling; see harness.py) against tests/fake_bot_api.py, lets `users`
 simulated people ask `per_user` questions each, all at the same time, checks that every
 message got exactly one reply and the log holds exactly one row per enquiry, and returns the
 figures: messages per second, p50 / p99 reply time (question injected -> the bot's sendMessage
@@ -37,14 +37,10 @@ from citizenbot.evaluate import read_cases
 from citizenbot.html_text import split_html
 from citizenbot.intents import load_knowledge_base
 from citizenbot.responder import Responder
-from citizenbot.store import Store, hash_user
-from citizenbot.telegram_bot import (
-    OVERALL_MAX_RATE,
-    build_application,
-    reply_view,
-    start_bot,
-    stop_bot,
-)
+from citizenbot.service import Service, hash_user
+from citizenbot.store import Store
+from citizenbot.telegram.answers import reply_view
+from citizenbot.telegram.app import OVERALL_MAX_RATE, build_application, start_bot, stop_bot
 from fake_bot_api import JSON, FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -366,7 +362,7 @@ async def drive(users: int, per_user: int, faults: Sequence[FaultPlan] | None = 
                                 db_path=directory / "citizenbot.db", salt=SALT,
                                 rate_limit=max(20, per_user * (1 + EXTRA_ROUNDS)))
             store = await Store.open(settings.db_path)
-            app = build_application(settings, responder, store, SALT,
+            app = build_application(settings, Service(responder, store, salt=SALT),
                                     overall_max_rate=overall_max_rate)
             crowd = Crowd(api, users, per_user, questions, reply_timeout=reply_timeout)
             done = asyncio.Event()
@@ -374,7 +370,7 @@ async def drive(users: int, per_user: int, faults: Sequence[FaultPlan] | None = 
             limit = 60 + messages / 10 + (messages * 0.5 if faults else 0)
             try:
                 async with asyncio.timeout(15):
-                    await start_bot(app, settings)
+                    await start_bot(app)
                 injector = asyncio.create_task(inject_faults(api, faults or (), done))
                 try:
                     async with asyncio.timeout(limit):

@@ -14,13 +14,11 @@ from pathlib import Path
 import pytest
 
 from citizenbot.intents import KnowledgeBase, default_directory
+from citizenbot.model import Enquiry
 from citizenbot.responder import Responder
-from citizenbot.store import Enquiry
-from citizenbot.telegram_admin import reload_knowledge_base
+from citizenbot.telegram.admin import reload_knowledge_base
 from fake_bot_api import FakeBotApi
-from test_telegram import ANN, ANSWERED, NONSENSE, api, running_bot
-
-__all__ = ["api"]  # the fixture, shared with test_telegram
+from harness import ANN, ANSWERED, NONSENSE, running_bot
 
 STAFF = FakeBotApi.user(4242, "Staff", "en")
 STAFF_ZH = FakeBotApi.user(4343, "Wang", "zh-hans")
@@ -185,7 +183,7 @@ async def test_reload_swaps_in_the_new_knowledge_base(api: FakeBotApi, responder
         assert "<blockquote>" in (await api.next_message(ANN)).html
         assert bot.rows("SELECT intent FROM enquiries ORDER BY id DESC LIMIT 1") == [
             ("one-stop-service",)]
-        assert bot.services.metrics.reloads == {"ok": 1, "failed": 0}
+        assert (bot.reloads("ok"), bot.reloads("failed")) == (1, 0)
 
 
 @pytest.mark.parametrize("breakage", ["bad yaml", "bad quote", "missing admin texts"])
@@ -219,7 +217,7 @@ async def test_reload_with_a_broken_file_keeps_the_old_knowledge_base(
         assert "<blockquote>" not in (await api.next_message(ANN)).html
         api.send_text(ANN, ANSWERED)
         assert "<blockquote>" in (await api.next_message(ANN)).html
-        assert bot.services.metrics.reloads == {"ok": 0, "failed": 1}
+        assert (bot.reloads("ok"), bot.reloads("failed")) == (0, 1)
         assert any("kept the previous knowledge base" in r.getMessage()
                    for r in caplog.records)
 
@@ -232,7 +230,7 @@ async def test_concurrent_reloads_do_not_overlap(api: FakeBotApi, responder: Res
     async with running_bot(api, responder, tmp_path, intents_dir=directory) as bot:
         results = await asyncio.gather(*(reload_knowledge_base(bot.app) for _ in range(3)))
         assert results == [[], [], []]
-        assert bot.services.metrics.reloads["ok"] == 3
+        assert bot.reloads("ok") == 3
 
 
 async def test_a_long_list_of_problems_is_cut_and_still_sent(

@@ -1,7 +1,7 @@
 """Crash safety: `python bot.py` killed (SIGKILL) or stopped (SIGTERM) in the middle of a load.
 
-The order that makes this safe is in telegram_bot._reply: the enquiry is committed to the log
-*before* the reply is sent. So whenever a user has an answer, its row is already on disk: a
+The order that makes this safe is in the service (Service.ask logs before the door sends): the
+enquiry is committed to the log *before* the reply is sent. So whenever a user has an answer, its row is already on disk: a
 SIGKILL can cost the answers still being worked on (the user sees no reply and asks again), never
 an answered question's row. SQLite's WAL keeps the file whole whatever instant the process dies.
 
@@ -18,23 +18,19 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest_asyncio
+import pytest
 
 from citizenbot.responder import Responder
 from fake_bot_api import FakeBotApi
-from load_driver import SALT, TOKEN, Crowd, answerable_questions, audit
+from harness import TOKEN, TOKEN_SECRET
+from load_driver import SALT, Crowd, answerable_questions, audit
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN_SECRET = TOKEN.split(":")[1]
 
-
-@pytest_asyncio.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi(TOKEN) as fake:
-        yield fake
+pytestmark = pytest.mark.slow
 
 
 async def until(predicate: Callable[[], bool], timeout: float, what: str) -> None:

@@ -13,18 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
-from citizenbot.journal import import_journal, journal_path
 from citizenbot.responder import Responder
-from citizenbot.store import Store, hash_user
+from citizenbot.service import hash_user
+from citizenbot.store import Store, import_journal, journal_path
 from fake_bot_api import FakeBotApi
+from harness import ANN, ANSWERED, BOB, SALT, eventually, fill_disk, running_bot
 from load_driver import FaultPlan, drive
-from test_telegram import ANN, ANSWERED, BOB, SALT, TOKEN, eventually, running_bot
 
 # Every kind of fault once, on fetching updates and on sending replies, spread over the run.
 KINDS = ("429", "500", "502", "slow", "drop-before", "drop-after")
@@ -34,14 +32,11 @@ EVERY_KIND = tuple(
     + [FaultPlan("sendMessage", kind, start=0.2 + 0.3 * n, times=1, delay=0.8)
        for n, kind in enumerate(KINDS)])
 
-# python-telegram-bot's own RetryAfter constructor reads its deprecated int-valued property.
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
-
-@pytest_asyncio.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi(TOKEN) as fake:
-        yield fake
+pytestmark = [
+    pytest.mark.slow,
+    # python-telegram-bot's own RetryAfter constructor reads its deprecated int-valued property.
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
+]
 
 
 def replies_in(api: FakeBotApi, user: dict[str, object]) -> int:
@@ -132,15 +127,12 @@ async def test_a_database_full_while_running_still_answers_and_loses_no_enquiry(
     async with running_bot(api, responder, tmp_path, rate_limit=100) as bot:
         api.send_text(ANN, ANSWERED)
         assert "👍 Helpful" in (await api.next_message(ANN)).labels
-        conn = bot.store._db  # the disk fills up: not one more page for the log
-        assert conn is not None
-        pages = (await (await conn.execute("PRAGMA page_count")).fetchone())[0]
-        await conn.execute(f"PRAGMA max_page_count = {pages}")
+        await fill_disk(bot.store)  # not one more page for the log
         for n in range(30):
             api.send_text(BOB, f"{ANSWERED} {'x' * 900} {n}")
         replies = [await api.next_message(BOB) for _ in range(30)]
         assert all("<blockquote>" in r.html for r in replies)  # every one answered ...
-        journaled = bot.services.enquiries.journaled
+        journaled = bot.services.service.journaled
         assert journaled > 0
         assert all("👍 Helpful" not in r.labels for r in replies[-journaled:])  # no row to vote on
     journal = journal_path(bot.settings.db_path)

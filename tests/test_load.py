@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from citizenbot.responder import Responder
 from load_driver import drive
+
+pytestmark = pytest.mark.slow
 
 
 async def test_twenty_users_asking_ten_questions_at_once_each_get_every_answer_once(

@@ -12,31 +12,35 @@ import logging
 import os
 import stat
 import struct
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 
 from citizenbot import callback_data as cb
 from citizenbot.intents import KnowledgeBase
-from citizenbot.journal import EnquiryLog, journal_path
+from citizenbot.model import Transport
 from citizenbot.responder import Reply, Responder
-from citizenbot.store import Enquiry, Store, hash_user, load_or_create_salt
+from citizenbot.service import Asker, hash_user
+from citizenbot.store import Store, load_or_create_salt
 from fake_bot_api import FakeBotApi
+from harness import (
+    ANSWERED,
+    KEY,
+    SALT,
+    TOKEN,
+    TOKEN_SECRET,
+    eventually,
+    fill_disk,
+    make_service,
+    running_bot,
+)
 from test_hostile_input import NASTY
-from test_telegram import ANSWERED, KEY, SALT, TOKEN, TOKEN_SECRET, eventually, running_bot
 
 LEAKY = f"could not reach https://api.telegram.org/bot{TOKEN}/sendMessage with token {TOKEN}"
-
-
-@pytest_asyncio.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi(TOKEN) as fake:
-        yield fake
 
 
 @contextmanager
@@ -99,8 +103,7 @@ async def test_a_token_inside_an_error_reaches_neither_logs_nor_tracebacks_nor_t
 
 
 async def test_the_salt_is_never_logged_and_files_are_owner_only_whatever_the_umask(
-        api: FakeBotApi, kb: KnowledgeBase, tmp_path: Path,
-        caplog: pytest.LogCaptureFixture) -> None:
+        responder: Responder, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     db = tmp_path / "data" / "citizenbot.db"
     old_umask = os.umask(0)  # the most careless setting: files would come out 0666
@@ -108,17 +111,13 @@ async def test_the_salt_is_never_logged_and_files_are_owner_only_whatever_the_um
         with formatted_logs() as logged:
             salt = load_or_create_salt(db.with_name(db.name + ".salt"))
             store = await Store.open(db)
-            enquiries = EnquiryLog(store, journal_path(db))
-            await enquiries.log_enquiry(Enquiry("telegram", hash_user(salt, 1), "private", "en",
-                                                "q", "fallback", None, 0.0, 1.0))
-            conn = store._db  # fill the database to the brim: the next row goes to the journal
-            assert conn is not None
-            pages = (await (await conn.execute("PRAGMA page_count")).fetchone())[0]
-            await conn.execute(f"PRAGMA max_page_count = {pages}")
+            service = make_service(responder, store, db)
+            await service.ask(Asker(Transport.TELEGRAM, "private", hash_user(salt, 1)), "q")
+            await fill_disk(store)  # filled to the brim: the next rows go to the journal
             for n in range(300):
-                await enquiries.log_enquiry(Enquiry("telegram", hash_user(salt, n), "private",
-                                                    "en", "q" * 900, "fallback", None, 0, 1))
-            assert enquiries.journaled
+                await service.ask(Asker(Transport.TELEGRAM, "private", hash_user(salt, n)),
+                                  "q" * 900)
+            assert service.journaled
             files = [p for p in db.parent.iterdir()]
             assert {p.name for p in files} >= {"citizenbot.db", "citizenbot.db.salt",
                                                "citizenbot.db-wal", "citizenbot.db-shm",

@@ -46,7 +46,7 @@ def test_every_setting_the_code_reads_is_in_settings() -> None:
 
 
 def test_only_config_reads_the_environment() -> None:
-    readers = [p.name for p in SRC.glob("*.py") if p.name != "config.py"
+    readers = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if p.name != "config.py"
                and re.search(r"os\.environ|os\.getenv|getenv\(", p.read_text(encoding="utf-8"))]
     assert readers == [], "settings are read in config.py only (add them to SETTINGS)"
 

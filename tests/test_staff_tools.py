@@ -1,7 +1,7 @@
 """Staff tools: the HTML report, suggestions from unanswered questions, export, purge, backup.
 
 Each test fills a fresh enquiry log the way the bot would have, then uses the tool the way a
-member of staff does: through the `citizenbot` command.
+member of staff does: through the `citizenbot` command (run in this process, see harness.Cli).
 """
 
 from __future__ import annotations
@@ -10,11 +10,8 @@ import asyncio
 import csv
 import hashlib
 import io
-import os
 import sqlite3
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,32 +24,27 @@ import yaml
 from citizenbot.config import SETTINGS, SettingsError, load_settings
 from citizenbot.intents import KnowledgeBase, default_directory
 from citizenbot.matcher import Matcher
-from citizenbot.report_html import render_report
-from citizenbot.store import Enquiry, Overview, Store, hash_user
-from citizenbot.suggest import (
+from citizenbot.model import Enquiry, Overview
+from citizenbot.service import hash_user
+from citizenbot.staff.report import render_report
+from citizenbot.staff.suggest import (
     QuestionGroup,
     group_questions,
     propose,
     render_yaml,
     yaml_scalar,
 )
+from citizenbot.store import Store
+from harness import Cli
 
-ROOT = Path(__file__).resolve().parents[1]
 SALT = "0123456789abcdef" * 4
 SCRIPT_QUESTION = "<script>alert('hi')</script> when does the park open?"
 
 
-def run(args: list[str], env: dict[str, str],
-        cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("CITIZENBOT_", "TELEGRAM_"))}
-    return subprocess.run([sys.executable, "-m", "citizenbot.cli", *args], capture_output=True,
-                          timeout=60, env={**base, **env}, cwd=cwd or ROOT)
-
-
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {"CITIZENBOT_DB": str(tmp_path / "log.db"), "HOME": str(tmp_path)}
+def db(tmp_path: Path) -> Path:
+    """The log the `cli` fixture's commands read."""
+    return tmp_path / "log.db"
 
 
 def at(day: str, hour: int = 9) -> datetime:
@@ -67,13 +59,12 @@ def asked(question: str, status: str, intent: str | None, ts: datetime, language
 
 
 async def fill(path: Path, enquiries: list[Enquiry],
-               votes: dict[int, list[bool]] | None = None) -> list[int]:
-    """Log the enquiries one by one (as the bot does); votes: list index -> helpful votes."""
+               votes: dict[int, bool] | None = None) -> list[int]:
+    """Log the enquiries one by one (as the bot does); votes: list index -> helpful or not."""
     async with await Store.open(path) as store:
         ids = [await store.log_enquiry(e) for e in enquiries]
         for index, helpful in (votes or {}).items():
-            for vote in helpful:
-                await store.log_feedback(ids[index], vote)
+            await store.vote(ids[index], helpful)
     return ids
 
 
@@ -93,8 +84,9 @@ WEEK = [
     asked("How do I renew my passport?", "fallback", None, at("2024-03-03", 11), user=3),
 ]
 BEFORE = asked("hello", "answered", "greeting", at("2024-02-20"))
-# Indexes into WEEK: one-stop-service gets 2 helpful + 1 not, targets-2021 gets 2 not helpful.
-VOTES = {0: [True, False], 1: [True], 2: [False], 8: [False]}
+# Indexes into WEEK (one vote per answer): one-stop-service gets 2 helpful + 1 not,
+# targets-2021 gets 2 not helpful.
+VOTES = {0: True, 1: True, 4: False, 2: False, 8: False}
 
 
 # ----------------------------------------------------------------------- reading the page
@@ -175,14 +167,12 @@ SECTIONS = ["summary", "per-day", "outcomes", "unanswered", "top-intents", "feed
 
 
 def test_the_report_shows_every_section_with_the_figures_of_the_logged_rows(
-        tmp_path: Path, env: dict[str, str]) -> None:
-    asyncio.run(fill(Path(env["CITIZENBOT_DB"]), [BEFORE, *WEEK], {i + 1: v
-                                                                     for i, v in VOTES.items()}))
+        tmp_path: Path, db: Path, cli: Cli) -> None:
+    asyncio.run(fill(db, [BEFORE, *WEEK], {i + 1: v for i, v in VOTES.items()}))
     out = tmp_path / "enquiries.html"
-    result = run(["report", "--out", str(out), "--since", "2024-03-01", "--until", "2024-03-07"],
-                 env)
-    assert result.returncode == 0, result.stderr.decode()
-    assert "11 enquiries" in result.stdout.decode()
+    result = cli("report", "--out", str(out), "--since", "2024-03-01", "--until", "2024-03-07")
+    assert result.code == 0, result.err
+    assert "11 enquiries" in result.out
     html = out.read_text(encoding="utf-8")
     page = Page(html)
 
@@ -195,8 +185,8 @@ def test_the_report_shows_every_section_with_the_figures_of_the_logged_rows(
         "status-answered": "6",
         "status-clarify": "1",
         "status-fallback": "4",
-        "language-English": "8",
-        "language-Chinese": "3",
+        "language-en": "8",
+        "language-zh": "3",
     }
 
     # One bar per day from the first day asked for; the figures table under the chart agrees.
@@ -229,7 +219,7 @@ def test_the_report_shows_every_section_with_the_figures_of_the_logged_rows(
 
     # The question with a script tag is text on the page, never markup.
     assert not page.root.find_all("script")
-    assert "&lt;script&gt;alert(&#x27;hi&#x27;)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(&#39;hi&#39;)&lt;/script&gt;" in html
     assert "<script" not in html
     # Self-contained: nothing is fetched from anywhere.
     for attr in ("src", "href"):
@@ -239,32 +229,47 @@ def test_the_report_shows_every_section_with_the_figures_of_the_logged_rows(
 
 
 def test_an_empty_log_gives_a_friendly_page_and_creates_no_database(
-        tmp_path: Path, env: dict[str, str]) -> None:
+        tmp_path: Path, db: Path, cli: Cli) -> None:
     out = tmp_path / "report.html"
-    result = run(["report", "--out", str(out)], env)
-    assert result.returncode == 0, result.stderr.decode()
+    result = cli("report", "--out", str(out))
+    assert result.code == 0, result.err
     page = Page(out.read_text(encoding="utf-8"))
     assert "No enquiries yet" in page.section("empty").text()
-    assert not Path(env["CITIZENBOT_DB"]).exists()
+    assert not db.exists()
 
     # A log with rows, but none in the period asked for, says the same.
-    asyncio.run(fill(Path(env["CITIZENBOT_DB"]), [BEFORE]))
-    result = run(["report", "--out", str(out), "--since", "2024-03-01"], env)
-    assert result.returncode == 0, result.stderr.decode()
+    asyncio.run(fill(db, [BEFORE]))
+    result = cli("report", "--out", str(out), "--since", "2024-03-01")
+    assert result.code == 0, result.err
     assert "No enquiries yet" in out.read_text(encoding="utf-8")
 
 
-def test_a_period_that_ends_before_it_starts_is_refused(env: dict[str, str],
-                                                        tmp_path: Path) -> None:
-    result = run(["report", "--out", str(tmp_path / "r.html"), "--since", "2024-03-07",
-                  "--until", "2024-03-01"], env)
-    assert result.returncode == 2
-    assert "--since is after --until" in result.stderr.decode()
-    result = run(["export", "--since", "March"], env)
-    assert result.returncode == 2 and "is not a date" in result.stderr.decode()
+def test_the_report_speaks_the_language_of_its_texts(kb: KnowledgeBase) -> None:
+    overview = Overview(
+        total=2, by_status={"answered": 1, "fallback": 1}, by_language={"zh": 2},
+        by_day=[("2024-03-01", {"answered": 1, "fallback": 1})],
+        top_intents=[("one-stop-service", 1)], feedback={}, unanswered=[
+            ("2024-03-01T09:00:00+00:00", "fallback", "护照怎么办")],
+        first_ts="2024-03-01T08:00:00+00:00", last_ts="2024-03-01T09:00:00+00:00")
+    html = render_report(overview, group_questions(overview.unanswered), kb=kb,
+                         generated=datetime(2024, 3, 2, tzinfo=UTC), lang="zh")
+    page = Page(html)
+    assert page.root.find_all("html")[0].attrs["lang"] == "zh"
+    assert kb.text("report.heading", "zh") in html and "What citizens asked" not in html
+    assert page.figures()["language-zh"] == "2"
+    assert "护照怎么办" in page.section("unanswered").text()
 
 
-def test_report_rendering_escapes_intent_ids_and_languages_too() -> None:
+def test_a_period_that_ends_before_it_starts_is_refused(tmp_path: Path, cli: Cli) -> None:
+    result = cli("report", "--out", str(tmp_path / "r.html"), "--since", "2024-03-07",
+                 "--until", "2024-03-01")
+    assert result.code == 2
+    assert "--since is after --until" in result.err
+    result = cli("export", "--since", "March")
+    assert result.code == 2 and "is not a date" in result.err
+
+
+def test_report_rendering_escapes_intent_ids_and_languages_too(kb: KnowledgeBase) -> None:
     hostile = "<b>x</b>"
     overview = Overview(
         total=1, by_status={"answered": 1}, by_language={hostile: 1},
@@ -272,7 +277,7 @@ def test_report_rendering_escapes_intent_ids_and_languages_too() -> None:
         feedback={hostile: (0, 1)}, unanswered=[], first_ts="2024-03-01T00:00:00+00:00",
         last_ts="2024-03-01T00:00:00+00:00",
     )
-    html = render_report(overview, [], generated=datetime(2024, 3, 2, tzinfo=UTC),
+    html = render_report(overview, [], kb=kb, generated=datetime(2024, 3, 2, tzinfo=UTC),
                          titles={hostile: hostile})
     assert "<b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
 
@@ -330,16 +335,16 @@ def _intents_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def test_suggest_yaml_is_valid_yaml_grouped_by_intent_and_writes_nothing(
-        env: dict[str, str]) -> None:
-    asyncio.run(fill(Path(env["CITIZENBOT_DB"]), [BEFORE, *WEEK, asked(
+def test_suggest_yaml_is_valid_yaml_grouped_by_intent_and_writes_nothing(db: Path,
+                                                                          cli: Cli) -> None:
+    asyncio.run(fill(db, [BEFORE, *WEEK, asked(
         "what's the weather tomorrow", "fallback", None, at("2024-03-04")), asked(
         "weather tomorrow", "fallback", None, at("2024-03-04", 10)), asked(
         "yes: no", "fallback", None, at("2024-03-04", 11))]))
     before = _intents_fingerprint()
-    result = run(["suggest", "--yaml", "--since", "2024-03-01"], env)
-    assert result.returncode == 0, result.stderr.decode()
-    text = result.stdout.decode()
+    result = cli("suggest", "--yaml", "--since", "2024-03-01")
+    assert result.code == 0, result.err
+    text = result.out
     data = yaml.safe_load(text)
     assert data["oos-documents"] == {"en": ["How do I renew my passport?", "passport renewal"]}
     assert data["oos-weather"] == {"en": ["weather tomorrow", "what's the weather tomorrow"]}
@@ -353,9 +358,9 @@ def test_suggest_yaml_is_valid_yaml_grouped_by_intent_and_writes_nothing(
     assert _intents_fingerprint() == before
 
     # The plain listing: biggest group first, with its nearest intent and score.
-    plain = run(["suggest", "--min-count", "2"], env)
-    assert plain.returncode == 0, plain.stderr.decode()
-    out = plain.stdout.decode()
+    plain = cli("suggest", "--min-count", "2")
+    assert plain.code == 0, plain.err
+    out = plain.out
     assert "in 2 groups" in out
     assert out.index("3× How do I renew my passport?") < out.index("2× weather tomorrow")
     assert "nearest intent: oos-documents" in out
@@ -381,67 +386,66 @@ def test_wordings_that_already_are_examples_are_left_out(kb: KnowledgeBase,
 
 
 def test_export_writes_csv_with_formulas_defused_within_the_period(
-        tmp_path: Path, env: dict[str, str]) -> None:
+        tmp_path: Path, db: Path, cli: Cli) -> None:
     hostile = ["=HYPERLINK(\"http://x\",\"click\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd",
                "\rcmd", "＝1+1", "plain question"]
     day = at("2024-03-05")
     enquiries = [asked(q, "fallback", None, day + timedelta(minutes=i))
                  for i, q in enumerate(hostile)]
-    ids = asyncio.run(fill(Path(env["CITIZENBOT_DB"]), [BEFORE, *enquiries, asked(
-        "later", "answered", "greeting", at("2024-03-09"))], {1: [True, False, False]}))
+    ids = asyncio.run(fill(db, [BEFORE, *enquiries, asked(
+        "later", "answered", "greeting", at("2024-03-09"))], {1: False}))
 
-    result = run(["export", "--csv", "--since", "2024-03-01", "--until", "2024-03-08"], env)
-    assert result.returncode == 0, result.stderr.decode()
-    rows = list(csv.DictReader(io.StringIO(result.stdout.decode("utf-8"), newline="")))
+    result = cli("export", "--since", "2024-03-01", "--until", "2024-03-08")
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO(result.out, newline="")))
     assert [int(r["id"]) for r in rows] == ids[1:-1]  # neither February nor 9 March
     assert [r["question"] for r in rows] == ["'" + q for q in hostile[:-1]] + [hostile[-1]]
     first = rows[0]
     assert first["user_hash"] == hash_user(SALT, 1)  # pseudonymous, never the Telegram id
     assert (first["status"], first["intent"], first["helpful"], first["not_helpful"]) == (
-        "fallback", "", "1", "2")
+        "fallback", "", "0", "1")
     assert first["ts"].startswith("2024-03-05T09:00")
 
     out = tmp_path / "export.csv"
-    result = run(["export", "--out", str(out)], env)
-    assert result.returncode == 0, result.stderr.decode()
-    assert "Exported 10 enquiries" in result.stdout.decode()
+    result = cli("export", "--out", str(out))
+    assert result.code == 0, result.err
+    assert "Exported 10 enquiries" in result.out
     assert out.read_bytes().startswith(b"\xef\xbb\xbfid,ts,")  # BOM: spreadsheets read UTF-8
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
-def test_export_of_a_missing_log_is_just_the_header(env: dict[str, str]) -> None:
-    result = run(["export"], env)
-    assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode().splitlines() == [
+def test_export_of_a_missing_log_is_just_the_header(db: Path, cli: Cli) -> None:
+    result = cli("export")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
         "id,ts,transport,user_hash,chat_type,language,question,status,intent,score,latency_ms,"
         "helpful,not_helpful"]
-    assert not Path(env["CITIZENBOT_DB"]).exists()
+    assert not db.exists()
 
 
 # ----------------------------------------------------------------------- purge
 
 
-def test_purge_deletes_old_enquiries_with_their_feedback(env: dict[str, str]) -> None:
+def test_purge_deletes_old_enquiries_with_their_feedback(db: Path, cli: Cli) -> None:
     now = datetime.now(UTC)
-    db = Path(env["CITIZENBOT_DB"])
     ids = asyncio.run(fill(db, [
         asked("old", "answered", "greeting", now - timedelta(days=100)),
         asked("oldish", "answered", "greeting", now - timedelta(days=31)),
         asked("recent", "answered", "greeting", now - timedelta(days=10)),
-    ], {0: [True], 1: [False, True], 2: [True]}))
+    ], {0: True, 1: False, 2: True}))
 
-    result = run(["purge", "--older-than", "30"], env)
-    assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode().startswith("Deleted 2 enquiries older than 30 days")
-    assert "open tickets are kept" in result.stdout.decode()
+    result = cli("purge", "--older-than", "30")
+    assert result.code == 0, result.err
+    assert result.out.startswith("Deleted 2 enquiries older than 30 days")
+    assert "open tickets are kept" in result.out
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT id, question FROM enquiries").fetchall() == [(ids[2], "recent")]
         assert con.execute("SELECT enquiry_id FROM feedback").fetchall() == [(ids[2],)]
 
-    again = run(["purge", "--older-than", "30"], env)
-    assert again.stdout.decode().startswith("Deleted 0 enquiries")
-    refused = run(["purge", "--older-than", "0"], env)
-    assert refused.returncode == 2
+    again = cli("purge", "--older-than", "30")
+    assert again.out.startswith("Deleted 0 enquiries")
+    refused = cli("purge", "--older-than", "0")
+    assert refused.code == 2
 
 
 async def test_purge_older_than_is_what_the_daily_retention_job_calls(tmp_path: Path) -> None:
@@ -518,27 +522,26 @@ async def test_a_backup_taken_while_the_bot_writes_is_consistent_and_complete(
     assert [p.name for p in copy.parent.iterdir()] == ["copy.db"]  # no temporary left over
 
 
-def test_backup_command_writes_a_dated_copy_into_a_directory(tmp_path: Path,
-                                                             env: dict[str, str]) -> None:
-    asyncio.run(fill(Path(env["CITIZENBOT_DB"]), WEEK))
+def test_backup_command_writes_a_dated_copy_into_a_directory(tmp_path: Path, db: Path,
+                                                             cli: Cli) -> None:
+    asyncio.run(fill(db, WEEK))
     target = tmp_path / "backups"
     target.mkdir()
-    result = run(["backup", str(target)], env)
-    assert result.returncode == 0, result.stderr.decode()
+    result = cli("backup", str(target))
+    assert result.code == 0, result.err
     (copy,) = target.iterdir()
     assert copy.name.startswith("citizenbot-") and copy.suffix == ".db"
-    assert f"Backed up 11 enquiries to {copy}" in result.stdout.decode()
+    assert f"Backed up 11 enquiries to {copy}" in result.out
 
-    onto_itself = run(["backup", env["CITIZENBOT_DB"]], env)
-    assert onto_itself.returncode == 2
-    assert "onto itself" in onto_itself.stderr.decode()
-    missing = run(["backup", str(tmp_path / "x.db")],
-                  {**env, "CITIZENBOT_DB": str(tmp_path / "none.db")})
-    assert missing.returncode == 2 and "no enquiry log" in missing.stderr.decode()
+    onto_itself = cli("backup", str(db))
+    assert onto_itself.code == 2
+    assert "onto itself" in onto_itself.err
+    missing = cli("backup", str(tmp_path / "x.db"), CITIZENBOT_DB=str(tmp_path / "none.db"))
+    assert missing.code == 2 and "no enquiry log" in missing.err
 
 
-def test_every_staff_command_has_help() -> None:
-    for command in ("report", "suggest", "export", "purge", "backup"):
-        result = run([command, "--help"], {})
-        assert result.returncode == 0
-        assert len(result.stdout.decode().splitlines()) > 3, command
+def test_every_staff_command_has_help(cli: Cli) -> None:
+    for command in ("report", "suggest", "export", "purge", "backup", "tickets", "reply"):
+        result = cli(command, "--help")
+        assert result.code == 0
+        assert len(result.out.splitlines()) > 3, command

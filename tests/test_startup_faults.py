@@ -20,11 +20,15 @@ import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 
-from citizenbot.store import Enquiry, Store
+from citizenbot.model import Enquiry
+from citizenbot.store import Store
 from fake_bot_api import FakeBotApi
 from test_intents import GOOD_INTENT, SMALLTALK
+
+pytestmark = pytest.mark.slow
 
 TOKEN = "6161616161:START-token_for_citizenbot_fake_api"
 EXIT_UNUSABLE = 2
@@ -159,8 +163,8 @@ async def test_a_broken_knowledge_base_is_refused_before_connecting_with_every_p
 
 
 def test_the_store_names_an_io_error_as_a_possible_full_disk() -> None:
-    from citizenbot.store import _sqlite_reason  # the wording the message above relies on
+    from citizenbot.store.db import sqlite_reason  # the wording the message above relies on
 
     error = sqlite3.OperationalError("disk I/O error")
     error.sqlite_errorcode = sqlite3.SQLITE_IOERR_WRITE  # type: ignore[attr-defined]
-    assert "full" in _sqlite_reason(error)
+    assert "full" in sqlite_reason(error)

@@ -14,16 +14,11 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-import citizenbot.store as store_module
-from citizenbot.store import (
-    MAX_QUESTION_CHARS,
-    SCHEMA_VERSION,
-    Enquiry,
-    Store,
-    StoreError,
-    hash_user,
-    load_or_create_salt,
-)
+from citizenbot.model import MAX_QUESTION_CHARS, Enquiry, StoreError, Vote
+from citizenbot.service import hash_user
+from citizenbot.store import MIGRATIONS, Migration, Store, load_or_create_salt
+
+SCHEMA_VERSION = len(MIGRATIONS)
 
 SALT = "0123456789abcdef" * 4
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
@@ -126,12 +121,12 @@ async def test_concurrent_writes_all_land(tmp_path: Path) -> None:
         ids = await asyncio.gather(
             *(s.log_enquiry(enquiry(question=f"q{i}", user_hash=f"u{i % 7}")) for i in range(200))
         )
-        # Feedback interleaved with erasure and more enquiries must not trip over open
-        # transactions either.
-        await asyncio.gather(
-            *(s.log_feedback(i, helpful=bool(i % 2)) for i in ids[:50]),
+        # Votes interleaved with more enquiries must not trip over open transactions either.
+        votes = await asyncio.gather(
+            *(s.vote(i, helpful=bool(i % 2)) for i in ids[:50]),
             *(s.log_enquiry(enquiry(question=f"r{i}")) for i in range(50)),
         )
+        assert votes[:50] == [Vote.RECORDED] * 50
         assert await s.count_enquiries() == 250
     assert len(set(ids)) == 200
     assert rows(db, "SELECT COUNT(*) FROM enquiries WHERE question LIKE 'q%'") == [(200,)]
@@ -142,9 +137,14 @@ async def test_concurrent_writes_all_land(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_feedback_to_missing_enquiry_raises(store: Store) -> None:
-    with pytest.raises(StoreError, match="no enquiry with id 999"):
-        await store.log_feedback(999, helpful=True)
+async def test_one_vote_per_enquiry_and_none_on_a_missing_one(store: Store) -> None:
+    row_id = await store.log_enquiry(enquiry())
+    assert await store.vote(999, helpful=True) is Vote.GONE
+    # Two taps at once: the UNIQUE index lets exactly one in, whoever comes first.
+    votes = await asyncio.gather(store.vote(row_id, True), store.vote(row_id, False))
+    assert sorted(votes) == sorted([Vote.RECORDED, Vote.ALREADY_VOTED])
+    [logged] = await store.enquiries()
+    assert logged.helpful + logged.not_helpful == 1
 
 
 @pytest.mark.asyncio
@@ -158,18 +158,23 @@ async def test_erase_user_removes_only_that_users_rows_and_feedback(tmp_path: Pa
             enquiry(user_hash="", transport="console", chat_type="console")
         )
         for i in (*a_ids, *b_ids, console_id):
-            await s.log_feedback(i, helpful=True)
+            await s.vote(i, helpful=True)
+        await s.create_ticket(user_hash=alice, chat_id=1, language="en", question="for staff",
+                              enquiry_id=a_ids[0])
+        await s.create_ticket(user_hash=bob, chat_id=2, language="en", question="bob's")
 
-        assert await s.erase_user(alice) == 3
-        assert await s.erase_user(alice) == 0
+        erased = await s.erase_user(alice)
+        assert erased.enquiries == 3 and [t.question for t in erased.tickets] == ["for staff"]
+        again = await s.erase_user(alice)
+        assert (again.enquiries, again.tickets) == (0, ())
         with pytest.raises(ValueError):
             await s.erase_user("")
 
         for i in a_ids:
             assert await s.get_enquiry(i) is None
-            with pytest.raises(StoreError):
-                await s.log_feedback(i, helpful=False)
+            assert await s.vote(i, helpful=False) is Vote.GONE
         assert await s.count_enquiries() == 3
+        assert [t.user_hash for t in await s.tickets()] == [bob]
     assert rows(db, "SELECT COUNT(*) FROM enquiries WHERE user_hash = ?", (alice,)) == [(0,)]
     remaining = rows(db, "SELECT enquiry_id FROM feedback ORDER BY enquiry_id")
     assert remaining == [(i,) for i in sorted([*b_ids, console_id])]
@@ -197,11 +202,11 @@ async def test_stats_match_the_rows(store: Store) -> None:
         )
         for m, st, it, q in plan
     ]
-    await store.log_feedback(ids[0], helpful=True)
-    await store.log_feedback(ids[1], helpful=False)
-    await store.log_feedback(ids[3], helpful=True)
-    await store.log_feedback(ids[2], helpful=False)
-    await store.log_feedback(ids[5], helpful=False)  # no intent: not in the per-intent figures
+    await store.vote(ids[0], helpful=True)
+    await store.vote(ids[1], helpful=False)
+    await store.vote(ids[3], helpful=True)
+    await store.vote(ids[2], helpful=False)
+    await store.vote(ids[5], helpful=False)  # no intent: not in the per-intent figures
 
     s = await store.stats()
     assert s.total == 8
@@ -284,7 +289,8 @@ async def test_database_file_is_owner_only(tmp_path: Path) -> None:
 @pytest.mark.asyncio
 async def test_pragmas(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "log.sqlite3") as s:
-        db = s._conn()
+        db = s._db._conn
+        assert db is not None
         got = {}
         for pragma in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout"):
             async with db.execute(f"PRAGMA {pragma}") as cur:
@@ -306,58 +312,162 @@ async def test_migrations_are_idempotent(tmp_path: Path) -> None:
         assert await s.count_enquiries() == 1
     assert rows(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     assert rows(db, "SELECT type, name, sql FROM sqlite_master ORDER BY name") == schema
+    assert [name for (name,) in rows(db, "SELECT name FROM migrations ORDER BY rowid")] == [
+        m.name for m in MIGRATIONS]
     names = {r[1] for r in schema}
     assert {
         "enquiries",
         "feedback",
+        "tickets",
         "enquiries_ts",
         "enquiries_user_hash",
         "enquiries_status",
+        "feedback_one_per_enquiry",
     } <= names
 
 
+# The schema as the citizenbot before migration names wrote it (store.py, schema version 2),
+# kept here verbatim: databases in the field look like this.
+OLD_MIGRATIONS = (
+    """
+    CREATE TABLE enquiries (
+        id         INTEGER PRIMARY KEY,
+        ts         TEXT    NOT NULL,
+        transport  TEXT    NOT NULL,
+        user_hash  TEXT    NOT NULL,
+        chat_type  TEXT    NOT NULL,
+        language   TEXT    NOT NULL,
+        question   TEXT    NOT NULL,
+        status     TEXT    NOT NULL,
+        intent     TEXT,
+        score      REAL    NOT NULL,
+        latency_ms REAL    NOT NULL
+    );
+    CREATE INDEX enquiries_ts ON enquiries (ts);
+    CREATE INDEX enquiries_user_hash ON enquiries (user_hash);
+    CREATE INDEX enquiries_status ON enquiries (status);
+    CREATE TABLE feedback (
+        id         INTEGER PRIMARY KEY,
+        enquiry_id INTEGER NOT NULL REFERENCES enquiries (id) ON DELETE CASCADE,
+        ts         TEXT    NOT NULL,
+        helpful    INTEGER NOT NULL CHECK (helpful IN (0, 1))
+    );
+    -- Without it every enquiry deleted by erase_user would scan the whole feedback table.
+    CREATE INDEX feedback_enquiry_id ON feedback (enquiry_id);
+    """,
+    # 2: tickets, questions handed to district staff (see citizenbot.tickets).
+    """
+    CREATE TABLE tickets (
+        id               INTEGER PRIMARY KEY,
+        ts               TEXT    NOT NULL,
+        user_hash        TEXT    NOT NULL,
+        chat_id          INTEGER NOT NULL,
+        language         TEXT    NOT NULL,
+        question         TEXT    NOT NULL,
+        enquiry_id       INTEGER REFERENCES enquiries (id) ON DELETE SET NULL,
+        status           TEXT    NOT NULL DEFAULT 'open'
+                         CHECK (status IN ('open', 'answered', 'undeliverable', 'closed')),
+        staff_chat_id    INTEGER,
+        staff_message_id INTEGER,
+        forward_error    TEXT,
+        answer           TEXT,
+        answered_via     TEXT,
+        answer_ts        TEXT,
+        claim_ts         TEXT,
+        closed_ts        TEXT,
+        note             TEXT
+    );
+    CREATE INDEX tickets_user_hash ON tickets (user_hash);
+    CREATE INDEX tickets_status ON tickets (status, id);
+    CREATE INDEX tickets_enquiry_id ON tickets (enquiry_id);
+    CREATE UNIQUE INDEX tickets_staff_message ON tickets (staff_chat_id, staff_message_id);
+    """,
+)
+
+
+def old_database(path: Path, version: int = 2) -> None:
+    """A log as the older citizenbot left it: its migrations up to ``version``, an enquiry
+    with two votes (older versions let a double tap through), a ticket."""
+    con = sqlite3.connect(path)
+    try:
+        for script in OLD_MIGRATIONS[:version]:
+            con.executescript(script)
+        con.execute(f"PRAGMA user_version = {version}")
+        con.execute("INSERT INTO enquiries (ts, transport, user_hash, chat_type, language,"
+                    " question, status, intent, score, latency_ms) VALUES"
+                    " ('2024-03-01T08:00:00.000000+00:00', 'telegram', 'abc', 'private', 'en',"
+                    " 'old question', 'answered', 'one-stop-service', 80.0, 2.0)")
+        con.execute("INSERT INTO feedback (enquiry_id, ts, helpful) VALUES"
+                    " (1, '2024-03-01T08:01:00+00:00', 1), (1, '2024-03-01T08:01:01+00:00', 0)")
+        if version >= 2:
+            con.execute("INSERT INTO tickets (ts, user_hash, chat_id, language, question)"
+                        " VALUES ('2024-03-01T08:02:00+00:00', 'abc', 42, 'en', 'for staff')")
+        con.commit()
+    finally:
+        con.close()
+
+
 @pytest.mark.asyncio
-async def test_appended_migration_applies_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.parametrize("version", [1, 2])
+async def test_a_log_written_by_the_older_citizenbot_opens_and_migrates(
+        tmp_path: Path, version: int) -> None:
+    db = tmp_path / "citizenbot.db"
+    old_database(db, version)
+    async with await Store.open(db) as s:
+        [logged] = await s.enquiries()
+        assert (logged.question, logged.intent) == ("old question", "one-stop-service")
+        assert (logged.helpful, logged.not_helpful) == (1, 0)  # the first vote counts
+        assert await s.vote(1, helpful=False) is Vote.ALREADY_VOTED
+        assert [t.question for t in await s.tickets()] == (["for staff"] if version >= 2
+                                                            else [])
+        erased = await s.erase_user("abc")
+        assert erased.enquiries == 1
+    assert rows(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert [n for (n,) in rows(db, "SELECT name FROM migrations ORDER BY rowid")] == [
+        m.name for m in MIGRATIONS]
+
+
+@pytest.mark.asyncio
+async def test_appended_migration_applies_once(tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"
     async with await Store.open(db) as s:
         await s.log_enquiry(enquiry())
-    extra = """
+    extra = Migration("9999_channel_and_notes", """
         ALTER TABLE enquiries ADD COLUMN channel TEXT NOT NULL DEFAULT 'x;y';
         CREATE TABLE notes (body TEXT DEFAULT 'semi;colon');
-    """
-    monkeypatch.setattr(store_module, "MIGRATIONS", (*store_module.MIGRATIONS, extra))
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    """)
     for _ in range(2):
-        async with await Store.open(db) as s:
+        async with await Store.open(db, migrations=(*MIGRATIONS, extra)) as s:
             assert await s.count_enquiries() == 1
         assert rows(db, "PRAGMA user_version") == [(SCHEMA_VERSION + 1,)]
     assert rows(db, "SELECT channel FROM enquiries") == [("x;y",)]
     assert rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'notes'") == [(1,)]
+    assert rows(db, "SELECT COUNT(*) FROM migrations WHERE name = ?", (extra.name,)) == [(1,)]
+    # The citizenbot that does not know that migration refuses the file, by its name.
+    with pytest.raises(StoreError, match=r"9999_channel_and_notes.*newer citizenbot"):
+        await Store.open(db)
 
 
 @pytest.mark.asyncio
-async def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_failed_migration_rolls_back(tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"
     async with await Store.open(db):
         pass
-    broken = "CREATE TABLE half_done (a); INSERT INTO no_such_table VALUES (1);"
-    monkeypatch.setattr(store_module, "MIGRATIONS", (*store_module.MIGRATIONS, broken))
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    broken = Migration("9999_broken",
+                       "CREATE TABLE half_done (a); INSERT INTO no_such_table VALUES (1);")
     with pytest.raises(StoreError, match="no_such_table"):
-        await Store.open(db)
+        await Store.open(db, migrations=(*MIGRATIONS, broken))
     assert rows(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     assert rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'half_done'") == [(0,)]
+    assert rows(db, "SELECT COUNT(*) FROM migrations WHERE name = '9999_broken'") == [(0,)]
 
 
 @pytest.mark.asyncio
 async def test_newer_schema_refused(tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite3"
-    async with await Store.open(db):
-        pass
+    old_database(db)
     con = sqlite3.connect(db)
-    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")  # unnamed, and past ours
     con.close()
     with pytest.raises(StoreError, match="newer"):
         await Store.open(db)

@@ -1,15 +1,14 @@
 """Handing questions to district staff: the real Application against the fake Bot API.
 
 A citizen, a staff group and an admin play their parts; the tickets table is read from disk as
-`citizenbot tickets` would. The command-line stories run `citizenbot` as a subprocess.
+`citizenbot tickets` would. The command-line stories run `citizenbot` in this process, beside
+the fake Bot API.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -17,28 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 
 from citizenbot import callback_data as cb
-from citizenbot import telegram_tickets
 from citizenbot.config import SettingsError, load_settings
 from citizenbot.intents import KnowledgeBase
+from citizenbot.model import Ticket, TicketStatus
 from citizenbot.responder import Responder
-from citizenbot.store import Store, hash_user
-from citizenbot.tickets import age, one_line, parse_reference, reference
+from citizenbot.service import hash_user
+from citizenbot.store import Store
+from citizenbot.telegram import tickets as telegram_tickets
+from citizenbot.tickets import MAX_OPEN_PER_USER, age, one_line, parse_reference, reference
 from fake_bot_api import FakeBotApi, Sent
-from test_telegram import (  # the harness of the Telegram stories
-    ANN,
-    BOB,
-    NONSENSE,
-    SALT,
-    TOKEN,
-    Bot,
-    eventually,
-    running_bot,
-)
+from harness import ANN, BOB, NONSENSE, SALT, TOKEN, Bot, Cli, eventually, running_bot, t
 
 KEY = cb.derive_key(SALT)
 STAFF = FakeBotApi.group(-1009999000001, "District staff")
@@ -48,12 +39,6 @@ OTHER_GROUP = FakeBotApi.group(-1005555000002, "Neighbours")
 PARK_QUESTION = "When does the new pocket park in my street open?"
 ANSWER = "The park opens after the inspection; details follow on the district's notice board."
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest_asyncio.fixture(name="api")
-async def fake_api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi(TOKEN) as fake:
-        yield fake
 
 
 @asynccontextmanager
@@ -70,13 +55,6 @@ async def open_staff_chat(api: FakeBotApi, bot_running: bool = True) -> None:
     api.send_text(WANG, "Good morning, colleagues", chat=STAFF)
     if bot_running:
         await api.wait_confirmed()
-
-
-def t(kb: KnowledgeBase, key: str, lang: str = "en", **values: object) -> str:
-    text = kb.text(key, lang)
-    for name, value in values.items():
-        text = text.replace("{" + name + "}", str(value))
-    return text
 
 
 def tickets(bot: Bot, columns: str = "id, status") -> list[tuple[Any, ...]]:
@@ -257,6 +235,30 @@ async def test_send_under_an_older_confirmation_does_not_send_the_newer_question
         assert tickets(bot, "question") == [("Is there parking near the service hall?",)]
 
 
+async def test_a_bare_ask_waits_only_so_long_for_its_question(
+        api: FakeBotApi, responder: Responder, kb: KnowledgeBase, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(telegram_tickets, "AWAIT_SECONDS", 0.3)
+    async with staffed_bot(api, responder, tmp_path) as bot:
+        await open_staff_chat(api)
+        api.send_text(ANN, "/ask")
+        assert (await api.next_message(ANN)).text == kb.text("tickets.ask_prompt", "en")
+        await asyncio.sleep(0.6)  # the dialogue times out
+        api.send_text(ANN, NONSENSE)  # a question again, answered, not offered to staff
+        assert kb.text("services.fallback", "en") in (await api.next_message(ANN)).text
+        api.send_text(ANN, f"/ask {PARK_QUESTION}")
+        confirm = await api.next_message(ANN)
+        await asyncio.sleep(0.6)
+        late = api.press(ANN, confirm, confirm.data("Send"))
+        assert (await api.answer_to(late))["text"] == kb.text("telegram.stale_button", "en")
+        assert tickets(bot) == []
+        api.send_text(ANN, f"/ask {PARK_QUESTION}")  # asked again in time: sent
+        confirm = await api.next_message(ANN)
+        api.press(ANN, confirm, confirm.data("Send"))
+        await api.next_message(STAFF)
+        assert (await api.next_message(ANN)).text == t(kb, "tickets.sent", ref="Q-000001")
+
+
 async def test_the_loop_does_not_post_a_ticket_that_send_is_posting(
         api: FakeBotApi, responder: Responder, kb: KnowledgeBase, tmp_path: Path) -> None:
     async with staffed_bot(api, responder, tmp_path) as bot:
@@ -266,7 +268,7 @@ async def test_the_loop_does_not_post_a_ticket_that_send_is_posting(
         api.slow("sendMessage", 1.0)  # the staff chat is busy: the card takes a while
         api.press(ANN, confirm, confirm.data("Send"))
         await eventually(lambda: tickets(bot) == [(1, "open")])
-        await telegram_tickets.catch_up(bot.app, forward_waiting=True)  # the loop's round
+        await bot.services.desk.forward_waiting(bot.services.messenger)  # the retry job's round
         assert (await api.next_message(ANN)).text == t(kb, "tickets.sent", ref="Q-000001")
         await api.next_message(STAFF)
         await asyncio.sleep(0.2)
@@ -351,12 +353,12 @@ async def test_too_many_open_tickets_are_refused(api: FakeBotApi, responder: Res
                                                   kb: KnowledgeBase, tmp_path: Path) -> None:
     async with staffed_bot(api, responder, tmp_path) as bot:
         await open_staff_chat(api)
-        for n in range(telegram_tickets.MAX_OPEN_PER_USER):
+        for n in range(MAX_OPEN_PER_USER):
             await bot.store.create_ticket(user_hash=hash_user(SALT, ANN["id"]), chat_id=ANN["id"],
                                           language="en", question=f"question {n}")
         told = await hand_over(api, kb)
-        assert told.text == t(kb, "tickets.too_many", count=telegram_tickets.MAX_OPEN_PER_USER)
-        assert len(tickets(bot)) == telegram_tickets.MAX_OPEN_PER_USER
+        assert told.text == t(kb, "tickets.too_many", count=MAX_OPEN_PER_USER)
+        assert len(tickets(bot)) == MAX_OPEN_PER_USER
 
 
 # --------------------------------------------------------------------------- faults
@@ -492,7 +494,7 @@ async def test_closed_tickets_are_purged_after_the_retention_and_open_ones_kept(
         assert await store.claim_delivery(made[0].id)
         assert not await store.claim_delivery(made[0].id)  # another sender holds it
         assert await store.claim_delivery(made[0].id, now=datetime.now(UTC) + timedelta(hours=1))
-        await store.finish_delivery(made[0].id, "answered")
+        await store.finish_delivery(made[0].id, TicketStatus.ANSWERED)
         await store.close_ticket(made[1].id)
         await store.record_answer(made[2].id, "waiting", "cli")
         assert [t.id for t in await store.pending_answers()] == [made[2].id]
@@ -507,25 +509,16 @@ async def test_closed_tickets_are_purged_after_the_retention_and_open_ones_kept(
 
 # --------------------------------------------------------------------------- the command line
 
-async def run_cli(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "citizenbot.cli", *args, cwd=cwd, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    async with asyncio.timeout(60):
-        out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
-def cli_env(db: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TELEGRAM_", "CITIZENBOT_", "STAFF_", "ADMIN_"))}
-    return {**env, "CITIZENBOT_DB": str(db), "CITIZENBOT_STAFF_LANGUAGE": "en", **extra}
+async def run_cli(cli: Cli, *args: str, **env: str) -> tuple[int, str, str]:
+    """`citizenbot ARGS` in this process, on a thread of its own: it runs its own event loop
+    while this one keeps serving the fake Bot API."""
+    ran = await asyncio.to_thread(cli, *args, CITIZENBOT_STAFF_LANGUAGE="en", **env)
+    return ran.code, ran.out, ran.err
 
 
 async def test_cli_lists_tickets_and_replies_through_the_bot_api(
-        api: FakeBotApi, kb: KnowledgeBase, tmp_path: Path) -> None:
-    db = tmp_path / "citizenbot.db"
+        api: FakeBotApi, kb: KnowledgeBase, tmp_path: Path, cli: Cli) -> None:
+    db = tmp_path / "log.db"
     api.send_text(ANN, "hello")  # Ann's chat exists at the (fake) Bot API
     await open_staff_chat(api, bot_running=False)
     async with await Store.open(db) as store:
@@ -534,9 +527,8 @@ async def test_cli_lists_tickets_and_replies_through_the_bot_api(
         await store.mark_ticket_forwarded(first.id, STAFF["id"], 1)
         await store.create_ticket(user_hash="b" * 64, chat_id=BOB["id"], language="zh",
                                   question="\x1b[31mred\x1b[0m 公园几点开门？")
-    env = cli_env(db)
 
-    code, out, _ = await run_cli("tickets", "--open", env=env, cwd=tmp_path)
+    code, out, _ = await run_cli(cli, "tickets", "--open")
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["REF", "ASKED", "(UTC)"]
@@ -544,9 +536,9 @@ async def test_cli_lists_tickets_and_replies_through_the_bot_api(
     assert lines[2].startswith("Q-000002") and "open, not forwarded" in lines[2]
     assert "公园几点开门？" in lines[2] and "\x1b" not in out  # no terminal escapes from users
 
-    token_env = cli_env(db, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api.base_url,
-                        STAFF_CHAT_ID=str(STAFF["id"]))
-    code, out, err = await run_cli("reply", "Q-000001", ANSWER, env=token_env, cwd=tmp_path)
+    token = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api.base_url,
+             "STAFF_CHAT_ID": str(STAFF["id"])}
+    code, out, err = await run_cli(cli, "reply", "Q-000001", ANSWER, **token)
     assert (code, out.strip()) == (0, "Delivered the answer to Q-000001."), err
     delivered = await api.next_message(ANN)
     assert ANSWER in delivered.text and kb.text("tickets.answer_note", "en") in delivered.text
@@ -554,22 +546,37 @@ async def test_cli_lists_tickets_and_replies_through_the_bot_api(
     assert confirmed.text == t(kb, "tickets.staff.delivered", ref="Q-000001")
     assert TOKEN.split(":")[1] not in out + err
 
-    code, _, err = await run_cli("reply", "Q-000001", "again", env=token_env, cwd=tmp_path)
+    code, _, err = await run_cli(cli, "reply", "Q-000001", "again", **token)
     assert code == 1 and "already answered" in err
-    code, _, err = await run_cli("reply", "Q-000077", "hello", env=token_env, cwd=tmp_path)
+    code, _, err = await run_cli(cli, "reply", "Q-000077", "hello", **token)
     assert code == 1 and "no ticket Q-000077" in err
-    code, _, err = await run_cli("reply", "yesterday", "hello", env=token_env, cwd=tmp_path)
+    code, _, err = await run_cli(cli, "reply", "yesterday", "hello", **token)
     assert code == 2 and "not a ticket reference" in err
 
-    code, out, _ = await run_cli("tickets", env=env, cwd=tmp_path)
+    code, out, _ = await run_cli(cli, "tickets")
     assert "answered" in out.splitlines()[1] and "2 tickets, 1 open." in out
+
+
+async def test_cli_reply_when_telegram_cannot_be_reached_leaves_it_to_the_bot(
+        api: FakeBotApi, kb: KnowledgeBase, tmp_path: Path, cli: Cli) -> None:
+    async with await Store.open(tmp_path / "log.db") as store:
+        await store.create_ticket(user_hash="a" * 64, chat_id=ANN["id"], language="en",
+                                  question=PARK_QUESTION)
+    api.fail("getMe", 502, "Bad Gateway")
+    code, out, err = await run_cli(cli, "reply", "Q-000001", ANSWER,
+                                   TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api.base_url)
+    assert code == 0, err
+    assert out.startswith("Recorded the answer to Q-000001, but Telegram could not be reached")
+    with sqlite3.connect(tmp_path / "log.db") as conn:
+        assert conn.execute("SELECT status, answer, claim_ts FROM tickets").fetchall() == [
+            ("open", ANSWER, None)]  # waiting, and free for the running bot to deliver
 
 
 async def test_cli_reply_without_a_token_is_delivered_by_the_running_bot(
         api: FakeBotApi, responder: Responder, kb: KnowledgeBase, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, cli: Cli) -> None:
     db = tmp_path / "citizenbot.db"
-    env = cli_env(db)
+    env = {"CITIZENBOT_DB": str(db)}
     async with staffed_bot(api, responder, tmp_path):
         await open_staff_chat(api)
         await hand_over(api, kb)
@@ -577,7 +584,7 @@ async def test_cli_reply_without_a_token_is_delivered_by_the_running_bot(
         await api.next_message(STAFF)
         await api.next_message(STAFF)
     # The bot is stopped: the answer is only recorded.
-    code, out, err = await run_cli("reply", "Q-000001", ANSWER, env=env, cwd=tmp_path)
+    code, out, err = await run_cli(cli, "reply", "Q-000001", ANSWER, **env)
     assert code == 0 and out.startswith("Recorded the answer to Q-000001."), err
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT status, answer, answered_via FROM tickets WHERE id = 1"
@@ -591,8 +598,7 @@ async def test_cli_reply_without_a_token_is_delivered_by_the_running_bot(
         assert (await api.next_message(STAFF)).text == t(kb, "tickets.staff.delivered",
                                                          ref="Q-000001")
         # ... and while it runs, within a few seconds of `citizenbot reply`.
-        code, out, _ = await run_cli("reply", "Q-000002", "Second answer", env=env,
-                                     cwd=tmp_path)
+        code, out, _ = await run_cli(cli, "reply", "Q-000002", "Second answer", **env)
         assert code == 0
         assert "Second answer" in (await api.next_message(BOB)).text
         assert (await api.next_message(STAFF)).text == t(kb, "tickets.staff.delivered",
@@ -637,8 +643,9 @@ def test_ticket_buttons_round_trip_and_fit(action: cb.Action) -> None:
     assert len(encoded.encode()) <= 64 and cb.decode(encoded, KEY) == action
 
 
-async def test_the_html_report_shows_open_tickets_and_their_age(tmp_path: Path) -> None:
-    db = tmp_path / "citizenbot.db"
+async def test_the_html_report_shows_open_tickets_and_their_age(tmp_path: Path,
+                                                                cli: Cli) -> None:
+    db = tmp_path / "log.db"
     asked = datetime.now(UTC) - timedelta(days=2, hours=3)
     async with await Store.open(db) as store:
         waiting = await store.create_ticket(user_hash="a" * 64, chat_id=1, language="zh",
@@ -646,9 +653,9 @@ async def test_the_html_report_shows_open_tickets_and_their_age(tmp_path: Path) 
         done = await store.create_ticket(user_hash="b" * 64, chat_id=2, language="en",
                                          question="answered already")
         await store.record_answer(done.id, "yes", "cli")
-        await store.finish_delivery(done.id, "answered")
+        await store.finish_delivery(done.id, TicketStatus.ANSWERED)
     out = tmp_path / "report.html"
-    code, _, err = await run_cli("report", "--out", str(out), env=cli_env(db), cwd=tmp_path)
+    code, _, err = await run_cli(cli, "report", "--out", str(out))
     assert code == 0, err
     page = out.read_text(encoding="utf-8")
     assert 'id="tickets"' in page and "1 open ticket," in page
@@ -657,15 +664,11 @@ async def test_the_html_report_shows_open_tickets_and_their_age(tmp_path: Path) 
     assert ">2 d 3 h<" in page and "not yet in the staff chat" in page and "Chinese" in page
 
 
-def test_a_staff_card_stays_one_message_whatever_the_question() -> None:
+def test_a_staff_card_stays_one_message_whatever_the_question(kb: KnowledgeBase) -> None:
     from citizenbot.html_text import split_html
-    from citizenbot.intents import load_knowledge_base
-    from citizenbot.store import Ticket
     from citizenbot.tickets import staff_card
 
-    kb = load_knowledge_base()
-    fields = {f: None for f in Ticket.__dataclass_fields__}
-    worst = Ticket(**{**fields, "id": 42, "ts": "2026-01-01T00:00:00.000000+00:00",
-                      "user_hash": "ab" * 32, "chat_id": 1, "language": "en",
-                      "question": "&<" * 500, "status": "open"})
+    worst = Ticket(id=42, ts="2026-01-01T00:00:00.000000+00:00", user_hash="ab" * 32,
+                   chat_id=1, language="en", question="&<" * 500, enquiry_id=None,
+                   status=TicketStatus.OPEN)
     assert len(split_html(staff_card(worst, kb, "en"))) == 1

@@ -1,33 +1,53 @@
-"""`citizenbot` command line: one verb, one job. `citizenbot --help` is the manual."""
+"""`citizenbot` command line: one verb, one job. `citizenbot --help` is the manual.
+
+Parsing and printing only: questions go through the service (citizenbot.service), figures come
+from the store, pages and files from the staff tools (citizenbot.staff).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
+import contextlib
+import dataclasses
 import io
 import json
 import logging
 import os
 import signal
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Final, TextIO
 
 from citizenbot import __version__
 from citizenbot.config import Settings, SettingsError, load_settings
-from citizenbot.core import load_responder
-from citizenbot.intents import KnowledgeBaseError, load_knowledge_base
-from citizenbot.journal import EnquiryLog, import_journal, journal_path
+from citizenbot.core import load_kb, load_responder
+from citizenbot.intents import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from citizenbot.model import DeliveryOutcome, LoggedEnquiry, Overview, Settle, StoreError, Transport
 from citizenbot.responder import Responder, plain_text
-from citizenbot.store import Enquiry, Store, StoreError
+from citizenbot.service import Asker, Service, StaffChat, TicketDesk, Unreachable
+from citizenbot.store import Journal, Store, import_journal, journal_path
+from citizenbot.store.files import quick_check
+from citizenbot.texts import TextSchema, declare, fill, plural, plural_key, require
+from citizenbot.tickets import MAX_ANSWER_CHARS, parse_reference, reference, table
 
-EXIT_PROBLEMS = 1
-SUGGEST_LIMIT = 5000  # grouping is quadratic at worst; older questions wait for --since
-EXIT_UNUSABLE = 2
+EXIT_PROBLEMS: Final = 1
+EXIT_UNUSABLE: Final = 2
+SUGGEST_LIMIT: Final = 5000  # grouping is quadratic at worst; older questions wait for --since
+STAFF_LANG: Final = "en"  # the command line's staff texts; the report follows it
+
+TEXTS: Final[TextSchema] = declare("texts.staff.yml", {
+    "cli.tickets.none": (), "cli.tickets.none_open": (),
+    **plural("cli.tickets.summary", "count", "open"),
+    "cli.tickets.header": (), "cli.tickets.answer_waiting": (), "cli.tickets.not_forwarded": (),
+    **{f"cli.tickets.status.{s}": () for s in ("open", "answered", "undeliverable", "closed")},
+    **{f"cli.reply.{s.value}": ("ref",) for s in Settle if s is not Settle.DONE},
+    "cli.reply.recorded": ("ref",), "cli.reply.delivered": ("ref",),
+    "cli.reply.undelivered": ("ref", "reason"), "cli.reply.busy": ("ref",),
+    "cli.reply.delayed": ("ref", "reason"),
+})
 
 log = logging.getLogger("citizenbot")
 
@@ -126,7 +146,6 @@ def _parser() -> argparse.ArgumentParser:
     p = add("export", "Write the enquiries as CSV, one row per enquiry with its feedback votes "
                       "(to stdout, or to --out FILE).")
     db_option(p)
-    p.add_argument("--csv", action="store_true", help="CSV (the only format, and the default)")
     period_options(p)
     p.add_argument("--out", type=Path, metavar="FILE",
                    help="write to FILE (owner-only, UTF-8 with a BOM for spreadsheets) "
@@ -164,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -178,10 +198,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from citizenbot.logs import configure_logging
     configure_logging(settings.log_level, settings.log_format)
     if getattr(args, "db", None):
-        settings = _with(settings, db_path=args.db)
+        settings = dataclasses.replace(settings, db_path=args.db)
     if getattr(args, "intents", None):
-        settings = _with(settings, intents_dir=args.intents)
+        settings = dataclasses.replace(settings, intents_dir=args.intents)
+    try:
+        return _run(args, settings)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else EXIT_UNUSABLE
 
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command
     if command == "validate":
         return validate(args.directory or settings.intents_dir)
@@ -202,13 +228,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(purge(settings, args.older_than))
     if command == "backup":
         return asyncio.run(backup(settings, args.path))
-    if command in ("tickets", "reply"):
-        from citizenbot import tickets_cli
-        if command == "tickets":
-            return asyncio.run(tickets_cli.list_tickets(settings, args.open))
-        return asyncio.run(tickets_cli.reply(settings, args.reference, args.text))
     if command == "health":
         return health(settings)
+    if command in ("tickets", "reply"):
+        kb = _kb_or_exit(settings, TEXTS)
+        if kb is None:
+            return EXIT_UNUSABLE
+        if command == "tickets":
+            return asyncio.run(list_tickets(settings, kb, args.open))
+        return asyncio.run(reply(settings, kb, args.reference, args.text))
     if command == "eval":
         from citizenbot.evaluate import Targets, run_eval
         responder = _responder_or_exit(settings)
@@ -219,44 +247,84 @@ def main(argv: Sequence[str] | None = None) -> int:
                           args.max_wrong_redirect, args.max_clarify)
         return run_eval(responder, args.file, targets, as_json=args.json,
                         show_errors=args.show_errors)
-    responder = _responder_or_exit(settings)
+    if command == "run" and settings.token:
+        responder = _responder_or_exit(settings)
+        if responder is None:
+            return EXIT_UNUSABLE
+        from citizenbot.telegram.app import run_telegram
+        return run_telegram(settings, responder)
+    if command == "answer":
+        batch = _responder_or_exit(settings)
+        if batch is None:
+            return EXIT_UNUSABLE
+        return _quiet_on_closed_pipe(lambda: _answer_stdin(batch, settings if args.log else None))
+    from citizenbot.console import TEXTS as CONSOLE_TEXTS
+    responder = _responder_or_exit(settings, CONSOLE_TEXTS)
     if responder is None:
         return EXIT_UNUSABLE
-    if command == "answer":
-        return _quiet_on_closed_pipe(lambda: asyncio.run(answer(
-            responder, settings if args.log else None, _stdin(), _stdout())))
-    if command == "run" and settings.token:
-        from citizenbot.telegram_bot import run_telegram
-        return run_telegram(settings, responder)
     return asyncio.run(chat(responder, None if getattr(args, "no_log", False) else settings))
 
 
-def _with(settings: Settings, **changes: object) -> Settings:
-    import dataclasses
-    return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
-
-
-def _stdin() -> TextIO:
+@contextlib.contextmanager
+def _stdin() -> Iterator[TextIO]:
     # Undecodable bytes must not stop a batch: they become U+FFFD and are answered.
-    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="\n")
-
-
-def _stdout() -> TextIO:
-    return io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace",
-                            line_buffering=True, write_through=True)
-
-
-def _responder_or_exit(settings: Settings) -> Responder | None:
+    stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace", newline="\n")
     try:
-        return load_responder(settings)
+        yield stream
+    finally:
+        stream.detach()  # sys.stdin stays usable: closing the wrapper would close it too
+
+
+def _answer_stdin(responder: Responder, log_to: Settings | None) -> int:
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace",
+                           line_buffering=True, write_through=True)
+    try:
+        with _stdin() as stdin:
+            return asyncio.run(answer(responder, log_to, stdin, out))
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            out.flush()
+        out.detach()
+
+
+def _cannot_load(exc: KnowledgeBaseError) -> None:
+    print(f"citizenbot: cannot start: {exc}", file=sys.stderr)
+
+
+def _responder_or_exit(settings: Settings, texts: TextSchema | None = None) -> Responder | None:
+    """The responder, with the texts the door needs; None after saying why not."""
+    try:
+        responder = load_responder(settings)
+        if texts is not None:
+            require(responder.kb, texts)
     except KnowledgeBaseError as exc:
-        print(f"citizenbot: cannot start: {exc}", file=sys.stderr)
+        _cannot_load(exc)
         return None
+    return responder
+
+
+def _kb_or_exit(settings: Settings, texts: TextSchema) -> KnowledgeBase | None:
+    try:
+        kb = load_kb(settings)
+        require(kb, texts)
+    except KnowledgeBaseError as exc:
+        _cannot_load(exc)
+        return None
+    return kb
+
+
+def every_door_texts() -> TextSchema:
+    """Every interface text any door needs: what `validate` checks."""
+    from citizenbot.console import TEXTS as CONSOLE_TEXTS
+    from citizenbot.staff.report import TEXTS as REPORT_TEXTS
+    from citizenbot.telegram.app import TEXTS as TELEGRAM_TEXTS
+
+    return TELEGRAM_TEXTS | CONSOLE_TEXTS | REPORT_TEXTS | TEXTS
 
 
 def validate(directory: Path | None) -> int:
     try:
-        kb = load_knowledge_base(directory)
+        kb = load_knowledge_base(directory, check_texts=every_door_texts().problems)
     except KnowledgeBaseError as exc:
         for problem in exc.problems:
             print(problem)
@@ -268,6 +336,8 @@ def validate(directory: Path | None) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------- the store
+
 async def _open_store(settings: Settings) -> Store:
     try:
         return await Store.open(settings.db_path)
@@ -277,7 +347,7 @@ async def _open_store(settings: Settings) -> Store:
         raise SystemExit(EXIT_UNUSABLE) from None
 
 
-async def _open_log(settings: Settings) -> EnquiryLog:
+async def _open_log(settings: Settings) -> tuple[Store, Journal]:
     """The store, with enquiries journaled while it was unwritable imported first."""
     store = await _open_store(settings)
     journal = journal_path(settings.db_path)
@@ -285,8 +355,10 @@ async def _open_log(settings: Settings) -> EnquiryLog:
         await import_journal(store, journal)
     except StoreError as exc:
         log.error("could not import the journal %s yet: %s", journal.name, exc)
-    return EnquiryLog(store, journal)
+    return store, Journal(journal)
 
+
+# ---------------------------------------------------------------------- the conversation
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
@@ -294,33 +366,33 @@ def _interrupt(signum: int, frame: object) -> None:
 
 async def chat(responder: Responder, settings: Settings | None) -> int:
     from citizenbot.console import chat as console_chat
-    enquiry_log = await _open_log(settings) if settings else None
+    store, journal = await _open_log(settings) if settings else (None, None)
+    service = Service(responder, store, journal=journal)
     # asyncio.run would turn Ctrl-C into a cancellation that a blocking read never sees; with
     # a handler of our own the read is interrupted at once and the chat ends cleanly.
     previous = signal.signal(signal.SIGINT, _interrupt)
     try:
-        stdin = sys.stdin if sys.stdin.isatty() else _stdin()
-        await console_chat(responder, enquiry_log, stdin, sys.stdout,
-                           interactive=sys.stdin.isatty())
+        with contextlib.nullcontext(sys.stdin) if sys.stdin.isatty() else _stdin() as stdin:
+            await console_chat(service, stdin, sys.stdout, interactive=sys.stdin.isatty())
     except KeyboardInterrupt:
         sys.stdout.write("\n")
     finally:
         signal.signal(signal.SIGINT, previous)
-        if enquiry_log is not None:
-            await enquiry_log.store.close()
+        if store is not None:
+            await store.close()
     return 0
 
 
 async def answer(responder: Responder, log_to: Settings | None, stdin: TextIO,
                  stdout: TextIO) -> int:
     """The batch contract: one JSON object per input line, in input order."""
-    enquiry_log = await _open_log(log_to) if log_to else None
+    store, journal = await _open_log(log_to) if log_to else (None, None)
+    service = Service(responder, store, journal=journal)
+    asker = Asker(Transport.BATCH, "batch")
     try:
         for line in stdin:
             question = line.rstrip("\r\n")
-            started = time.perf_counter()
-            reply = responder.respond(question)
-            latency = (time.perf_counter() - started) * 1000
+            reply = (await service.ask(asker, question)).reply
             record = {
                 "question": question,
                 "status": reply.status,
@@ -330,18 +402,14 @@ async def answer(responder: Responder, log_to: Settings | None, stdin: TextIO,
                 "sources": reply.sources,
             }
             stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-            if enquiry_log is not None:
-                await enquiry_log.log_enquiry(Enquiry(
-                    transport="batch", user_hash="", chat_type="batch", language=reply.language,
-                    question=question, status=reply.status, intent=reply.intent_id,
-                    score=reply.score, latency_ms=latency,
-                ))
     finally:
         stdout.flush()
-        if enquiry_log is not None:
-            await enquiry_log.store.close()
+        if store is not None:
+            await store.close()
     return 0
 
+
+# ---------------------------------------------------------------------- figures
 
 async def stats(settings: Settings, since: date | None, limit: int) -> int:
     since_dt, _ = _utc_range(since, None)
@@ -448,13 +516,21 @@ def _utf8_stdout() -> io.TextIOWrapper:
 
 
 async def report(settings: Settings, out: Path, since: date | None, until: date | None) -> int:
-    from citizenbot.core import load_kb
-    from citizenbot.report_html import render_report
-    from citizenbot.store import Overview
-    from citizenbot.suggest import group_questions
+    from citizenbot.staff.report import TEXTS as REPORT_TEXTS
+    from citizenbot.staff.report import render_report
+    from citizenbot.staff.suggest import group_questions
 
+    try:
+        kb = load_kb(settings)
+        require(kb, REPORT_TEXTS)
+    except KnowledgeBaseError as exc:
+        # The report is still worth having: in the shipped knowledge base's words, with bare
+        # intent ids where the titles are missing.
+        log.warning("the knowledge base has problems; the report uses the shipped one's texts: "
+                    "%s", exc)
+        kb = load_knowledge_base()
     start, end = _utc_range(since, until)
-    open_tickets = []
+    overview, open_tickets = Overview.empty(), []
     if settings.db_path.exists():
         store = await _open_store(settings)
         try:
@@ -462,18 +538,10 @@ async def report(settings: Settings, out: Path, since: date | None, until: date 
             open_tickets = await store.tickets(open_only=True)
         finally:
             await store.close()
-    else:
-        overview = Overview(total=0, by_status={}, by_language={}, by_day=[], top_intents=[],
-                            feedback={}, unanswered=[], first_ts=None, last_ts=None)
-    try:
-        titles = {i.id: i.title_en for i in load_kb(settings).intents}
-    except KnowledgeBaseError as exc:
-        # The report is still worth having with bare intent ids.
-        log.warning("intent titles unavailable: %s", exc)
-        titles = {}
-    page = render_report(overview, group_questions(overview.unanswered),
-                         generated=datetime.now(UTC), since=since, until=until, titles=titles,
-                         open_tickets=open_tickets)
+    page = render_report(overview, group_questions(overview.unanswered), kb=kb,
+                         generated=datetime.now(UTC), since=since, until=until,
+                         titles={i.id: i.title(STAFF_LANG) for i in kb.intents},
+                         open_tickets=open_tickets, lang=STAFF_LANG)
     try:
         with _open_private(out) as fh:
             fh.write(page)
@@ -486,9 +554,8 @@ async def report(settings: Settings, out: Path, since: date | None, until: date 
 
 async def suggest(settings: Settings, since: date | None, until: date | None, min_count: int,
                   *, as_yaml: bool) -> int:
-    from citizenbot.core import load_kb
     from citizenbot.matcher import Matcher
-    from citizenbot.suggest import group_questions, propose, render_text, render_yaml
+    from citizenbot.staff.suggest import group_questions, propose, render_text, render_yaml
 
     try:
         kb = load_kb(settings)
@@ -524,21 +591,24 @@ async def suggest(settings: Settings, since: date | None, until: date | None, mi
     return 0
 
 
-CSV_COLUMNS = ("id", "ts", "transport", "user_hash", "chat_type", "language", "question",
-               "status", "intent", "score", "latency_ms", "helpful", "not_helpful")
-# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
-# (the full-width forms too, in some locales); a leading apostrophe makes it plain text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+async def _pages(store: Store, start: datetime | None,
+                 end: datetime | None) -> AsyncIterator[list[LoggedEnquiry]]:
+    """The log page by page, by id, so that a large log never sits in memory at once."""
+    after = 0
+    while page := await store.enquiries(start, end, after_id=after, limit=1000):
+        yield page
+        after = page[-1].id
 
 
-def csv_cell(value: object) -> str:
-    """``value`` as CSV cell text that no spreadsheet will run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+async def _no_pages() -> AsyncIterator[list[LoggedEnquiry]]:
+    return
+    yield  # an async generator that yields nothing
 
 
 async def export_csv(settings: Settings, since: date | None, until: date | None,
                      out: Path | None) -> int:
+    from citizenbot.staff.export import write_csv
+
     start, end = _utc_range(since, until)
     try:
         # A BOM in a file, so that spreadsheets read the Chinese questions as UTF-8; none on
@@ -547,27 +617,15 @@ async def export_csv(settings: Settings, since: date | None, until: date | None,
     except OSError as exc:
         print(f"citizenbot: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    count = 0
     try:
-        writer = csv.writer(stream)
-        writer.writerow(CSV_COLUMNS)
         if settings.db_path.exists():
             store = await _open_store(settings)
             try:
-                after = 0
-                # Page by id so that a large log never sits in memory at once.
-                while page := await store.enquiries(start, end, after_id=after, limit=1000):
-                    for e in page:
-                        writer.writerow([
-                            e.id, csv_cell(e.ts), csv_cell(e.transport), csv_cell(e.user_hash),
-                            csv_cell(e.chat_type), csv_cell(e.language), csv_cell(e.question),
-                            csv_cell(e.status), csv_cell(e.intent), f"{e.score:.1f}",
-                            f"{e.latency_ms:.1f}", e.helpful, e.not_helpful,
-                        ])
-                    count += len(page)
-                    after = page[-1].id
+                count = await write_csv(stream, _pages(store, start, end))
             finally:
                 await store.close()
+        else:
+            count = await write_csv(stream, _no_pages())
         stream.flush()
     except BrokenPipeError:
         # The reader (`| head`) has had enough; that is not an error.
@@ -591,10 +649,10 @@ async def purge(settings: Settings, days: int) -> int:
     if settings.db_path.exists():
         store = await _open_store(settings)
         try:
-            deleted = await store.purge_older_than(days)
-            tickets = await store.purge_closed_tickets(days)
+            purged = await store.purge(days)
         finally:
             await store.close()
+        deleted, tickets = purged.enquiries, purged.tickets
     print(f"Deleted {deleted} enquir{'y' if deleted == 1 else 'ies'} older than {days} "
           f"day{'s' if days != 1 else ''}, with their feedback, and {tickets} finished "
           f"ticket{'' if tickets == 1 else 's'} (open tickets are kept).")
@@ -612,8 +670,6 @@ def health(settings: Settings) -> int:
 
 
 async def backup(settings: Settings, where: str) -> int:
-    import sqlite3
-
     if not settings.db_path.exists():
         print(f"citizenbot: there is no enquiry log at {settings.db_path} to back up",
               file=sys.stderr)
@@ -629,22 +685,108 @@ async def backup(settings: Settings, where: str) -> int:
     store = await _open_store(settings)
     try:
         written = await store.backup(target)
+        # Read the copy back: a backup nobody has opened is a hope, not a backup.
+        checked = quick_check(written, count=True, read_only=True)
     except StoreError as exc:
         print(f"citizenbot: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     finally:
         await store.close()
-    # Read the copy back: a backup nobody has opened is a hope, not a backup.
-    con = sqlite3.connect(f"{Path(written).resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        check = con.execute("PRAGMA quick_check").fetchone()[0]
-        count = con.execute("SELECT COUNT(*) FROM enquiries").fetchone()[0]
-    finally:
-        con.close()
-    if check != "ok":
-        print(f"citizenbot: the backup {written} fails its check: {check}", file=sys.stderr)
+    if checked.problems:
+        print(f"citizenbot: the backup {written} fails its check: {checked.problems[0]}",
+              file=sys.stderr)
         return EXIT_PROBLEMS
-    print(f"Backed up {count} enquiries to {written}.")
+    print(f"Backed up {checked.enquiries} enquiries to {written}.")
+    return 0
+
+
+# ---------------------------------------------------------------------- tickets
+
+def _error(text: str) -> None:
+    print(f"citizenbot: {text}", file=sys.stderr)
+
+
+async def list_tickets(settings: Settings, kb: KnowledgeBase, open_only: bool) -> int:
+    """`citizenbot tickets`: the tickets (only open ones with ``open_only``), oldest first."""
+    found = []
+    if settings.db_path.exists():
+        store = await _open_store(settings)
+        try:
+            found = await store.tickets(open_only=open_only)
+        finally:
+            await store.close()
+
+    def t(key: str, **values: object) -> str:
+        return fill(kb.text(f"cli.tickets.{key}", STAFF_LANG), **values)
+
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace")
+    try:
+        if not found:
+            out.write(t("none_open" if open_only else "none") + "\n")
+        else:
+            out.write(table(found, datetime.now(UTC), kb, STAFF_LANG) + "\n")
+            waiting = sum(1 for ticket in found if ticket.status == "open")
+            out.write("\n" + t(plural_key("summary", len(found)), count=len(found),
+                               open=waiting) + "\n")
+        out.flush()
+    finally:
+        out.detach()
+    return 0
+
+
+async def reply(settings: Settings, kb: KnowledgeBase, ref: str, text: str) -> int:
+    """`citizenbot reply`: record a staff answer; deliver it now when a bot token is set."""
+    ticket_id = parse_reference(ref)
+    answer = text.strip()
+    if ticket_id is None:
+        _error(f"{ref!r} is not a ticket reference (like Q-000042)")
+        return EXIT_UNUSABLE
+    if not answer:
+        _error("the answer is empty")
+        return EXIT_UNUSABLE
+    if len(answer) > MAX_ANSWER_CHARS:
+        _error(f"the answer has {len(answer)} characters; at most {MAX_ANSWER_CHARS} fit")
+        return EXIT_UNUSABLE
+    ref = reference(ticket_id)
+
+    def t(key: str, **values: object) -> str:
+        return fill(kb.text(f"cli.reply.{key}", STAFF_LANG), ref=ref, **values)
+
+    if not settings.db_path.exists():
+        _error(f"there is no ticket {ref}: no database at {settings.db_path}")
+        return EXIT_PROBLEMS
+    store = await _open_store(settings)
+    try:
+        desk = TicketDesk(store, lambda: kb,
+                          StaffChat(settings.staff_chat_id, settings.staff_language))
+        settle, _ = await desk.record_answer(ticket_id, answer, "cli")
+        if settle is not Settle.DONE:
+            _error(t(settle.value))
+            return EXIT_PROBLEMS
+        if not settings.token:
+            print(t("recorded"))
+            return 0
+        from citizenbot.telegram.messenger import connect
+        try:
+            async with connect(settings) as messenger:
+                answering = await desk.deliver_and_report(messenger, ticket_id)
+        except Unreachable as exc:
+            print(t("delayed", reason=exc.reason))
+            return 0
+    finally:
+        await store.close()
+    delivery = answering.delivery
+    assert delivery is not None
+    if delivery.outcome is DeliveryOutcome.DELIVERED:
+        print(t("delivered"))
+        return 0
+    if delivery.outcome is DeliveryOutcome.UNDELIVERABLE:
+        _error(t("undelivered", reason=delivery.reason))
+        return EXIT_PROBLEMS
+    if delivery.outcome is DeliveryOutcome.BUSY:
+        print(t("busy"))
+        return 0
+    print(t("delayed", reason=delivery.reason))
     return 0
 
 

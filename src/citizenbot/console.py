@@ -1,33 +1,37 @@
-"""The conversation in a terminal: same responder, same log, no token and no network."""
+"""The conversation in a terminal: the same service, the same log, no token and no network."""
 
 from __future__ import annotations
 
-import time
-from typing import TextIO
+from typing import Final, TextIO
 
-from citizenbot.intents import KnowledgeBase
-from citizenbot.journal import EnquiryLog
-from citizenbot.responder import Reply, Responder, plain_text
-from citizenbot.store import Enquiry
+from citizenbot.model import Transport
+from citizenbot.responder import Reply, plain_text
+from citizenbot.service import Asker, Service
+from citizenbot.texts import declare, fill
 
-PROMPT = "you> "
-QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit", "退出"})
+PROMPT: Final = "you> "
+QUIT_WORDS: Final = frozenset({"quit", "exit", "/quit", "/exit", "退出"})
+LANG: Final = "en"  # the terminal's own texts; answers follow each question's language
 
-
-def _banner(kb: KnowledgeBase) -> str:
-    return (
-        f"citizenbot — {kb.report.title} (Shizhong District, Jinan)\n"
-        "Ask in English or Chinese. Type a number to pick a suggestion, 'quit' to leave.\n"
-    )
+TEXTS: Final = declare("texts.console.yml", {"console.banner": ("title",)}) | declare(
+    "texts.yml", {"services.greeting": ()})
 
 
-async def chat(responder: Responder, store: EnquiryLog | None, stdin: TextIO, stdout: TextIO,
+def _choice(last: Reply | None, typed: str) -> int | None:
+    """The "did you mean" option a typed number picks, if a list is on screen."""
+    if last is None or not last.options or not typed.isdigit():
+        return None
+    number = int(typed)
+    return number - 1 if 1 <= number <= len(last.options) else None
+
+
+async def chat(service: Service, stdin: TextIO, stdout: TextIO,
                interactive: bool = True) -> int:
     """Run the terminal chat until end of input or 'quit'. Returns the number of questions."""
-    kb = responder.kb
-    stdout.write(_banner(kb) + "\n")
-    if kb.has_text("services.greeting"):
-        stdout.write(kb.text("services.greeting", "en") + "\n\n")
+    kb = service.kb
+    asker = Asker(Transport.CONSOLE, "console")
+    stdout.write(fill(kb.text("console.banner", LANG), title=kb.report.title) + "\n\n")
+    stdout.write(kb.text("services.greeting", LANG) + "\n\n")
     asked = 0
     last: Reply | None = None
     while True:
@@ -37,27 +41,21 @@ async def chat(responder: Responder, store: EnquiryLog | None, stdin: TextIO, st
         line = stdin.readline()
         if not line:
             break
-        question = line.strip()
-        if question.lower() in QUIT_WORDS:
+        typed = line.strip()
+        if typed.lower() in QUIT_WORDS:
             break
-        if not question:
+        if not typed:
             continue
-        started = time.perf_counter()
-        if last is not None and last.options and question.isdigit() \
-                and 1 <= int(question) <= len(last.options):
-            option = last.options[int(question) - 1]
-            reply = responder.answer_intent(option.intent_id, last.language, question=question)
+        picked = _choice(last, typed)
+        if last is not None and picked is not None:
+            # Logged under the question that offered the choice, as Telegram does: "1" alone
+            # tells staff nothing about what people ask.
+            option = last.options[picked]
+            answer = await service.choose(asker, option.intent_id, last.language, last.question)
         else:
-            reply = responder.respond(question)
-        latency = (time.perf_counter() - started) * 1000
-        if store is not None:
-            await store.log_enquiry(Enquiry(
-                transport="console", user_hash="", chat_type="console", language=reply.language,
-                question=question, status=reply.status, intent=reply.intent_id,
-                score=reply.score, latency_ms=latency,
-            ))
+            answer = await service.ask(asker, typed)
         asked += 1
-        last = reply
-        stdout.write(plain_text(reply, kb) + "\n\n")
+        last = answer.reply
+        stdout.write(plain_text(answer.reply, kb) + "\n\n")
         stdout.flush()
     return asked

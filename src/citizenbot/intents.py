@@ -8,6 +8,7 @@ them in one pass. A knowledge base with problems is never used.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -364,9 +365,13 @@ def _str_list(value: Any) -> list[str] | None:
     return None
 
 
-def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
+def load_knowledge_base(
+    directory: Path | None = None, *,
+    check_texts: Callable[[dict[str, dict[str, str]]], list[Problem]] | None = None,
+) -> KnowledgeBase:
     """Load and validate the knowledge base in `directory` (default: the shipped one).
 
+    `check_texts` adds the problems of the interface texts the doors use (texts.TextSchema).
     Raises KnowledgeBaseError listing every problem found.
     """
     directory = directory or default_directory()
@@ -384,6 +389,8 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         raise KnowledgeBaseError([Problem("report.txt", str(exc))]) from None
 
     texts = _load_texts(directory, problems)
+    if check_texts is not None:
+        problems += check_texts(texts)
     synonyms = _load_synonyms(directory, problems)
     report_text = "\n".join([h for _, h in report.part_headings]
                             + [p.text for p in report.passages])

@@ -1,7 +1,7 @@
 """Questions handed to district staff (tickets): references, and what each side is shown.
 
-Pure: tickets in (as the store keeps them), message blocks or plain text out. The Telegram
-handlers live in `telegram_tickets`; the SQL in `store` (the tickets table).
+Pure: tickets in (citizenbot.model), message blocks or plain text out. The workflow lives in
+`service.tickets`, the Telegram handlers in `telegram.tickets`, the SQL in `store.tickets`.
 
 A ticket's reference is its row id, ``Q-000042``. The citizen is never shown to staff by name:
 staff see the question, its language and the first characters of the salted user hash.
@@ -18,7 +18,8 @@ from typing import Final
 
 from citizenbot.html_text import Block, Span
 from citizenbot.intents import KnowledgeBase
-from citizenbot.store import Ticket
+from citizenbot.model import Settle, Ticket, TicketStatus
+from citizenbot.texts import fill
 
 PREFIX: Final = "Q-"
 USER_CHARS: Final = 12  # how much of the user hash staff see
@@ -72,22 +73,16 @@ def age(ts: str, now: datetime) -> str:
 
 def status_key(ticket: Ticket) -> str:
     """The status as the citizen sees it: tickets.status.<key>."""
-    return "on_its_way" if ticket.awaiting_delivery else ticket.status
+    return "on_its_way" if ticket.awaiting_delivery else ticket.status.value
 
 
 def staff_status(ticket: Ticket) -> str:
-    """The status as a word for staff tools (CLI, report)."""
+    """The status as `citizenbot tickets` shows it: the text cli.tickets.<key>."""
     if ticket.awaiting_delivery:
-        return "answer waiting"
-    if ticket.status == "open" and not ticket.forwarded:
-        return "open, not forwarded"
-    return ticket.status
-
-
-def fill(text: str, **values: object) -> str:
-    for name, value in values.items():
-        text = text.replace("{" + name + "}", str(value))
-    return text
+        return "answer_waiting"
+    if ticket.status is TicketStatus.OPEN and not ticket.forwarded:
+        return "not_forwarded"
+    return f"status.{ticket.status.value}"
 
 
 # --------------------------------------------------------------------------- the citizen's side
@@ -177,21 +172,27 @@ def open_list_blocks(tickets: Sequence[Ticket], kb: KnowledgeBase, lang: str,
     return blocks
 
 
-def refusal_key(outcome: str) -> str:
+REFUSALS: Final = {
+    Settle.UNKNOWN: "tickets.staff.unknown",
+    Settle.ANSWERED: "tickets.staff.already_answered",
+    Settle.UNDELIVERABLE: "tickets.staff.already_undeliverable",
+    Settle.CLOSED: "tickets.staff.already_closed",
+    Settle.PENDING: "tickets.staff.already_pending",
+}
+
+
+def refusal_key(settle: Settle) -> str:
     """The staff text explaining why an answer (or /close) was not taken."""
-    return {
-        "unknown": "tickets.staff.unknown",
-        "answered": "tickets.staff.already_answered",
-        "undeliverable": "tickets.staff.already_undeliverable",
-        "closed": "tickets.staff.already_closed",
-        "pending": "tickets.staff.already_pending",
-    }[outcome]
+    return REFUSALS[settle]
 
 
-def table(tickets: Sequence[Ticket], now: datetime) -> str:
+def table(tickets: Sequence[Ticket], now: datetime, kb: KnowledgeBase, lang: str) -> str:
     """`citizenbot tickets`: one line per ticket, oldest first, for a terminal."""
-    lines = [f"{'REF':<9} {'ASKED (UTC)':<16} {'AGE':>8}  {'STATUS':<19} {'LANG':<4} QUESTION"]
+    ref, asked, waited, status, language, question = kb.text("cli.tickets.header",
+                                                             lang).split("|")
+    lines = [f"{ref:<9} {asked:<16} {waited:>8}  {status:<19} {language:<4} {question}"]
     for t in tickets:
         lines.append(f"{reference(t.id):<9} {minute(t.ts):<16} {age(t.ts, now):>8}  "
-                     f"{staff_status(t):<19} {t.language:<4} {one_line(t.question, 70)}")
+                     f"{kb.text('cli.tickets.' + staff_status(t), lang):<19} {t.language:<4} "
+                     f"{one_line(t.question, 70)}")
     return "\n".join(lines)

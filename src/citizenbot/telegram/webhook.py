@@ -1,12 +1,12 @@
-"""The bot's own web server for webhook mode, and its background jobs.
+"""The bot's own web server for webhook mode: the webhook, /healthz and /metrics.
 
-python-telegram-bot's built-in webhook server serves one route, so this follows its
-documented "custom webhook" pattern instead: a small tornado server (tornado comes with
-python-telegram-bot's webhooks extra) that checks Telegram's secret header and puts each update
-on `application.update_queue`, and that also serves
+python-telegram-bot's built-in webhook server serves one route, so this follows its documented
+"custom webhook" pattern instead: a small tornado server (tornado comes with the webhooks extra)
+that checks Telegram's secret header and puts each update on `application.update_queue`, and
+that also serves
 
 - ``GET /healthz``: 200 "ok" while the bot is running and its database answers, else 503;
-- ``GET /metrics``: Prometheus metrics (see citizenbot.ops.Metrics).
+- ``GET /metrics``: Prometheus metrics (citizenbot.metrics).
 
 Both are for the operator: the reverse proxy passes only the webhook path to the internet.
 """
@@ -20,6 +20,7 @@ import logging
 import re
 import time
 from typing import Any, Final, cast
+from urllib.parse import urlsplit
 
 import tornado.web
 from telegram import Update
@@ -27,29 +28,28 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from citizenbot.config import Settings
-from citizenbot.ops import CONTENT_TYPE, Housekeeping, Metrics
-from citizenbot.store import Store, StoreError
-from citizenbot.telegram_bot import (
-    ALLOWED_UPDATES,
-    SERVICES,
-    BotApp,
-    BotServices,
-    webhook_target,
-)
+from citizenbot.metrics import CONTENT_TYPE, Metrics
+from citizenbot.model import StoreError
+from citizenbot.service import Service
+from citizenbot.telegram.common import BotApp, services_of
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_SERVER: Final = "citizenbot.webhook_server"
-HOUSEKEEPING: Final = "citizenbot.housekeeping"
 RESERVED_PATHS: Final = ("healthz", "metrics")
+ALLOWED_UPDATES: Final = [Update.MESSAGE, Update.CALLBACK_QUERY]
 MAX_BODY: Final = 1024 * 1024  # updates are a few KB; anything this big is not from Telegram
 HEALTH_TIMEOUT: Final = 2.0  # seconds the database may take to answer /healthz
 REFUSAL_LOG_EVERY: Final = 60.0  # seconds: refused requests are logged at most this often
 
 
-def _services(application: BotApp) -> BotServices:
-    return cast(BotServices, application.bot_data[SERVICES])
+def webhook_target(url: str, path: str) -> str:
+    """The URL Telegram posts updates to: the public URL, ending in the webhook path."""
+    base, path = url.rstrip("/"), path.strip("/")
+    if not path or urlsplit(base).path.rstrip("/").endswith("/" + path):
+        return base
+    return f"{base}/{path}"
 
 
 # --------------------------------------------------------------------------- request handlers
@@ -67,7 +67,7 @@ class _TelegramUpdates(tornado.web.RequestHandler):
         given = self.request.headers.get(SECRET_HEADER, "")
         # Constant-time: how much of a guess matched must not show in the response time.
         if not hmac.compare_digest(given.encode(), server.secret.encode()):
-            server.metrics.webhook("forbidden")
+            server.metrics.webhook_requests.labels("forbidden").inc()
             server.refused(self.request.remote_ip, "without the right secret token")
             raise tornado.web.HTTPError(403)
         try:
@@ -76,10 +76,10 @@ class _TelegramUpdates(tornado.web.RequestHandler):
                 raise ValueError("an update is a JSON object")
             update = Update.de_json(data, server.application.bot)
         except Exception as exc:  # whatever the JSON held, it is not an update
-            server.metrics.webhook("bad_request")
+            server.metrics.webhook_requests.labels("bad_request").inc()
             server.refused(self.request.remote_ip, f"that is not an update ({exc})")
             raise tornado.web.HTTPError(400) from None
-        server.metrics.webhook("accepted")
+        server.metrics.webhook_requests.labels("accepted").inc()
         await server.application.update_queue.put(update)
         self.set_status(200)
 
@@ -130,7 +130,7 @@ class WebhookServer:
     """The webhook, /healthz and /metrics on CITIZENBOT_WEBHOOK_LISTEN:CITIZENBOT_WEBHOOK_PORT."""
 
     def __init__(self, application: BotApp, settings: Settings, metrics: Metrics,
-                 store: Store) -> None:
+                 service: Service) -> None:
         path = settings.webhook_path.strip("/")
         if not path or path in RESERVED_PATHS:
             raise ValueError(f"CITIZENBOT_WEBHOOK_PATH must not be empty, 'healthz' or "
@@ -141,8 +141,7 @@ class WebhookServer:
         self.settings = settings
         self.secret = settings.webhook_secret
         self.metrics = metrics
-        self.store = store
-        self.path = path
+        self.service = service
         self._last_refusal = -REFUSAL_LOG_EVERY
         args = {"server": self}
         routes = _Routes([
@@ -169,8 +168,7 @@ class WebhookServer:
             return "the bot is not running"
         try:
             async with asyncio.timeout(HEALTH_TIMEOUT):
-                # A primary-key lookup: proves the connection answers without scanning.
-                await self.store.get_enquiry(0)
+                await self.service.ping()
         except (StoreError, TimeoutError) as exc:
             log.error("health check: the database does not answer: %s",
                       exc or f"no answer within {HEALTH_TIMEOUT:g} s")
@@ -186,35 +184,27 @@ class WebhookServer:
                         REFUSAL_LOG_EVERY)
 
 
-async def start_webhook(application: BotApp, settings: Settings) -> str:
+def register(application: BotApp) -> None:
+    """Prepare the webhook server (its settings are checked now: a wrong path or a missing
+    secret stops the bot before it connects)."""
+    svc = services_of(application)
+    application.bot_data[WEBHOOK_SERVER] = WebhookServer(application, svc.settings, svc.metrics,
+                                                         svc.service)
+
+
+async def start(application: BotApp) -> str:
     """Serve the webhook (and /healthz, /metrics), then tell Telegram where it is; the URL."""
-    svc = _services(application)
-    server = WebhookServer(application, settings, svc.metrics, svc.store)
+    server = cast(WebhookServer, application.bot_data[WEBHOOK_SERVER])
+    settings = server.settings
     server.listen()
-    application.bot_data[WEBHOOK_SERVER] = server
     url = webhook_target(cast(str, settings.webhook_url), settings.webhook_path)
     await application.bot.set_webhook(url, secret_token=settings.webhook_secret,
                                       allowed_updates=ALLOWED_UPDATES)
     return url
 
 
-async def stop_webhook(application: BotApp) -> None:
+async def stop(application: BotApp) -> None:
     """Stop accepting updates (Telegram keeps them and retries until the bot is back)."""
-    server = application.bot_data.pop(WEBHOOK_SERVER, None)
+    server = application.bot_data.get(WEBHOOK_SERVER)
     if isinstance(server, WebhookServer):
         await server.close()
-
-
-def start_housekeeping(application: BotApp, settings: Settings) -> Housekeeping:
-    """Start the heartbeat and, with CITIZENBOT_RETENTION_DAYS, the daily purge."""
-    svc = _services(application)
-    housekeeping = Housekeeping(svc.store, settings.db_path, settings.retention_days)
-    housekeeping.start()
-    application.bot_data[HOUSEKEEPING] = housekeeping
-    return housekeeping
-
-
-async def stop_housekeeping(application: BotApp) -> None:
-    housekeeping = application.bot_data.pop(HOUSEKEEPING, None)
-    if isinstance(housekeeping, Housekeeping):
-        await housekeeping.stop()

@@ -1,8 +1,7 @@
 """Never lose an enquiry: when the database cannot take a row, keep it in a JSON-lines journal.
 
-Transports log through `EnquiryLog`. If the database refuses a write (disk full, read-only,
-locked, corrupt), the enquiry is appended to the journal file next to the database and flushed
-to disk before the user gets the answer; the next start imports the journal into the database.
+The journal file sits next to the database. A line is appended and flushed to disk before the
+user gets the answer; the next start imports the journal into the database.
 """
 
 from __future__ import annotations
@@ -10,11 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import asdict, replace
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
-from citizenbot.store import Enquiry, Store, StoreError
+from citizenbot.model import Enquiry
 
 log = logging.getLogger(__name__)
 
@@ -23,39 +24,33 @@ def journal_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".journal.jsonl")
 
 
-class EnquiryLog:
-    """The store with a journal behind it."""
+class Journal:
+    """The append-only file of enquiries the database refused."""
 
-    def __init__(self, store: Store, journal: Path) -> None:
-        self.store = store
-        self.journal = journal
-        self.journaled = 0
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.appended = 0  # lines written by this process
 
-    async def log_enquiry(self, enquiry: Enquiry) -> int | None:
-        """The row id, or None when the enquiry went to the journal instead."""
-        if enquiry.ts is None:
-            enquiry = replace(enquiry, ts=datetime.now(UTC))
-        try:
-            return await self.store.log_enquiry(enquiry)
-        except StoreError as exc:
-            self._append(enquiry)
-            self.journaled += 1
-            log.error("%s; the enquiry was kept in the journal %s", exc, self.journal.name)
-            return None
-
-    def _append(self, enquiry: Enquiry) -> None:
+    def append(self, enquiry: Enquiry) -> None:
+        """Append one enquiry (its ts must be set) and fsync it; OSError if that fails."""
         record = asdict(enquiry)
+        record["transport"] = str(enquiry.transport)
         record["ts"] = enquiry.ts.isoformat() if enquiry.ts else None
         line = json.dumps(record, ensure_ascii=False) + "\n"
-        fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)
         finally:
             os.close(fd)
+        self.appended += 1
 
 
-async def import_journal(store: Store, journal: Path) -> int:
+class BulkLog(Protocol):
+    async def log_enquiries(self, enquiries: Sequence[Enquiry]) -> int: ...
+
+
+async def import_journal(store: BulkLog, journal: Path) -> int:
     """Move every journaled enquiry into the database; returns how many were imported.
 
     The journal is removed only after all its rows are in; a line that cannot be read is kept

@@ -1,0 +1,448 @@
+"""The SQLite file: opening it, migrating it by name, and the one way to read and to write.
+
+One aiosqlite connection per open database. aiosqlite runs statements on its own thread in
+submission order; on top of that one asyncio lock keeps every unit of work (a transaction, or a
+read snapshot) whole, so that statements of concurrent tasks never land inside somebody else's
+transaction. `Database.write` is the only way to change the file: it takes the lock, starts the
+transaction with BEGIN IMMEDIATE, runs the work, commits or rolls back, and turns any
+sqlite3.Error into a StoreError that names the file and says what to do, once for all callers
+(as datasette's execute_write_fn does). Rows are read by column name (sqlite3.Row).
+
+A single writer that batches the queued work of many callers into one transaction (group
+commit) would replace the body of `write` and nothing else: callers hand in a unit of work and
+get its result or its StoreError back, whatever runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, TypeVar
+
+import aiosqlite
+
+from citizenbot.model import StoreError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MEMORY: Final = ":memory:"
+DEFAULT_BUSY_TIMEOUT_MS: Final = 5000
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema, recorded by name in the `migrations` table once applied."""
+
+    name: str
+    sql: str
+
+
+# Applied in this order, each in its own transaction. Never edit a migration that has shipped;
+# append a new one. The first two predate names: a database at PRAGMA user_version n has the
+# first n applied (see _applied).
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration("0001_enquiries_and_feedback", """
+        CREATE TABLE enquiries (
+            id         INTEGER PRIMARY KEY,
+            ts         TEXT    NOT NULL,
+            transport  TEXT    NOT NULL,
+            user_hash  TEXT    NOT NULL,
+            chat_type  TEXT    NOT NULL,
+            language   TEXT    NOT NULL,
+            question   TEXT    NOT NULL,
+            status     TEXT    NOT NULL,
+            intent     TEXT,
+            score      REAL    NOT NULL,
+            latency_ms REAL    NOT NULL
+        );
+        CREATE INDEX enquiries_ts ON enquiries (ts);
+        CREATE INDEX enquiries_user_hash ON enquiries (user_hash);
+        CREATE INDEX enquiries_status ON enquiries (status);
+        CREATE TABLE feedback (
+            id         INTEGER PRIMARY KEY,
+            enquiry_id INTEGER NOT NULL REFERENCES enquiries (id) ON DELETE CASCADE,
+            ts         TEXT    NOT NULL,
+            helpful    INTEGER NOT NULL CHECK (helpful IN (0, 1))
+        );
+        -- Without it every enquiry deleted by an erasure would scan the whole feedback table.
+        CREATE INDEX feedback_enquiry_id ON feedback (enquiry_id);
+    """),
+    Migration("0002_tickets", """
+        CREATE TABLE tickets (
+            id               INTEGER PRIMARY KEY,
+            ts               TEXT    NOT NULL,
+            user_hash        TEXT    NOT NULL,
+            chat_id          INTEGER NOT NULL,
+            language         TEXT    NOT NULL,
+            question         TEXT    NOT NULL,
+            enquiry_id       INTEGER REFERENCES enquiries (id) ON DELETE SET NULL,
+            status           TEXT    NOT NULL DEFAULT 'open'
+                             CHECK (status IN ('open', 'answered', 'undeliverable', 'closed')),
+            staff_chat_id    INTEGER,
+            staff_message_id INTEGER,
+            forward_error    TEXT,
+            answer           TEXT,
+            answered_via     TEXT,
+            answer_ts        TEXT,
+            claim_ts         TEXT,
+            closed_ts        TEXT,
+            note             TEXT
+        );
+        CREATE INDEX tickets_user_hash ON tickets (user_hash);
+        CREATE INDEX tickets_status ON tickets (status, id);
+        CREATE INDEX tickets_enquiry_id ON tickets (enquiry_id);
+        CREATE UNIQUE INDEX tickets_staff_message ON tickets (staff_chat_id, staff_message_id);
+    """),
+    Migration("0003_one_vote_per_enquiry", """
+        -- Logs written before this rule may hold several votes on one answer (a double tap):
+        -- the first one counts.
+        DELETE FROM feedback WHERE id NOT IN (SELECT MIN(id) FROM feedback GROUP BY enquiry_id);
+        DROP INDEX feedback_enquiry_id;
+        CREATE UNIQUE INDEX feedback_one_per_enquiry ON feedback (enquiry_id);
+    """),
+)
+
+_BOOKKEEPING = (
+    "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_ts TEXT NOT NULL)"
+)
+
+
+# --------------------------------------------------------------------------- errors
+
+def sqlite_reason(exc: sqlite3.Error) -> str:
+    """What an SQLite error means for whoever runs citizenbot."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    # Extended result codes carry the primary code in their low byte.
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary == sqlite3.SQLITE_NOTADB:
+        return "the file is not an SQLite database (or it is encrypted)"
+    if primary == sqlite3.SQLITE_CORRUPT:
+        return "the database file is corrupt; restore it from a backup or move it aside"
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return "the database is locked by another process (is another citizenbot running?)"
+    if primary == sqlite3.SQLITE_READONLY:
+        return "the database is read-only (check the permissions of the file and its directory)"
+    if primary == sqlite3.SQLITE_CANTOPEN:
+        return "unable to open the database file (check the path and its permissions)"
+    if primary == sqlite3.SQLITE_FULL:
+        return "the disk is full"
+    if primary == sqlite3.SQLITE_IOERR:
+        return "a disk I/O error (is the disk full, over its quota, or failing?)"
+    return str(exc)
+
+
+def os_reason(exc: OSError) -> str:
+    if exc.errno is not None:
+        return os.strerror(exc.errno).lower()
+    return str(exc)
+
+
+# --------------------------------------------------------------------------- time as stored
+
+def iso(ts: datetime) -> str:
+    """A moment as stored: fixed-width UTC text, so ORDER BY ts and ts >= ? compare correctly."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def stamp() -> str:
+    """The current moment as stored."""
+    return iso(datetime.now(UTC))
+
+
+def bounds(since: datetime | None, until: datetime | None) -> tuple[str, str]:
+    """[since, until) as stored-ts strings; an open end becomes a bound no row can pass."""
+    start = iso(since) if since is not None else iso(datetime(1970, 1, 1, tzinfo=UTC))
+    end = iso(until) if until is not None else "9999-12-31T23:59:59.999999+00:00"
+    return start, end
+
+
+# --------------------------------------------------------------------------- a unit of work
+
+@dataclass(frozen=True)
+class Changed:
+    """What a data-changing statement did."""
+
+    rows: int
+    last_id: int | None
+
+
+class Tx:
+    """The connection as a unit of work sees it: inside a write transaction or a read."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Changed:
+        async with self._conn.execute(sql, params) as cur:
+            return Changed(max(cur.rowcount, 0), cur.lastrowid)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return list(await self._conn.execute_fetchall(sql, params))
+
+    async def row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        found = await self.rows(sql, params)
+        return found[0] if found else None
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> int:
+        found = await self.row(sql, params)
+        return int(found[0]) if found is not None and found[0] is not None else 0
+
+
+Work = Callable[[Tx], Awaitable[T]]
+
+
+# --------------------------------------------------------------------------- the database
+
+class Database:
+    """One open SQLite file. Open it with ``await Database.open(path)``."""
+
+    def __init__(self, conn: aiosqlite.Connection, where: str) -> None:
+        """Wrap an already configured connection; use Database.open instead."""
+        self._conn: aiosqlite.Connection | None = conn
+        self.where = where
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+                   migrations: Sequence[Migration] = MIGRATIONS) -> Database:
+        """The database at ``path`` (":memory:" for a throwaway one), schema up to date.
+
+        A new file is created owner-only (0600), with its parent directories. Raises StoreError,
+        naming the path, when the file cannot be opened or migrated: not a database, corrupt,
+        locked, read-only, or written by a newer citizenbot.
+        """
+        memory = str(path) == MEMORY
+        where = MEMORY if memory else str(Path(path))
+        if not memory:
+            file = Path(path)
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True)
+                create_owner_only(file)
+            except FileExistsError as exc:  # mkdir: the directory's name is taken by a file
+                raise StoreError(f"cannot open the database at {where}: not a directory "
+                                 f"({file.parent} is a file)") from exc
+            except OSError as exc:
+                raise StoreError(f"cannot open the database at {where}: {os_reason(exc)}") from exc
+        try:
+            # isolation_level=None: the sqlite3 module must not open transactions behind our
+            # back; write() issues BEGIN IMMEDIATE and COMMIT itself.
+            conn = await aiosqlite.connect(where, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database at {where}: {sqlite_reason(exc)}") from exc
+        conn.row_factory = sqlite3.Row
+        database = cls(conn, where)
+        try:
+            await database._configure(busy_timeout_ms, memory)
+            await database._migrate(migrations)
+        except BaseException:
+            await conn.close()
+            raise
+        return database
+
+    async def _configure(self, busy_timeout_ms: int, memory: bool) -> None:
+        conn = self._connection()
+        try:
+            # PRAGMA values cannot be bound as parameters; int() keeps this injection-free.
+            # busy_timeout first, so that the journal-mode switch below waits for other writers.
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            async with conn.execute("PRAGMA journal_mode = WAL") as cur:
+                row = await cur.fetchone()
+            await conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise self.error("cannot open the database", exc) from exc
+        mode = str(row[0]).lower() if row else ""
+        if not memory and mode != "wal":
+            raise StoreError(
+                f"cannot open the database at {self.where}: could not switch it to WAL mode "
+                f"(journal mode is {mode!r}; is the directory read-only or on a network share?)"
+            )
+
+    async def _migrate(self, migrations: Sequence[Migration]) -> None:
+        """Apply the migrations not yet applied, one transaction each, in order."""
+        names = [m.name for m in migrations]
+
+        async def step(tx: Tx) -> str | None:
+            applied = await _applied(tx, names)
+            newer = [name for name in applied if name not in names]
+            if newer:
+                raise StoreError(
+                    f"the database at {self.where} has schema changes this citizenbot does not "
+                    f"know ({', '.join(newer)}): it was written by a newer citizenbot;"
+                    " upgrade citizenbot"
+                )
+            due = next((m for m in migrations if m.name not in applied), None)
+            if due is None:
+                return None
+            for statement in _statements(due.sql):
+                await tx.execute(statement)
+            await tx.execute("INSERT INTO migrations (name, applied_ts) VALUES (?, ?)",
+                             (due.name, stamp()))
+            # Kept in step for citizenbot versions that only read user_version: they refuse a
+            # database with more migrations than they know, rather than misread it.
+            await tx.execute(f"PRAGMA user_version = {len(applied) + 1}")
+            return due.name
+
+        while True:
+            # Even when nothing is due, BEGIN IMMEDIATE proves now that we can write, so a
+            # locked or read-only database fails at start-up rather than on the first question;
+            # reading what is applied under the write lock stops two processes applying the
+            # same migration.
+            name = await self.write("cannot open the database", step)
+            if name is None:
+                return
+            log.info("migrated the database at %s: %s", self.where, name)
+
+    # ------------------------------------------------------------------ the two primitives
+
+    async def write(self, action: str, work: Work[T]) -> T:
+        """Run ``work`` in one write transaction and return its result.
+
+        Committed when this returns; rolled back (and re-raised) if the work raises. Any SQLite
+        error becomes a StoreError: "<action> in the database at <path>: <what to do>".
+        """
+        try:
+            async with self._lock:
+                conn = self._connection()
+                # IMMEDIATE takes the write lock up front, so a busy database fails here (after
+                # busy_timeout) rather than half-way through the work.
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = await work(Tx(conn))
+                    await conn.commit()
+                except BaseException:
+                    # Also after a failed COMMIT: a transaction left open would make every
+                    # later BEGIN fail with "cannot start a transaction within a transaction".
+                    await conn.rollback()
+                    raise
+        except sqlite3.Error as exc:
+            raise self.error(action, exc) from exc
+        return result
+
+    async def read(self, action: str, work: Work[T], *, snapshot: bool = False) -> T:
+        """Run ``work`` that only reads; ``snapshot``: all its queries see one moment of the
+        file even if another process writes meanwhile. SQLite errors become StoreError."""
+        try:
+            async with self._lock:
+                conn = self._connection()
+                if not snapshot:
+                    return await work(Tx(conn))
+                await conn.execute("BEGIN")
+                try:
+                    return await work(Tx(conn))
+                finally:
+                    await conn.rollback()
+        except sqlite3.Error as exc:
+            raise self.error(action, exc) from exc
+
+    async def copy_to(self, action: str, target: sqlite3.Connection) -> None:
+        """Copy every committed page into ``target`` with SQLite's online backup."""
+        try:
+            # Under the lock no transaction of this connection is half-done, so the copy cannot
+            # pick up uncommitted rows. pages=0 copies everything in one step: one read
+            # snapshot, consistent while other processes write.
+            async with self._lock:
+                await self._connection().backup(target, pages=0)
+        except sqlite3.Error as exc:
+            raise self.error(action, exc) from exc
+
+    # ------------------------------------------------------------------ the rest
+
+    def error(self, action: str, exc: sqlite3.Error) -> StoreError:
+        preposition = "at" if action.startswith("cannot open") else "in the database at"
+        return StoreError(f"{action} {preposition} {self.where}: {sqlite_reason(exc)}")
+
+    def _connection(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise StoreError(f"the enquiry log at {self.where} is closed")
+        return self._conn
+
+    @property
+    def memory(self) -> bool:
+        return self.where == MEMORY
+
+    async def close(self) -> None:
+        """Close the connection; further use raises StoreError. Closing twice is harmless."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            async with self._lock:
+                await conn.close()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
+
+async def _applied(tx: Tx, known: Sequence[str]) -> list[str]:
+    """Names of the migrations applied to this database, oldest first.
+
+    A database from before migration names has none recorded; its user_version says how many
+    of the first migrations it has, and they are recorded now under their names.
+    """
+    await tx.execute(_BOOKKEEPING)
+    names = [str(r["name"]) for r in await tx.rows(
+        "SELECT name FROM migrations ORDER BY applied_ts, rowid")]
+    version = await tx.scalar("PRAGMA user_version")
+    if not names and version:
+        if version > len(known):
+            raise StoreError(
+                f"the database has schema version {version}, newer than this citizenbot "
+                f"understands ({len(known)}); upgrade citizenbot")
+        names = list(known[:version])
+        await tx.executemany("INSERT INTO migrations (name, applied_ts) VALUES (?, ?)",
+                             [(name, stamp()) for name in names])
+    return names
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into complete statements (semicolons in strings kept)."""
+    out: list[str] = []
+    buf = ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if _without_comments(buf).strip(" \t\r\n;"):
+                out.append(buf)
+            buf = ""
+    if _without_comments(buf).strip(" \t\r\n;"):
+        raise ValueError(f"incomplete SQL statement in migration: {buf.strip()[:80]!r}")
+    return out
+
+
+def _without_comments(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+
+
+def create_owner_only(path: Path) -> None:
+    """Create the file 0600 if it does not exist yet; leave an existing one alone.
+
+    SQLite gives the -wal and -shm files the mode of the database file, so this also keeps
+    those owner-only without touching the process-wide umask.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        # The umask may have stripped more than we asked for (e.g. 0o277); the owner still
+        # needs to write.
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)

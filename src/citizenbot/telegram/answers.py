@@ -1,0 +1,363 @@
+"""Answering in Telegram: questions, topic browsing, 👍/👎, /lang and /forget.
+
+Each handler turns an update into a call of the service and the answer into an HTML message
+with buttons. `reply_view` is where a structured reply becomes what the user sees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Final, cast
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from citizenbot import callback_data as cb
+from citizenbot.config import Settings
+from citizenbot.html_text import Block, Span, split_html
+from citizenbot.intents import LANGS, KnowledgeBase
+from citizenbot.model import Transport, Vote
+from citizenbot.responder import Reply
+from citizenbot.service import Answer, Asker, Service
+from citizenbot.telegram.common import (
+    FEATURE_GROUP,
+    FOR_US,
+    LANG_KEY,
+    BotApp,
+    BotServices,
+    Context,
+    Rows,
+    chosen_language,
+    language,
+    send,
+    service_html,
+    services,
+    show,
+    toast,
+)
+from citizenbot.texts import declare
+
+log = logging.getLogger(__name__)
+
+TOPIC_AREAS: Final = ("business", "talent", "parks", "plans")
+COMMANDS: Final = ("start", "help", "topics", "about", "lang", "forget")
+
+TEXTS: Final = declare("texts.yml", {
+    "services.greeting": (), "services.help": (), "services.bot_info": (), "service_note": (),
+    "labels.source": (), **{f"areas.{area}": () for area in TOPIC_AREAS},
+}) | declare("texts.telegram.yml", {
+    "telegram.about": ("title", "date"), "telegram.topics": (), "telegram.area": ("area",),
+    "telegram.lang_prompt": (), "telegram.lang_set": (), "telegram.forget_confirm": (),
+    "telegram.forget_done": ("count",), "telegram.forget_cancelled": (),
+    "telegram.feedback_thanks": (), "telegram.type_question": (),
+    "telegram.buttons.helpful": (), "telegram.buttons.not_helpful": (),
+    "telegram.buttons.topics": (), "telegram.buttons.all_topics": (),
+    "telegram.buttons.forget_yes": (), "telegram.buttons.forget_no": (),
+    "telegram.buttons.english": (), "telegram.buttons.chinese": (),
+    **{f"telegram.commands.{c}": () for c in COMMANDS},
+})
+
+QUESTION: Final = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & FOR_US
+NOT_TEXT: Final = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL & FOR_US
+
+
+# --------------------------------------------------------------------------- what the user sees
+
+def reply_view(reply: Reply, kb: KnowledgeBase, enquiry_id: int | None) -> tuple[list[Block], Rows]:
+    """What the user sees for ``reply``: message blocks, and button rows (label, action)."""
+    lang = reply.language
+    blocks: list[Block] = []
+    rows: Rows = []
+    if reply.kind in ("report", "search"):
+        if reply.kind == "search":
+            blocks.append([Span(reply.note)])
+        blocks += [[Span(f"“{e.text}”", "blockquote")] for e in reply.excerpts]
+        if reply.source_label:
+            blocks.append([Span(f"{kb.text('labels.source', lang)}:", "b"),
+                           Span(f" {reply.source_label}")])
+        if reply.kind == "report":
+            blocks.append([Span(reply.note, "i")])
+    else:
+        blocks.append([Span(reply.text)])
+        if reply.note:
+            blocks.append([Span(reply.note, "i")])
+    rows += [[(o.title, cb.ShowIntent(o.intent_id, enquiry_id))] for o in reply.options]
+    rows += [[(r.title, cb.ShowIntent(r.intent_id))] for r in reply.related]
+    if reply.kind in ("report", "search") and enquiry_id is not None:
+        rows.append([(kb.text("telegram.buttons.helpful", lang), cb.Feedback(enquiry_id, True)),
+                     (kb.text("telegram.buttons.not_helpful", lang),
+                      cb.Feedback(enquiry_id, False))])
+    if reply.status == "fallback":
+        rows.append([(kb.text("telegram.buttons.topics", lang), cb.ShowTopics())])
+    return blocks, rows
+
+
+def topic_rows(kb: KnowledgeBase, lang: str, replace: bool) -> Rows:
+    """One button per topic area that has intents."""
+    areas = kb.by_area()
+    return [[(kb.text(f"areas.{area}", lang), cb.ShowArea(area, replace))]
+            for area in TOPIC_AREAS if areas.get(area) and kb.has_text(f"areas.{area}")]
+
+
+def _asker(svc: BotServices, update: Update) -> Asker:
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    return Asker(Transport.TELEGRAM, chat.type, svc.user_hash(user))
+
+
+async def _reply(update: Update, context: Context,
+                 answering: Callable[[Service, Asker], Awaitable[Answer]]) -> None:
+    """Answer and log through the service, then send: the log never misses an answered
+    question."""
+    svc = services(context)
+    started = time.perf_counter()
+    answer = await answering(svc.service, _asker(svc, update))
+    svc.metrics.enquiries.labels(answer.reply.status).inc()
+    blocks, rows = reply_view(answer.reply, svc.kb, answer.enquiry_id)
+    if answer.reply.status == "fallback" and answer.enquiry_id is not None:
+        rows += svc.offers_for(update, answer.enquiry_id, answer.reply.language)
+    await send(update, context, split_html(blocks), svc.markup(rows))
+    svc.metrics.reply_latency.observe(time.perf_counter() - started)
+
+
+def _without_mention(text: str, username: str) -> str:
+    return re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE).strip()
+
+
+# --------------------------------------------------------------------------- commands
+
+async def start(update: Update, context: Context) -> None:
+    """Greets the user: what the bot knows, where answers come from, and topic buttons."""
+    svc, lang = services(context), language(update, context)
+    rows = topic_rows(svc.kb, lang, replace=False)
+    await send(update, context, service_html(svc, "services.greeting", lang), svc.markup(rows))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """Explains how to ask and lists the commands."""
+    svc, lang = services(context), language(update, context)
+    blocks: list[Block] = [[Span(svc.text(key, lang))]
+                           for key in ("services.help", *svc.help_lines)]
+    blocks.append([Span(svc.text("service_note", lang), "i")])
+    await send(update, context, split_html(blocks))
+
+
+async def topics(update: Update, context: Context) -> None:
+    """Shows the topic areas as buttons."""
+    svc, lang = services(context), language(update, context)
+    rows = topic_rows(svc.kb, lang, replace=True)
+    await send(update, context, split_html([[Span(svc.text("telegram.topics", lang))]]),
+               svc.markup(rows))
+
+
+async def about(update: Update, context: Context) -> None:
+    """Says which report the answers are quoted from, and its date."""
+    svc, lang = services(context), language(update, context)
+    report = svc.kb.report
+    await send(update, context, split_html([
+        [Span(svc.fill("telegram.about", lang, title=report.title, date=report.date))],
+        [Span(svc.text("services.bot_info", lang))],
+        [Span(svc.text("service_note", lang), "i")],
+    ]))
+
+
+async def choose_language(update: Update, context: Context) -> None:
+    """Switches the interface language (/lang zh), or offers English / 中文 buttons."""
+    svc = services(context)
+    wanted = (context.args or [""])[0].lower()[:2]
+    if wanted in LANGS and context.user_data is not None:
+        context.user_data[LANG_KEY] = wanted
+        await send(update, context, split_html([[Span(svc.text("telegram.lang_set", wanted))]]))
+        return
+    lang = language(update, context)
+    rows: Rows = [[(svc.text("telegram.buttons.english", lang), cb.SetLanguage("en")),
+                   (svc.text("telegram.buttons.chinese", lang), cb.SetLanguage("zh"))]]
+    await send(update, context, split_html([[Span(svc.text("telegram.lang_prompt", lang))]]),
+               svc.markup(rows))
+
+
+async def forget(update: Update, context: Context) -> None:
+    """Asks for confirmation before erasing everything logged about the user."""
+    svc, lang, user = services(context), language(update, context), update.effective_user
+    assert user is not None
+    owner = svc.owner(user)
+    rows: Rows = [[(svc.text("telegram.buttons.forget_yes", lang), cb.Forget(True, owner)),
+                   (svc.text("telegram.buttons.forget_no", lang), cb.Forget(False, owner))]]
+    blocks: list[Block] = [[Span(svc.text("telegram.forget_confirm", lang))]]
+    for hook in svc.erase_hooks:
+        note = await hook.note(svc, svc.user_hash(user), lang)
+        if note:
+            blocks.append([Span(note)])
+    await send(update, context, split_html(blocks), svc.markup(rows))
+
+
+# --------------------------------------------------------------------------- messages
+
+async def answer_question(update: Update, context: Context) -> None:
+    """Answers with the report's words, "did you mean" buttons, or an honest "I don't know"."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    question = _without_mention(message.text, context.bot.username)
+    if not question:
+        await help_command(update, context)
+        return
+    chosen = chosen_language(context)
+    await _reply(update, context, lambda service, asker: service.ask(asker, question, chosen))
+
+
+async def ask_for_text(update: Update, context: Context) -> None:
+    """Asks for a typed question when sent a sticker, photo, voice message, file or location."""
+    svc, lang = services(context), language(update, context)
+    await send(update, context, split_html([[Span(svc.text("telegram.type_question", lang))]]))
+
+
+# --------------------------------------------------------------------------- buttons
+
+async def press_button(update: Update, context: Context) -> None:
+    """Acts on a button; out-of-date or altered buttons get a short notice instead."""
+    svc, query = services(context), update.callback_query
+    assert query is not None
+    lang = language(update, context)
+    try:
+        action = cb.decode(query.data, svc.button_key)
+    except cb.CallbackDataError as exc:
+        log.info("update %s: %s", update.update_id, exc)
+        await toast(query, context, "telegram.stale_button", lang)
+        return
+    match action:
+        case cb.Feedback():
+            await _feedback(update, context, query, action, lang)
+        case cb.ShowIntent():
+            await _show_intent(update, context, query, action, lang)
+        case cb.ShowArea():
+            await _show_area(update, context, query, action, lang)
+        case cb.ShowTopics(replace):
+            await query.answer()
+            rows = topic_rows(svc.kb, lang, replace=True)
+            await show(update, context, split_html([[Span(svc.text("telegram.topics", lang))]]),
+                       svc.markup(rows), replace)
+        case cb.SetLanguage(new):
+            if context.user_data is not None:
+                context.user_data[LANG_KEY] = new
+            await query.answer()
+            await show(update, context, split_html([[Span(svc.text("telegram.lang_set", new))]]),
+                       None, replace=True)
+        case cb.Forget():
+            await _forget(update, context, query, action, lang)
+        case _:  # a ticket button whose feature is not running: as good as out of date
+            await toast(query, context, "telegram.stale_button", lang)
+
+
+async def _feedback(update: Update, context: Context, query: CallbackQuery,
+                    action: cb.Feedback, lang: str) -> None:
+    svc = services(context)
+    vote = await svc.service.vote(action.enquiry_id, svc.user_hash(query.from_user),
+                                  action.helpful)
+    if vote is Vote.GONE:  # erased meanwhile (/forget in another chat) or purged
+        await toast(query, context, "telegram.stale_button", lang)
+        return
+    if vote is Vote.NOT_YOURS:
+        await toast(query, context, "telegram.not_yours", lang)
+        return
+    await toast(query, context, "telegram.feedback_thanks", lang)
+    message = query.message
+    if vote is Vote.ALREADY_VOTED or not isinstance(message, Message) \
+            or message.reply_markup is None:
+        return
+    # One vote per answer: the 👍/👎 row goes, the related topics stay; after 👎 the features'
+    # offers (handing the question to staff) join them.
+    rows = [row for row in message.reply_markup.inline_keyboard
+            if not any(_is_feedback(b, svc.button_key) for b in row)]
+    if not action.helpful:
+        extra = svc.markup(svc.offers_for(update, action.enquiry_id, lang))
+        if extra is not None:
+            rows += extra.inline_keyboard
+    with contextlib.suppress(BadRequest):
+        await message.edit_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+
+
+def _is_feedback(button: InlineKeyboardButton, key: bytes) -> bool:
+    try:
+        return isinstance(cb.decode(cast(str | None, button.callback_data), key), cb.Feedback)
+    except cb.CallbackDataError:
+        return False
+
+
+async def _show_intent(update: Update, context: Context, query: CallbackQuery,
+                       action: cb.ShowIntent, lang: str) -> None:
+    svc = services(context)
+    intent = svc.responder.intent(action.intent_id)
+    if intent is None:  # the knowledge base changed since the button was made
+        await toast(query, context, "telegram.stale_button", lang)
+        return
+    await query.answer()
+    question = intent.title(lang)
+    if action.enquiry_id is not None:
+        # A "did you mean" choice: logged under the question the user actually asked.
+        asked = await svc.service.asked(action.enquiry_id, svc.user_hash(query.from_user))
+        if asked is not None:
+            question = asked.question
+            if chosen_language(context) is None:  # answer in the language it was asked in
+                lang = asked.language
+    await _reply(update, context,
+                 lambda service, asker: service.choose(asker, intent.id, lang, question))
+
+
+async def _show_area(update: Update, context: Context, query: CallbackQuery,
+                     action: cb.ShowArea, lang: str) -> None:
+    svc = services(context)
+    intents = svc.kb.by_area().get(action.area) if action.area in TOPIC_AREAS else None
+    if not intents:
+        await toast(query, context, "telegram.stale_button", lang)
+        return
+    await query.answer()
+    title = svc.fill("telegram.area", lang, area=svc.text(f"areas.{action.area}", lang))
+    rows: Rows = [[(i.title(lang), cb.ShowIntent(i.id))] for i in intents]
+    rows.append([(svc.text("telegram.buttons.all_topics", lang), cb.ShowTopics(replace=True))])
+    await show(update, context, split_html([[Span(title)]]), svc.markup(rows), action.replace)
+
+
+async def _forget(update: Update, context: Context, query: CallbackQuery, action: cb.Forget,
+                  lang: str) -> None:
+    svc = services(context)
+    if action.owner != svc.owner(query.from_user):
+        await toast(query, context, "telegram.not_yours", lang)
+        return
+    await query.answer()
+    if not action.confirm:
+        await show(update, context, split_html([[Span(svc.text("telegram.forget_cancelled",
+                                                               lang))]]), None, replace=True)
+        return
+    erasure = await svc.service.erase(svc.user_hash(query.from_user))
+    if context.user_data is not None:
+        # The language choice, and any dialogue under way (a bare /ask waiting for its
+        # question), go with the rest.
+        context.user_data.clear()
+    lines = [svc.fill("telegram.forget_done", lang, count=erasure.enquiries)]
+    for hook in svc.erase_hooks:
+        line = await hook.done(svc, erasure, lang)
+        if line:
+            lines.append(line)
+    await show(update, context, split_html([[Span(" ".join(lines))]]), None, replace=True)
+
+
+# --------------------------------------------------------------------------- wiring
+
+def menu(settings: Settings) -> list[tuple[str, str]]:
+    """This feature's commands in the command menu: (command, description text key)."""
+    return [(command, f"telegram.commands.{command}") for command in COMMANDS]
+
+
+def register(application: BotApp) -> None:
+    """Register the commands, the general button handler and the question handlers."""
+    for command, handler in (("start", start), ("help", help_command), ("topics", topics),
+                             ("about", about), ("lang", choose_language), ("forget", forget)):
+        application.add_handler(CommandHandler(command, handler), group=FEATURE_GROUP)
+    application.add_handler(CallbackQueryHandler(press_button), group=FEATURE_GROUP)
+    application.add_handler(MessageHandler(QUESTION, answer_question), group=FEATURE_GROUP)
+    application.add_handler(MessageHandler(NOT_TEXT, ask_for_text), group=FEATURE_GROUP)

@@ -1,0 +1,413 @@
+"""The Telegram bot put together, and how it runs: the only module that imports the features.
+
+`build_application` reads like python-telegram-bot's examples: the builder, the flood gate,
+each feature's `register` (as aiogram includes its routers at the root), one error handler,
+the jobs. `run_telegram` runs it until SIGINT/SIGTERM, in python-telegram-bot's own order:
+initialize, post_init, receiving updates, start; then stop receiving, stop, post_stop,
+shutdown, post_shutdown. It cannot use `run_polling`, because webhook mode serves /healthz and
+/metrics beside the webhook and the tests run the bot inside their own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from collections.abc import Awaitable
+from typing import Any, Final
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from citizenbot import callback_data as cb
+from citizenbot.config import Settings
+from citizenbot.flood import FloodGate, Verdict
+from citizenbot.html_text import Span, split_html
+from citizenbot.intents import KnowledgeBaseError
+from citizenbot.logs import protect_secrets
+from citizenbot.model import StoreError
+from citizenbot.ops import HEARTBEAT_EVERY, Heartbeat
+from citizenbot.responder import Responder
+from citizenbot.service import Service, StaffChat, TicketDesk
+from citizenbot.store import Journal, Store, import_journal, journal_path, load_or_create_salt
+from citizenbot.telegram import admin, answers, common, tickets, webhook
+from citizenbot.telegram.common import (
+    FLOOD_GROUP,
+    FOR_US,
+    BotApp,
+    BotServices,
+    Context,
+    every,
+    language,
+    send,
+    services,
+    services_of,
+)
+from citizenbot.telegram.messenger import TelegramMessenger
+from citizenbot.texts import TextSchema, require
+
+log = logging.getLogger(__name__)
+
+EXIT_UNUSABLE: Final = 2
+POLL_TIMEOUT: Final = 30  # seconds a getUpdates long poll may wait
+MAX_CONCURRENT_UPDATES: Final = 256
+# How often a send is retried when Telegram answers 429 "retry after N" (its flood control):
+# Telegram asks to wait N seconds and then try again, which AIORateLimiter does.
+RETRIES_AFTER_FLOOD_CONTROL: Final = 3
+# Telegram's limit on messages a second to all chats together; AIORateLimiter keeps to it.
+OVERALL_MAX_RATE: Final = 30
+PURGE_EVERY: Final = 24 * 60 * 60.0  # the retention purge runs at start and then this often
+RELOAD_TASKS: Final = "citizenbot.reload_tasks"
+
+# Every text the running bot uses; checked at start and by /reload, and by `citizenbot validate`.
+TEXTS: Final[TextSchema] = common.TEXTS | answers.TEXTS | tickets.TEXTS | admin.TEXTS
+
+FLOOD_COUNTED: Final = filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL & (
+    filters.COMMAND | FOR_US)
+
+
+# --------------------------------------------------------------------------- the flood gate
+
+async def limit_flood(update: Update, context: Context) -> None:
+    """Lets a user's messages through up to the per-minute limit, then one notice, then drops."""
+    svc = services(context)
+    user = update.effective_user
+    if user is None:
+        return
+    verdict = svc.gate.check(user.id, time.monotonic())
+    if verdict is Verdict.PASS:
+        return
+    query = update.callback_query
+    if verdict is Verdict.NOTICE:
+        log.info("flood limit reached by user %s…; dropping their messages for now",
+                 svc.owner(user))
+        notice = svc.text("telegram.flood", language(update, context))
+        if query is not None:
+            await query.answer(notice[:common.MAX_TOAST], show_alert=True)
+        else:
+            await send(update, context, split_html([[Span(notice)]]))
+    else:
+        log.debug("dropped update %s (flood limit; %d dropped in all)", update.update_id,
+                  svc.gate.dropped)
+        if query is not None:
+            # Without an answer the client shows a spinner on the button for a long while.
+            await query.answer()
+    raise ApplicationHandlerStop
+
+
+# --------------------------------------------------------------------------- errors
+
+async def on_error(update: object, context: Context) -> None:
+    """Logs the error with the update id (or the job) and, where it helps, tells the user."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    services(context).metrics.errors.labels(
+        "telegram" if isinstance(error, TelegramError) else "handler").inc()
+    if isinstance(error, Forbidden):
+        # The user blocked the bot or removed it from the group: Telegram's rule is to stop
+        # writing to them, not to retry.
+        log.info("update %s: Telegram refused to deliver (%s); not retrying", update_id, error)
+        return
+    if isinstance(error, RetryAfter):
+        log.warning("update %s: %s, still after %d retries; that reply was dropped",
+                    update_id, error, RETRIES_AFTER_FLOOD_CONTROL)
+        return
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        # Transient (includes TimedOut): polling retries by itself with a growing pause; a reply
+        # that timed out may have been delivered, so it is not sent twice.
+        log.warning("update %s: network trouble talking to Telegram: %s", update_id, error)
+        return
+    if isinstance(error, Conflict):
+        log.error("Telegram reports a conflict: %s (is another copy of this bot running with the "
+                  "same token?)", error)
+        return
+    if context.job is not None:
+        # A job's next round comes anyway: nothing to tell anyone but the log.
+        log.error("the job %r failed; it runs again at its next turn", context.job.name,
+                  exc_info=error)
+        return
+    log.error("update %s caused an error", update_id, exc_info=error)
+    if isinstance(update, Update):
+        await _apologise(update, context)
+
+
+async def _apologise(update: Update, context: Context) -> None:
+    svc, lang = services(context), language(update, context)
+    text = svc.text("telegram.error", lang)
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):  # it may have been answered before the error
+            await update.callback_query.answer(text[:common.MAX_TOAST])
+            return
+    with contextlib.suppress(TelegramError):
+        await send(update, context, split_html([[Span(text)]]))
+
+
+# --------------------------------------------------------------------------- concurrency
+
+class _OnePerChat(BaseUpdateProcessor):
+    """Handles updates concurrently, but one at a time per chat and in arrival order.
+
+    A slow send to one chat (Telegram's limits) does not hold up everyone else, a user's
+    questions are still answered in the order they were asked, and the /ask dialogue (a
+    ConversationHandler) sees each chat's updates one by one, as it requires.
+    """
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._users[chat.id] = self._users.get(chat.id, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[chat.id] -= 1
+            if not self._users[chat.id]:
+                del self._users[chat.id], self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- jobs
+
+async def beat(context: Context) -> None:
+    """Job: touch the heartbeat file `citizenbot health` reads."""
+    heartbeat = services(context).heartbeat
+    if heartbeat is not None:
+        heartbeat.beat()
+
+
+async def apply_retention(context: Context) -> None:
+    """Job: delete enquiries (and finished tickets) older than CITIZENBOT_RETENTION_DAYS."""
+    svc = services(context)
+    await svc.service.purge(svc.settings.retention_days)
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+async def post_init(application: BotApp) -> None:
+    """After connecting: the command menu, and SIGHUP reloads the knowledge base."""
+    await register_commands(application)
+    sighup = getattr(signal, "SIGHUP", None)
+    if sighup is not None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(sighup, _request_reload, application)
+
+
+async def post_stop(application: BotApp) -> None:
+    """After the last update and job: no more reloads, and a stopped bot is not a stuck one."""
+    sighup = getattr(signal, "SIGHUP", None)
+    if sighup is not None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().remove_signal_handler(sighup)
+    await asyncio.gather(*application.bot_data.get(RELOAD_TASKS, ()), return_exceptions=True)
+    svc = services_of(application)
+    if svc.heartbeat is not None:
+        svc.heartbeat.stop()
+    log.info("stopped; %d messages were dropped by the flood limit", svc.gate.dropped)
+
+
+def _request_reload(application: BotApp) -> None:
+    """SIGHUP: reload in the background, logging the outcome."""
+    log.info("SIGHUP: reloading the knowledge base")
+    tasks: set[asyncio.Task[list[str]]] = application.bot_data.setdefault(RELOAD_TASKS, set())
+    task = asyncio.get_running_loop().create_task(admin.reload_knowledge_base(application))
+    tasks.add(task)  # a reference, so the task is not collected half-way
+    task.add_done_callback(tasks.discard)
+
+
+async def register_commands(application: BotApp) -> None:
+    """Registers the command menu in English (the default too) and Chinese; failure is logged."""
+    svc = services_of(application)
+    entries = [*answers.menu(svc.settings), *tickets.menu(svc.settings)]
+    for language_code in (None, "en", "zh"):
+        lang = language_code or "en"
+        commands = [BotCommand(command, svc.text(key, lang)) for command, key in entries]
+        try:
+            await application.bot.set_my_commands(commands, language_code=language_code)
+        except TelegramError as exc:
+            log.warning("could not register the %s command menu: %s", language_code or "default",
+                        exc)
+
+
+# --------------------------------------------------------------------------- building
+
+def build_application(settings: Settings, service: Service, *,
+                      overall_max_rate: float = OVERALL_MAX_RATE) -> BotApp:
+    """The bot with every feature registered: the one place it is put together.
+
+    ``service`` must have storage and a salt. Raises ValueError without a token (or with bad
+    webhook settings) and KnowledgeBaseError if interface texts are missing or wrong.
+    ``overall_max_rate`` is Telegram's; only the load benchmark lifts it (0: no overall cap),
+    to measure the bot rather than the limit.
+    """
+    if not settings.token:
+        raise ValueError("a bot token is needed (TELEGRAM_BOT_TOKEN)")
+    if service.storage is None:
+        raise ValueError("the Telegram bot logs every enquiry: give the service a store")
+    require(service.kb, TEXTS)
+    protect_secrets(settings.token, settings.webhook_secret)
+    application = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .rate_limiter(AIORateLimiter(overall_max_rate=overall_max_rate,
+                                     max_retries=RETRIES_AFTER_FLOOD_CONTROL))
+        .concurrent_updates(_OnePerChat(MAX_CONCURRENT_UPDATES))
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .build()
+    )
+    storage = service.storage
+    common.install(application, BotServices(
+        settings=settings, service=service,
+        desk=TicketDesk(storage, lambda: service.kb,
+                        StaffChat(settings.staff_chat_id, settings.staff_language)),
+        messenger=TelegramMessenger(application.bot), gate=FloodGate(settings.rate_limit),
+        button_key=cb.derive_key(service.salt), texts=TEXTS,
+        heartbeat=Heartbeat(settings.db_path),
+    ))
+    application.add_handler(MessageHandler(FLOOD_COUNTED, limit_flood), group=FLOOD_GROUP)
+    application.add_handler(CallbackQueryHandler(limit_flood), group=FLOOD_GROUP)
+    # Within a handler group the first feature registered that accepts an update wins: the
+    # ticket handlers (staff replies, ticket buttons) before the general question and button
+    # handlers of answers; admin last, with the reply to unknown commands.
+    tickets.register(application)
+    answers.register(application)
+    admin.register(application)
+    if settings.webhook_url:
+        webhook.register(application)
+    application.add_error_handler(on_error)
+    every(application, HEARTBEAT_EVERY, beat, "heartbeat")
+    if settings.retention_days > 0:
+        log.info("retention: enquiries older than %d days are deleted now and every %g h",
+                 settings.retention_days, PURGE_EVERY / 3600)
+        every(application, PURGE_EVERY, apply_retention, "retention")
+    return application
+
+
+# --------------------------------------------------------------------------- running
+
+def _polling_error(error: TelegramError) -> None:
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        log.warning("cannot fetch updates (%s); retrying", error)
+    else:
+        log.error("fetching updates failed: %s", error)
+
+
+async def start_bot(application: BotApp) -> None:
+    """Connect (getMe), run post_init, start receiving and handling updates and the jobs."""
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    settings = services_of(application).settings
+    if settings.webhook_url:
+        url = await webhook.start(application)
+        log.info("receiving updates by webhook at %s (listening on %s:%d; also /healthz and "
+                 "/metrics)", url, settings.webhook_listen, settings.webhook_port)
+    else:
+        updater = application.updater
+        assert updater is not None
+        await updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=webhook.ALLOWED_UPDATES,
+                                    error_callback=_polling_error)
+        log.info("receiving updates by long polling")
+    await application.start()
+
+
+async def stop_bot(application: BotApp) -> None:
+    """Stop receiving updates, finish the updates and jobs in hand, and disconnect."""
+    await webhook.stop(application)
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()  # waits for the updates being handled and the running jobs
+        if application.post_stop is not None:
+            await application.post_stop(application)
+    await application.shutdown()
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
+
+
+def run_telegram(settings: Settings, responder: Responder) -> int:
+    """Serve Telegram users until SIGINT or SIGTERM; return the process exit code."""
+    if settings.log_level != "DEBUG":
+        # httpx logs every request at INFO: noise (and its URLs carry the token, redacted).
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    protect_secrets(settings.token, settings.webhook_secret)
+    try:
+        return asyncio.run(_serve(settings, responder))
+    except (StoreError, KnowledgeBaseError, ValueError) as exc:
+        print(f"citizenbot: cannot start: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+
+async def _serve(settings: Settings, responder: Responder) -> int:
+    salt = settings.salt or load_or_create_salt(settings.salt_path)
+    store = await Store.open(settings.db_path)
+    try:
+        journal = journal_path(settings.db_path)
+        # Enquiries kept in the journal while the database was unwritable come home first.
+        await import_journal(store, journal)
+        service = Service(responder, store, salt=salt, journal=Journal(journal))
+        application = build_application(settings, service)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGINT, signal.SIGTERM)
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError):  # not on Windows' default loop
+                loop.add_signal_handler(sig, stopping.set)
+        try:
+            await start_bot(application)
+            await stopping.wait()
+            log.info("stopping: finishing the updates in hand")
+        except InvalidToken:
+            print("citizenbot: cannot start: Telegram refused the bot token "
+                  "(check TELEGRAM_BOT_TOKEN)", file=sys.stderr)
+            return EXIT_UNUSABLE
+        except (TelegramError, OSError) as exc:
+            print(f"citizenbot: cannot start: {exc} (Bot API at {settings.api_url})",
+                  file=sys.stderr)
+            return EXIT_UNUSABLE
+        finally:
+            for sig in signals:
+                with contextlib.suppress(NotImplementedError):
+                    loop.remove_signal_handler(sig)
+            await stop_bot(application)
+    finally:
+        await store.close()
+    return 0
