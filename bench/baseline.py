@@ -12,10 +12,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from citizenbot.core.knowledge import load_knowledge_base
+from citizenbot.core.matcher import language_of
+from citizenbot.core.search import ReportSearch
 from citizenbot.evaluate import read_cases
-from citizenbot.intents import load_knowledge_base
-from citizenbot.matcher import language_of
-from citizenbot.search import ReportSearch
 
 
 def main() -> None:

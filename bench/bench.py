@@ -21,9 +21,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from citizenbot.core.knowledge import Intent, KnowledgeBase, load_knowledge_base
+from citizenbot.core.responder import Responder
 from citizenbot.evaluate import read_cases
-from citizenbot.intents import Intent, KnowledgeBase, load_knowledge_base
-from citizenbot.responder import Responder
 
 ROOT = Path(__file__).resolve().parents[1]
 

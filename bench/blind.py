@@ -44,7 +44,7 @@ def _fold(text: str) -> str:
 def refusal_keys() -> list[tuple[str, list[str]]]:
     """(category, fixed pieces) of every service text that can end a fallback. Texts with
     placeholders ("nothing on {place}") are matched by the pieces around them."""
-    from citizenbot.intents import load_knowledge_base
+    from citizenbot.core.knowledge import load_knowledge_base
 
     kb = load_knowledge_base()
     found = []

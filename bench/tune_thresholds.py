@@ -13,9 +13,9 @@ import itertools
 import sys
 from pathlib import Path
 
+from citizenbot.core.knowledge import load_knowledge_base
+from citizenbot.core.responder import Responder, Thresholds
 from citizenbot.evaluate import judge, read_cases, summarise
-from citizenbot.intents import load_knowledge_base
-from citizenbot.responder import Responder, Thresholds
 
 
 def main() -> None:

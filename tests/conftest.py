@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from citizenbot.intents import KnowledgeBase, default_directory, load_knowledge_base
-from citizenbot.responder import Responder
+from citizenbot.core.knowledge import KnowledgeBase, default_directory, load_knowledge_base
+from citizenbot.core.responder import Responder
 from fake_bot_api import FakeBotApi
 from harness import TOKEN, Bot, Cli, running_bot
 

@@ -26,8 +26,8 @@ import pytest
 from citizenbot import callback_data as cb
 from citizenbot.cli import main
 from citizenbot.config import Settings
-from citizenbot.intents import KnowledgeBase
-from citizenbot.responder import Reply, Responder
+from citizenbot.core.knowledge import KnowledgeBase
+from citizenbot.core.responder import Reply, Responder
 from citizenbot.service import Service
 from citizenbot.store import Journal, Store, journal_path
 from citizenbot.telegram.app import build_application, start_bot, stop_bot

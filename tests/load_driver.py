@@ -33,10 +33,10 @@ from typing import Any
 
 from citizenbot import callback_data as cb
 from citizenbot.config import Settings
+from citizenbot.core.knowledge import load_knowledge_base
+from citizenbot.core.responder import Responder
 from citizenbot.evaluate import read_cases
 from citizenbot.html_text import split_html
-from citizenbot.intents import load_knowledge_base
-from citizenbot.responder import Responder
 from citizenbot.service import Service, hash_user
 from citizenbot.store import Store
 from citizenbot.telegram.answers import reply_view

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from citizenbot.intents import KnowledgeBase, default_directory
+from citizenbot.core.knowledge import KnowledgeBase, default_directory
+from citizenbot.core.responder import Responder
 from citizenbot.model import Enquiry
-from citizenbot.responder import Responder
 from citizenbot.telegram.admin import reload_knowledge_base
 from fake_bot_api import FakeBotApi
 from harness import ANN, ANSWERED, NONSENSE, running_bot

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from citizenbot.intents import KnowledgeBase
-from citizenbot.responder import Responder, plain_text
+from citizenbot.core.knowledge import KnowledgeBase
+from citizenbot.core.responder import Responder, plain_text
 
 DATA = Path(__file__).parent / "data"
 

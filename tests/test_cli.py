@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from citizenbot.intents import default_directory
+from citizenbot.core.knowledge import default_directory
 from harness import Cli, run_subprocess, subprocess_env
 
 

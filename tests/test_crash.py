@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from citizenbot.responder import Responder
+from citizenbot.core.responder import Responder
 from fake_bot_api import FakeBotApi
 from harness import TOKEN, TOKEN_SECRET
 from load_driver import SALT, Crowd, answerable_questions, audit

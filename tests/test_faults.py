@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from citizenbot.responder import Responder
+from citizenbot.core.responder import Responder
 from citizenbot.service import hash_user
 from citizenbot.store import Store, import_journal, journal_path
 from fake_bot_api import FakeBotApi

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from citizenbot import matcher as matcher_module
-from citizenbot.intents import KnowledgeBase
-from citizenbot.matcher import MAX_MATCH_CHARS, Matcher, normalise
+from citizenbot.core import matcher as matcher_module
+from citizenbot.core.knowledge import KnowledgeBase
+from citizenbot.core.matcher import MAX_MATCH_CHARS, Matcher, normalise
+from citizenbot.core.responder import Responder, plain_text
 from citizenbot.model import Enquiry
-from citizenbot.responder import Responder, plain_text
 from citizenbot.store import Store
 
 # Every Unicode category, surrogates included (Python strings can hold lone surrogates).

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from citizenbot.intents import AREAS, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from citizenbot.core.knowledge import AREAS, KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 
 GOOD_INTENT = """\
 area: business

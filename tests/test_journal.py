@@ -7,8 +7,8 @@ import os
 import stat
 from pathlib import Path
 
+from citizenbot.core.responder import Responder
 from citizenbot.model import Transport
-from citizenbot.responder import Responder
 from citizenbot.service import Asker
 from citizenbot.store import Store, import_journal, journal_path
 from harness import fill_disk, make_service

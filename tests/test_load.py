@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from citizenbot.responder import Responder
+from citizenbot.core.responder import Responder
 from load_driver import drive
 
 pytestmark = pytest.mark.slow

@@ -26,12 +26,12 @@ from aiohttp import ClientSession, ClientTimeout
 
 from citizenbot.cli import main
 from citizenbot.config import Settings, SettingsError, load_settings
-from citizenbot.intents import default_directory
+from citizenbot.core.knowledge import default_directory
+from citizenbot.core.responder import Responder
 from citizenbot.logs import JsonFormatter, make_handler, protect_secrets
 from citizenbot.metrics import Metrics
 from citizenbot.model import Enquiry, StoreError
 from citizenbot.ops import check_health, heartbeat_path
-from citizenbot.responder import Responder
 from citizenbot.store import Store
 from citizenbot.telegram import app as telegram_app
 from fake_bot_api import FakeBotApi

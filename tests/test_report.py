@@ -1,7 +1,7 @@
 """The report is loaded into citable passages whose ids and labels say where text stands."""
 
-from citizenbot.intents import KnowledgeBase
-from citizenbot.report import parse_report, split_sentences
+from citizenbot.core.knowledge import KnowledgeBase
+from citizenbot.core.report import parse_report, split_sentences
 
 
 def test_parts_items_and_footnotes_get_stable_ids_and_labels(kb: KnowledgeBase) -> None:
@@ -48,6 +48,6 @@ def test_every_sentence_stands_word_for_word_in_its_passage(kb: KnowledgeBase) -
 def test_a_file_without_the_reports_structure_is_refused() -> None:
     import pytest
 
-    from citizenbot.report import ReportError
+    from citizenbot.core.report import ReportError
     with pytest.raises(ReportError):
         parse_report("just one line")

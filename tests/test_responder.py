@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from citizenbot.intents import KnowledgeBase, example_key
-from citizenbot.matcher import Matcher, normalise
-from citizenbot.responder import Responder, Thresholds, plain_text
+from citizenbot.core.knowledge import KnowledgeBase, example_key
+from citizenbot.core.matcher import Matcher, normalise
+from citizenbot.core.responder import Responder, Thresholds, plain_text
 
 # Worded for these tests only: none of them is an intent example or in the evaluation file.
 PARAPHRASES = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from citizenbot.intents import KnowledgeBase
-from citizenbot.responder import Responder, plain_text
+from citizenbot.core.knowledge import KnowledgeBase
+from citizenbot.core.responder import Responder, plain_text
 
 
 def refused(responder: Responder, question: str) -> tuple[str | None, str]:

@@ -21,9 +21,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from citizenbot import callback_data as cb
-from citizenbot.intents import KnowledgeBase
+from citizenbot.core.knowledge import KnowledgeBase
+from citizenbot.core.responder import Reply, Responder
 from citizenbot.model import Transport
-from citizenbot.responder import Reply, Responder
 from citizenbot.service import Asker, hash_user
 from citizenbot.store import Store, load_or_create_salt
 from fake_bot_api import FakeBotApi

@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from citizenbot.config import SETTINGS, SettingsError, load_settings
-from citizenbot.intents import KnowledgeBase, default_directory
-from citizenbot.matcher import Matcher
+from citizenbot.core.knowledge import KnowledgeBase, default_directory
+from citizenbot.core.matcher import Matcher
 from citizenbot.model import Enquiry, Overview
 from citizenbot.service import hash_user
 from citizenbot.staff.report import render_report

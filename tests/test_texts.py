@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from citizenbot.cli import every_door_texts
-from citizenbot.intents import REQUIRED_TEXTS, KnowledgeBase, KnowledgeBaseError
+from citizenbot.core.knowledge import REQUIRED_TEXTS, KnowledgeBase, KnowledgeBaseError
 from citizenbot.model import Overview, Ticket, TicketStatus
 from citizenbot.staff.report import TEXTS as REPORT_TEXTS
 from citizenbot.staff.report import render_report

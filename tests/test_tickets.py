@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from citizenbot import callback_data as cb
 from citizenbot.config import SettingsError, load_settings
-from citizenbot.intents import KnowledgeBase
+from citizenbot.core.knowledge import KnowledgeBase
+from citizenbot.core.responder import Responder
 from citizenbot.model import Ticket, TicketStatus
-from citizenbot.responder import Responder
 from citizenbot.service import hash_user
 from citizenbot.store import Store
 from citizenbot.telegram import tickets as telegram_tickets

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from citizenbot import __version__
+from citizenbot.assemble import load_kb, load_responder
 from citizenbot.config import Settings, SettingsError, load_settings
-from citizenbot.core import load_kb, load_responder
-from citizenbot.intents import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from citizenbot.core.knowledge import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
+from citizenbot.core.responder import Responder, plain_text
 from citizenbot.model import DeliveryOutcome, LoggedEnquiry, Overview, Settle, StoreError, Transport
-from citizenbot.responder import Responder, plain_text
 from citizenbot.service import Asker, Service, StaffChat, TicketDesk, Unreachable
 from citizenbot.store import Journal, Store, import_journal, journal_path
 from citizenbot.store.files import quick_check
@@ -554,7 +554,7 @@ async def report(settings: Settings, out: Path, since: date | None, until: date 
 
 async def suggest(settings: Settings, since: date | None, until: date | None, min_count: int,
                   *, as_yaml: bool) -> int:
-    from citizenbot.matcher import Matcher
+    from citizenbot.core.matcher import Matcher
     from citizenbot.staff.suggest import group_questions, propose, render_text, render_yaml
 
     try:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from citizenbot.responder import Thresholds
+from citizenbot.core.responder import Thresholds
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 

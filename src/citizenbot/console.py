@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Final, TextIO
 
+from citizenbot.core.responder import Reply, plain_text
 from citizenbot.model import Transport
-from citizenbot.responder import Reply, plain_text
 from citizenbot.service import Asker, Service
 from citizenbot.texts import declare, fill
 

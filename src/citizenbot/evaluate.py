@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from citizenbot.responder import Reply, Responder
-from citizenbot.text import language_of
+from citizenbot.core.responder import Reply, Responder
+from citizenbot.core.text import language_of
 
 # The refusals that fit each kind of out-of-scope question. The plain "not in the report"
 # (`not_in_report`) fits every kind; a tailored refusal must fit the question.

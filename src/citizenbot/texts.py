@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from citizenbot.intents import LANGS, KnowledgeBase, KnowledgeBaseError, Problem
+from citizenbot.core.knowledge import LANGS, KnowledgeBase, KnowledgeBaseError, Problem
 
 PLACEHOLDER: Final = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 
+from citizenbot.core.knowledge import KnowledgeBase
 from citizenbot.html_text import Block, Span
-from citizenbot.intents import KnowledgeBase
 from citizenbot.model import Settle, Ticket, TicketStatus
 from citizenbot.texts import fill
 

@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from citizenbot.intents import KnowledgeBase
+from citizenbot.core.knowledge import KnowledgeBase
+from citizenbot.core.responder import Reply, Responder
 from citizenbot.model import Enquiry, Erasure, Purge, StoreError, Transport, Vote
-from citizenbot.responder import Reply, Responder
 from citizenbot.service.ports import Journal, Storage
 
 log = logging.getLogger(__name__)

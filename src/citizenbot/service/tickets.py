@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from citizenbot.core.knowledge import KnowledgeBase
 from citizenbot.html_text import Span
-from citizenbot.intents import KnowledgeBase
 from citizenbot.model import (
     Delivery,
     DeliveryOutcome,

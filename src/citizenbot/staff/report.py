@@ -25,7 +25,7 @@ from typing import Final
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from citizenbot.intents import KnowledgeBase
+from citizenbot.core.knowledge import KnowledgeBase
 from citizenbot.model import Overview, Ticket
 from citizenbot.staff.suggest import QuestionGroup
 from citizenbot.texts import PLACEHOLDER, TextSchema, declare, fill, plural, plural_key

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import yaml
 from rapidfuzz import fuzz, process
 
-from citizenbot.intents import KnowledgeBase, example_key
-from citizenbot.matcher import Matcher
-from citizenbot.text import STOPCHARS_ZH, STOPWORDS_EN, has_cjk, language_of, normalise, stem
+from citizenbot.core.knowledge import KnowledgeBase, example_key
+from citizenbot.core.matcher import Matcher
+from citizenbot.core.text import STOPCHARS_ZH, STOPWORDS_EN, has_cjk, language_of, normalise, stem
 
 # Two wordings share a group when the mean of their token-set and token-sort similarity
 # (0-100) reaches this. Token-set alone calls "park" identical to "digital economy park"

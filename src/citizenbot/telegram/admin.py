@@ -19,12 +19,12 @@ from typing import Any, Final
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
+from citizenbot.assemble import load_responder
 from citizenbot.config import Settings
-from citizenbot.core import load_responder
+from citizenbot.core.knowledge import KnowledgeBaseError
+from citizenbot.core.responder import Responder
 from citizenbot.html_text import Block, Span, split_html
-from citizenbot.intents import KnowledgeBaseError
 from citizenbot.model import Overview
-from citizenbot.responder import Responder
 from citizenbot.staff.suggest import QuestionGroup, group_questions
 from citizenbot.telegram.common import (
     FEATURE_GROUP,

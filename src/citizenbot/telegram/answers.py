@@ -19,10 +19,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from citizenbot import callback_data as cb
 from citizenbot.config import Settings
+from citizenbot.core.knowledge import LANGS, KnowledgeBase
+from citizenbot.core.responder import Reply
 from citizenbot.html_text import Block, Span, split_html
-from citizenbot.intents import LANGS, KnowledgeBase
 from citizenbot.model import Transport, Vote
-from citizenbot.responder import Reply
 from citizenbot.service import Answer, Asker, Service
 from citizenbot.telegram.common import (
     FEATURE_GROUP,

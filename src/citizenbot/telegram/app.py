@@ -43,13 +43,13 @@ from telegram.ext import (
 
 from citizenbot import callback_data as cb
 from citizenbot.config import Settings
+from citizenbot.core.knowledge import KnowledgeBaseError
+from citizenbot.core.responder import Responder
 from citizenbot.flood import FloodGate, Verdict
 from citizenbot.html_text import Span, split_html
-from citizenbot.intents import KnowledgeBaseError
 from citizenbot.logs import protect_secrets
 from citizenbot.model import StoreError
 from citizenbot.ops import HEARTBEAT_EVERY, Heartbeat
-from citizenbot.responder import Responder
 from citizenbot.service import Service, StaffChat, TicketDesk
 from citizenbot.store import Journal, Store, import_journal, journal_path, load_or_create_salt
 from citizenbot.telegram import admin, answers, common, tickets, webhook

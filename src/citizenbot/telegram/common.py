@@ -28,13 +28,13 @@ from telegram.ext import Application, ContextTypes, filters
 
 from citizenbot import callback_data as cb
 from citizenbot.config import Settings
+from citizenbot.core.knowledge import LANGS, KnowledgeBase
+from citizenbot.core.responder import Responder
 from citizenbot.flood import FloodGate
 from citizenbot.html_text import Span, split_html
-from citizenbot.intents import LANGS, KnowledgeBase
 from citizenbot.metrics import Metrics
 from citizenbot.model import Erasure
 from citizenbot.ops import Heartbeat
-from citizenbot.responder import Responder
 from citizenbot.service import Messenger, Service, Storage, TicketDesk
 from citizenbot.texts import TextSchema, declare, fill
 

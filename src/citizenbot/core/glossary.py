@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from citizenbot.text import CJK_RUN, fold, normalise, stem
+from citizenbot.core.text import CJK_RUN, fold, normalise, stem
 
 TERM_KINDS = ("programme", "park", "platform", "strategy", "slogan", "figure", "organisation",
               "concept", "period", "place")

@@ -24,14 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from citizenbot import excerpt as excerpts
-from citizenbot.glossary import Synonyms
-from citizenbot.intents import Excerpt, Intent, KnowledgeBase
-from citizenbot.matcher import Candidate, Matcher
-from citizenbot.report import Sentence
-from citizenbot.scope import Refusal, Scope
-from citizenbot.search import Query, SentenceIndex
-from citizenbot.text import normalise
+from citizenbot.core import excerpt as excerpts
+from citizenbot.core.glossary import Synonyms
+from citizenbot.core.knowledge import Excerpt, Intent, KnowledgeBase
+from citizenbot.core.matcher import Candidate, Matcher
+from citizenbot.core.report import Sentence
+from citizenbot.core.scope import Refusal, Scope
+from citizenbot.core.search import Query, SentenceIndex
+from citizenbot.core.text import normalise
 
 Status = Literal["answered", "clarify", "fallback"]
 Kind = Literal["report", "service", "search", "decline", "clarify", "fallback", "refusal"]

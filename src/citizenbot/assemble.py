@@ -6,8 +6,8 @@ import dataclasses
 from pathlib import Path
 
 from citizenbot.config import Settings
-from citizenbot.intents import KnowledgeBase, load_knowledge_base
-from citizenbot.responder import Responder
+from citizenbot.core.knowledge import KnowledgeBase, load_knowledge_base
+from citizenbot.core.responder import Responder
 
 
 def load_kb(settings: Settings, directory: Path | None = None) -> KnowledgeBase:

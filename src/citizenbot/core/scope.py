@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from citizenbot.glossary import Gazetteer, Glossary, PhraseSet, Place, StemPhraseSet
-from citizenbot.report import Report, Sentence
-from citizenbot.text import normalise
+from citizenbot.core.glossary import Gazetteer, Glossary, PhraseSet, Place, StemPhraseSet
+from citizenbot.core.report import Report, Sentence
+from citizenbot.core.text import normalise
 
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 # In a normalised question "2016-2020" reads "2016 2020".

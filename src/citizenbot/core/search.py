@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from citizenbot.glossary import Glossary, Synonyms, Term
-from citizenbot.report import Report, Sentence
-from citizenbot.text import (
+from citizenbot.core.glossary import Glossary, Synonyms, Term
+from citizenbot.core.report import Report, Sentence
+from citizenbot.core.text import (
     CJK_RUN,
     FILLER_EN,
     MAX_MATCH_CHARS,
@@ -254,7 +254,8 @@ class SentenceIndex:
         parts = [p.strip() for p in _PARTS.split(question) if p.strip()]
         if len(parts) < 2:
             return set()
-        asker, rest = [], []
+        asker: list[str] = []
+        rest: list[str] = []
         for part in parts:
             (asker if _ASKER.match(part) and not _ASKS.search(part) else rest).append(part)
         if not asker or not rest:

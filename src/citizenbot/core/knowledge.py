@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 import yaml
 
-from citizenbot.glossary import Gazetteer, Glossary, parse_glossary, parse_places
-from citizenbot.report import Report, ReportError, load_report
-from citizenbot.scope import ScopeRules, parse_scope
+from citizenbot.core.glossary import Gazetteer, Glossary, parse_glossary, parse_places
+from citizenbot.core.report import Report, ReportError, load_report
+from citizenbot.core.scope import ScopeRules, parse_scope
 
 AREAS = ("business", "talent", "parks", "plans", "smalltalk", "out_of_scope")
 LANGS = ("en", "zh")
@@ -160,7 +160,7 @@ def default_directory() -> Path:
     packaged = Path(str(resources.files("citizenbot"))) / "_kb"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "intents"
+    return Path(__file__).resolve().parents[3] / "intents"
 
 
 class _LineLoader(yaml.SafeLoader):

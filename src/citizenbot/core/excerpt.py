@@ -14,8 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from citizenbot.report import Report, Sentence
-from citizenbot.search import Query, SentenceIndex
+from citizenbot.core.report import Report, Sentence
+from citizenbot.core.search import Query, SentenceIndex
 
 MAX_EXCERPT_CHARS = 700
 CLAUSE_BUDGET = 450  # a cut sentence keeps this many characters of clauses

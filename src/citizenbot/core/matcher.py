@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from citizenbot.glossary import Synonyms
-from citizenbot.intents import KnowledgeBase
-from citizenbot.text import (
+from citizenbot.core.glossary import Synonyms
+from citizenbot.core.knowledge import KnowledgeBase
+from citizenbot.core.text import (
     CJK_RUN,
     MAX_MATCH_CHARS,
     STOPCHARS_ZH,
