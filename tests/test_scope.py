@@ -190,3 +190,26 @@ def test_registration_online_is_the_reports_all_procedures_on_internet(
 def test_a_question_clearly_about_a_topic_elsewhere_is_pointed_there(
         responder: Responder, question: str, refusal: str) -> None:
     assert refused(responder, question)[0] == refusal
+
+
+async def test_the_log_says_which_refusal_was_given_and_the_staff_report_shows_it(
+        responder: Responder, kb: KnowledgeBase) -> None:
+    from datetime import UTC, datetime
+
+    from citizenbot.model import Transport
+    from citizenbot.service import Asker, Service
+    from citizenbot.staff.report import render_report
+    from citizenbot.store import Store
+
+    async with await Store.open(":memory:") as store:
+        service = Service(responder, store, salt="s" * 32)
+        asker = Asker(Transport.CONSOLE, "console")
+        for question in ("GDP target of Lixia district", "What are the growth targets for 2022?",
+                         "Is there a one-stop service for companies?"):
+            await service.ask(asker, question)
+        rows = await store.enquiries()
+        assert [r.refusal for r in rows] == ["other_place", "other_year", None]
+        overview = await store.overview()
+        assert dict(overview.refusals) == {"other_place": 1, "other_year": 1}
+        page = render_report(overview, [], kb=kb, generated=datetime.now(UTC))
+        assert "another place" in page and "another year" in page

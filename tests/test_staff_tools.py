@@ -419,7 +419,7 @@ def test_export_of_a_missing_log_is_just_the_header(db: Path, cli: Cli) -> None:
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
         "id,ts,transport,user_hash,chat_type,language,question,status,intent,score,latency_ms,"
-        "helpful,not_helpful"]
+        "helpful,not_helpful,refusal"]
     assert not db.exists()
 
 

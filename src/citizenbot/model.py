@@ -8,7 +8,7 @@ used, so a row or a journal line reads the same as before. Nothing here does I/O
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
@@ -48,6 +48,7 @@ class Enquiry:
     score: float  # 0-100
     latency_ms: float
     ts: datetime | None = None  # UTC; None means "now"; a naive value is taken as UTC
+    refusal: str | None = None  # why a fallback gave no quote (a scope or topic category)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class LoggedEnquiry:
     latency_ms: float
     helpful: int  # "helpful" votes on this enquiry (0 or 1 since one vote per enquiry)
     not_helpful: int
+    refusal: str | None = None  # why a fallback gave no quote
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class Overview:
     unanswered: list[tuple[str, str, str]]
     first_ts: str | None
     last_ts: str | None
+    # why fallbacks gave no quote: refusal category -> count, most given first
+    refusals: list[tuple[str, int]] = field(default_factory=list)
 
     @classmethod
     def empty(cls) -> Overview:

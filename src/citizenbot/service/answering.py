@@ -93,7 +93,8 @@ class Service:
                 transport=asker.transport, user_hash=asker.user_hash, chat_type=asker.chat_type,
                 language=reply.language, question=question, status=reply.status,
                 intent=reply.intent_id, score=reply.score, latency_ms=latency_ms,
-                ts=datetime.now(UTC)))
+                ts=datetime.now(UTC),
+                refusal=reply.refusal if reply.status == "fallback" else None))
         return Answer(reply, enquiry_id, latency_ms)
 
     async def _record(self, enquiry: Enquiry) -> int | None:

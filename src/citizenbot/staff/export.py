@@ -9,7 +9,7 @@ from typing import Final, TextIO
 from citizenbot.model import LoggedEnquiry
 
 COLUMNS: Final = ("id", "ts", "transport", "user_hash", "chat_type", "language", "question",
-                  "status", "intent", "score", "latency_ms", "helpful", "not_helpful")
+                  "status", "intent", "score", "latency_ms", "helpful", "not_helpful", "refusal")
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
 # (the full-width forms too, in some locales); a leading apostrophe makes it plain text.
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -25,7 +25,7 @@ def row(e: LoggedEnquiry) -> list[object]:
     return [e.id, csv_cell(e.ts), csv_cell(e.transport), csv_cell(e.user_hash),
             csv_cell(e.chat_type), csv_cell(e.language), csv_cell(e.question),
             csv_cell(e.status), csv_cell(e.intent), f"{e.score:.1f}", f"{e.latency_ms:.1f}",
-            e.helpful, e.not_helpful]
+            e.helpful, e.not_helpful, csv_cell(e.refusal)]
 
 
 async def write_csv(out: TextIO, pages: AsyncIterator[list[LoggedEnquiry]]) -> int:

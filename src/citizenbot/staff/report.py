@@ -45,6 +45,12 @@ MIN_SLOTS: Final = 7  # one or two days of data should not become two fat bars
 SLOT: Final = 10  # SVG units per bar slot; the bar takes BAR of it, centred
 BAR: Final = 7
 
+# Why a fallback gave no quote, as the responder logs it (texts.yml says each in full).
+REFUSALS: Final = ("not_in_report", "other_place", "other_year", "personal",
+                   "practical_detail", "no_figure", "abridged", "general", "other_language",
+                   "weather", "documents", "transport", "health", "personal_matters", "leisure",
+                   "personal_finance", "utilities")
+
 TEXTS: Final[TextSchema] = declare("texts.staff.yml", {
     "report.title": ("period",), "report.heading": (), "report.subtitle": (),
     "report.generated": ("period", "time"), "report.footer": (),
@@ -76,6 +82,7 @@ TEXTS: Final[TextSchema] = declare("texts.staff.yml", {
     **plural("report.unanswered.similar", "count"),
     "report.unanswered.more_wordings": ("count",),
     "report.unanswered.more_groups": ("count", "questions"),
+    "report.refusals.intro": (), **{f"report.refusals.{r}": () for r in REFUSALS},
     "report.top_intents.title": (), "report.top_intents.intro": (),
     "report.top_intents.none": (),
     "report.feedback.title": (), "report.feedback.intro": (), "report.feedback.none": (),
@@ -113,6 +120,9 @@ class _Words:
     def language(self, code: str) -> str:
         key = LANGUAGE_KEYS.get(code)
         return self(f"language.{key}") if key else code
+
+    def refusal(self, category: str) -> str:
+        return self(f"refusals.{category}") if category in REFUSALS else category
 
 
 # --------------------------------------------------------------------------- chart geometry

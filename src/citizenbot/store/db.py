@@ -109,6 +109,12 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         DROP INDEX feedback_enquiry_id;
         CREATE UNIQUE INDEX feedback_one_per_enquiry ON feedback (enquiry_id);
     """),
+    Migration("0004_refusal_category", """
+        -- Why a question got no quote (another place, a year, a personal case, a part the
+        -- English version leaves out, a tailored topic...), so staff see which refusal was
+        -- given. Rows logged before stay NULL.
+        ALTER TABLE enquiries ADD COLUMN refusal TEXT;
+    """),
 )
 
 _BOOKKEEPING = (

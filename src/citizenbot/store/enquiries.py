@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 _INSERT: Final = (
     "INSERT INTO enquiries (ts, transport, user_hash, chat_type, language, question, status,"
-    " intent, score, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " intent, score, latency_ms, refusal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _FEEDBACK_BY_INTENT: Final = (
     "SELECT e.intent AS intent, SUM(f.helpful) AS helpful, SUM(1 - f.helpful) AS not_helpful"
@@ -45,7 +45,7 @@ def _params(e: Enquiry) -> tuple[Any, ...]:
         raise ValueError(f"unknown enquiry status {e.status!r}; expected one of {sorted(STATUSES)}")
     return (iso(e.ts) if e.ts is not None else stamp(), str(e.transport), e.user_hash, e.chat_type,
             e.language, storable(e.question), e.status, e.intent, float(e.score),
-            float(e.latency_ms))
+            float(e.latency_ms), e.refusal)
 
 
 def _whole_days(days: int) -> None:
@@ -210,6 +210,10 @@ class Enquiries:
                 f"{_FEEDBACK_BY_INTENT} WHERE e.ts >= ? AND e.ts < ? AND e.intent IS NOT NULL"
                 " GROUP BY e.intent ORDER BY e.intent", (start, end))
             unanswered = await _unanswered(tx, start, end, unanswered_limit)
+            refusals = await tx.rows(
+                f"SELECT refusal, COUNT(*) AS n FROM enquiries {period}"
+                " AND status = 'fallback' AND refusal IS NOT NULL"
+                " GROUP BY refusal ORDER BY n DESC, refusal", (start, end))
             span = await tx.row(
                 f"SELECT MIN(ts) AS first, MAX(ts) AS last FROM enquiries {period}", (start, end))
             by_day: dict[str, dict[str, int]] = {}
@@ -228,6 +232,7 @@ class Enquiries:
                 feedback=_feedback(feedback), unanswered=unanswered,
                 first_ts=None if first is None else str(first),
                 last_ts=None if last is None else str(last),
+                refusals=[(str(r["refusal"]), int(r["n"])) for r in refusals],
             )
 
         return await self._db.read("cannot compute the report figures", figures, snapshot=True)
@@ -263,6 +268,7 @@ class Enquiries:
                 status=str(r["status"]), intent=None if r["intent"] is None else str(r["intent"]),
                 score=float(r["score"]), latency_ms=float(r["latency_ms"]),
                 helpful=int(r["helpful"]), not_helpful=int(r["not_helpful"]),
+                refusal=None if r["refusal"] is None else str(r["refusal"]),
             )
             for r in rows
         ]

@@ -76,7 +76,9 @@ def reply_view(reply: Reply, kb: KnowledgeBase, enquiry_id: int | None) -> tuple
     if reply.kind in ("report", "search"):
         if reply.kind == "search":
             blocks.append([Span(reply.note)])
-        blocks += [[Span(f"“{e.text}”", "blockquote")] for e in reply.excerpts]
+        blocks += [[Span(f"“{e.quoted}”", "blockquote")] for e in reply.excerpts]
+        if reply.caveat:
+            blocks.append([Span(reply.caveat, "i")])
         if reply.source_label:
             blocks.append([Span(f"{kb.text('labels.source', lang)}:", "b"),
                            Span(f" {reply.source_label}")])
@@ -84,6 +86,11 @@ def reply_view(reply: Reply, kb: KnowledgeBase, enquiry_id: int | None) -> tuple
             blocks.append([Span(reply.note, "i")])
     else:
         blocks.append([Span(reply.text)])
+        # A refusal that quotes the heading a topic would stand under says where it is.
+        blocks += [[Span(f"“{e.quoted}”", "blockquote")] for e in reply.excerpts]
+        if reply.excerpts and reply.source_label:
+            blocks.append([Span(f"{kb.text('labels.source', lang)}:", "b"),
+                           Span(f" {reply.source_label}")])
         if reply.note:
             blocks.append([Span(reply.note, "i")])
     rows += [[(o.title, cb.ShowIntent(o.intent_id, enquiry_id))] for o in reply.options]
@@ -92,7 +99,7 @@ def reply_view(reply: Reply, kb: KnowledgeBase, enquiry_id: int | None) -> tuple
         rows.append([(kb.text("telegram.buttons.helpful", lang), cb.Feedback(enquiry_id, True)),
                      (kb.text("telegram.buttons.not_helpful", lang),
                       cb.Feedback(enquiry_id, False))])
-    if reply.status == "fallback":
+    if reply.status != "answered":
         rows.append([(kb.text("telegram.buttons.topics", lang), cb.ShowTopics())])
     return blocks, rows
 
@@ -119,7 +126,9 @@ async def _reply(update: Update, context: Context,
     answer = await answering(svc.service, _asker(svc, update))
     svc.metrics.enquiries.labels(answer.reply.status).inc()
     blocks, rows = reply_view(answer.reply, svc.kb, answer.enquiry_id)
-    if answer.reply.status == "fallback" and answer.enquiry_id is not None:
+    if answer.reply.handover and answer.enquiry_id is not None:
+        # District staff could help with what the report does not say (or a choice that
+        # fits nothing): the ticket feature offers to hand the question over.
         rows += svc.offers_for(update, answer.enquiry_id, answer.reply.language)
     await send(update, context, split_html(blocks), svc.markup(rows))
     svc.metrics.reply_latency.observe(time.perf_counter() - started)
