@@ -213,3 +213,22 @@ async def test_the_log_says_which_refusal_was_given_and_the_staff_report_shows_i
         assert dict(overview.refusals) == {"other_place": 1, "other_year": 1}
         page = render_report(overview, [], kb=kb, generated=datetime.now(UTC))
         assert "another place" in page and "another year" in page
+
+
+@pytest.mark.parametrize("question", [
+    "Did the district actually hit its 8% GDP growth target in 2021?",
+    "2021年GDP增长目标完成了吗",
+])
+def test_whether_a_target_was_met_is_not_claimed(responder: Responder, question: str) -> None:
+    category, text = refused(responder, question)
+    assert category == "outcome"
+    assert "2021" in text
+
+
+def test_a_heading_that_names_the_topic_is_the_answer_with_its_caveat(
+        responder: Responder) -> None:
+    reply = responder.respond("What's the stated aim of the environmental governance section "
+                              "for 2021?")
+    assert reply.status == "answered"
+    assert "new habitat suitable for business and living" in reply.text
+    assert reply.caveat

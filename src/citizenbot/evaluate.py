@@ -35,7 +35,7 @@ from citizenbot.core.text import language_of
 # (`not_in_report`) fits every kind; a tailored refusal must fit the question.
 FITS: dict[str, frozenset[str]] = {
     "other_place": frozenset({"other_place"}),
-    "other_year": frozenset({"other_year"}),
+    "other_year": frozenset({"other_year", "outcome"}),
     "abridged": frozenset({"abridged", "no_figure"}),
     "personal": frozenset({"personal", "personal_matters", "documents", "personal_finance",
                            "health"}),

@@ -147,11 +147,20 @@ class Synonyms:
         else:
             self._pattern = None
         self._lookup = dict(self._pairs)
+        # One-word variants match whatever their ending ("aiming" as "aim"), unless the word
+        # is itself a canonical word or stems like one ("parking" is not "park").
+        canonical = {stem(c) for _, c in self._pairs if " " not in c}
+        self._by_stem = {} if cjk else {
+            stem(v): c for v, c in self._pairs if " " not in v and stem(v) not in canonical}
 
     def apply(self, text: str) -> str:
         if self._pattern is None:
             return text
-        return self._pattern.sub(lambda m: self._lookup[m.group(0)], text)
+        text = self._pattern.sub(lambda m: self._lookup[m.group(0)], text)
+        if not self._by_stem:
+            return text
+        return " ".join(self._by_stem.get(stem(w), w) if w.isalpha() else w
+                        for w in text.split(" "))
 
 
 @dataclass(frozen=True)

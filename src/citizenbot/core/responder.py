@@ -38,6 +38,7 @@ Kind = Literal["report", "service", "search", "decline", "clarify", "fallback", 
 
 MAX_RELATED = 3
 SERVICE_EXPLAINED = 0.7  # a greeting's words must be most of the message
+DECLINE_CORE = 2  # examples of an out-of-scope topic that must share a word for it to count
 MAX_CLARIFY = 3
 MIN_CLARIFY = 2
 
@@ -135,6 +136,18 @@ class Responder:
                 self.index.text_features(e) | self.index.features(e)
                 for e in (*i.examples, i.title_en, i.title_zh)))
             for i in kb.intents}
+        # The words an out-of-scope topic is about: used by at least two of its examples
+        # ("bus" for transport), not a word one example happens to use ("turn on the heating").
+        self._decline_core: dict[str, frozenset[str]] = {}
+        for intent in kb.intents:
+            if intent.kind != "decline":
+                continue
+            counts: dict[str, int] = {}
+            for example in intent.examples:
+                for f in self.index.text_features(example) | self.index.features(example):
+                    counts[f] = counts.get(f, 0) + 1
+            self._decline_core[intent.id] = frozenset(f for f, n in counts.items()
+                                                      if n >= DECLINE_CORE)
         # Names a refusal can say the report does mention ("the report names X but ...").
         self._named_terms = [t for t in kb.glossary.terms if " " in t.key and t.kind in (
             "programme", "park", "platform", "strategy", "organisation")]
@@ -231,23 +244,23 @@ class Responder:
 
     def _abridged_unexplained(self, query: Query, best: _Candidate) -> Sentence | None:
         """The heading to quote when the question asks about a topic the English version
-        leaves out ("schools") and the best passage does not speak of it."""
-        found = self.scope.abridged_heading(self._cue_text(query))
-        if found is None:
-            if self.scope.is_abridged(best.sentence) and self.scope.asks_specifics(
-                    self._cue_text(query)):
-                return best.sentence  # "which villages" of a heading-only item
-            return None
-        heading, topic = found
-        topic_feats = self.index.text_features(topic) & query.weights.keys()
-        if best.sentence.id != heading.id and not self.scope.is_abridged(best.sentence) and (
-                not topic_feats or topic_feats <= best.explained):
-            return None
-        if best.sentence.id == heading.id or self.scope.is_abridged(best.sentence):
-            # The answer is itself a heading: quoted with its caveat, unless the question asks
-            # for particulars a heading cannot give.
-            return best.sentence if self.scope.asks_specifics(self._cue_text(query)) else None
-        return heading
+        leaves out ("schools") and the best passage does not speak of it, or asks for
+        particulars ("which villages") of a part that is only a heading."""
+        cue = self._cue_text(query)
+        heading_answer = self.scope.is_abridged(best.sentence)
+        found = self.scope.abridged_heading(cue)
+        if found is not None:
+            heading, topic = found
+            topic_feats = self.index.text_features(topic) & query.weights.keys()
+            if best.sentence.id == heading.id:
+                pass  # the heading the topic belongs under is the answer
+            elif topic_feats and not topic_feats <= best.explained:
+                # "air quality" under environmental governance: the heading is where it would
+                # be, and says nothing of it.
+                return best.sentence if heading_answer else heading
+        if heading_answer and self.scope.asks_specifics(cue):
+            return best.sentence
+        return None  # a heading that names what was asked is quoted, with its caveat
 
     def _clarify(self, query: Query, lang: str, best: _Candidate,
                  options: tuple[Suggestion, ...]) -> Reply:
@@ -433,14 +446,15 @@ class Responder:
                   candidates: list[_Candidate]) -> Reply:
         t = self.thresholds
         best = candidates[0] if candidates else None
-        # Judged on the passage's own merit (before it gave way for lacking a year or a
-        # figure): good enough to say what the report does name.
-        evidence = [best.sentence] if best is not None and best.raw >= t.clarify else []
-        owner = (best.intent or self._owner.get(best.sentence.id)) if best else None
+        # Judged on the passages' own merit (before they gave way for lacking a year or a
+        # figure): the one that best says what the report does name.
+        named = max(candidates, key=lambda c: c.raw) if candidates else None
+        evidence = [named.sentence] if named is not None and named.raw >= t.clarify else []
+        owner = (named.intent or self._owner.get(named.sentence.id)) if named else None
         # Not confident: "the report has nothing for 2019" only if that is true of all of it.
         refusal = self.scope.after(self._cue_text(query), evidence, years_in=())
         if refusal is not None and (refusal.category != "no_figure" or (
-                best is not None and best.raw >= t.answer)):
+                named is not None and named.raw >= t.answer)):
             return self._refuse(query.question, lang, refusal, owner,
                                 best.confidence if best else 0.0, topic_sentences=evidence,
                                 query=query)
@@ -497,7 +511,7 @@ class Responder:
             if intent.kind != "decline" or c.score < t.decline or (
                     lead and c.score - in_scope < lead):
                 continue
-            own = (self._intent_feats[intent.id] & query.weights.keys()) - explained
+            own = (self._decline_core[intent.id] & query.weights.keys()) - explained
             share = 100 * sum(query.weights[f] for f in own) / (query.mass or 1.0)
             if share >= t.foreign and (chosen is None or share > chosen[0]):
                 chosen = (share, intent)

@@ -86,6 +86,7 @@ class ScopeRules:
     whole_place: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     relation: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     specifics: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    outcome: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     definition: PhraseSet = field(default_factory=lambda: PhraseSet(()))
 
 
@@ -114,7 +115,7 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     if not isinstance(data, dict):
         return rules, ["expected a mapping (years, periods, abridged, personal, details, ...)"]
     known = {"years", "periods", "abridged", "personal", "details", "figures", "general",
-             "whole_place", "relation", "specifics", "definition", "__line__"}
+             "whole_place", "relation", "specifics", "definition", "outcome", "__line__"}
     for key in sorted(set(data) - known):
         problems.append(f"{key}: unknown key")
     parts = {p.part for p in report.passages} | {p.id for p in report.passages}
@@ -174,6 +175,7 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
                                            problems))
     rules.relation = PhraseSet(_phrases(data.get("relation") or [], "relation", problems))
     rules.specifics = PhraseSet(_phrases(data.get("specifics") or [], "specifics", problems))
+    rules.outcome = PhraseSet(_phrases(data.get("outcome") or [], "outcome", problems))
     rules.definition = PhraseSet(_phrases(data.get("definition") or [], "definition",
                                           problems))
     details = data.get("details") or {}
@@ -207,6 +209,7 @@ class Scope:
         self.gazetteer = gazetteer
         self.glossary = glossary
         self._passages = {p.id: p for p in report.passages}
+        self.delivered_year = int(report.delivered[:4]) if report.delivered else 0
         self._sentences = {s.id: s for p in report.passages for s in p.sentences}
         self._years: dict[str, frozenset[int]] = {}
         # Report names with a place in them ("Five Jinan") are blanked before places are
@@ -348,6 +351,10 @@ class Scope:
             refusal = self.year_refusal(norm, excerpt if years_in is None else years_in)
         if refusal is not None:
             return refusal
+        if self.rules.outcome.find(norm) and any(
+                max(self.covered_years(s), default=0) >= self.delivered_year for s in excerpt):
+            # "Did they hit the 8% target?": the report set it; it cannot say how it went.
+            return Refusal("outcome")
         said = normalise(" ".join(s.text for s in excerpt))
         for rule in self.rules.details:
             cues = rule.cues.find(norm)
