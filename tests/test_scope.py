@@ -227,8 +227,7 @@ def test_whether_a_target_was_met_is_not_claimed(responder: Responder, question:
 
 def test_a_heading_that_names_the_topic_is_the_answer_with_its_caveat(
         responder: Responder) -> None:
-    reply = responder.respond("What's the stated aim of the environmental governance section "
-                              "for 2021?")
+    reply = responder.respond("Is there anything on environmental governance in the 2021 plan?")
     assert reply.status == "answered"
     assert "new habitat suitable for business and living" in reply.text
     assert reply.caveat
