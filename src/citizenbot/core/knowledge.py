@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import yaml
 
+from citizenbot.core.followup import FollowUpRules, parse_followups
 from citizenbot.core.glossary import Gazetteer, Glossary, parse_glossary, parse_places
 from citizenbot.core.report import Report, ReportError, load_report
 from citizenbot.core.scope import ScopeRules, parse_scope
@@ -23,7 +24,7 @@ from citizenbot.core.scope import ScopeRules, parse_scope
 AREAS = ("business", "talent", "parks", "plans", "smalltalk", "out_of_scope")
 LANGS = ("en", "zh")
 MAX_EXCERPT_CHARS = 700
-SPECIAL_FILES = ("synonyms.yml", "glossary.yml", "places.yml", "scope.yml")
+SPECIAL_FILES = ("synonyms.yml", "glossary.yml", "places.yml", "scope.yml", "followups.yml")
 REQUIRED_TEXTS = (
     "service_note",
     "labels.source",
@@ -132,6 +133,7 @@ class KnowledgeBase:
     glossary: Glossary = field(default_factory=lambda: Glossary(()))
     gazetteer: Gazetteer = field(default_factory=lambda: Gazetteer(()))
     scope: ScopeRules = field(default_factory=ScopeRules)
+    followups: FollowUpRules = field(default_factory=lambda: FollowUpRules({}))
 
     def intent(self, intent_id: str) -> Intent | None:
         for intent in self.intents:
@@ -397,7 +399,8 @@ def load_knowledge_base(
     glossary = Glossary(())
     gazetteer = Gazetteer(())
     scope = ScopeRules()
-    for name in ("glossary.yml", "places.yml", "scope.yml"):
+    followups = FollowUpRules({})
+    for name in ("glossary.yml", "places.yml", "scope.yml", "followups.yml"):
         path = directory / name
         if not path.is_file():
             continue  # optional: without it the bot is only less capable
@@ -408,6 +411,8 @@ def load_knowledge_base(
             glossary, found = parse_glossary(data, report_text)
         elif name == "places.yml":
             gazetteer, found = parse_places(data)
+        elif name == "followups.yml":
+            followups, found = parse_followups(data)
         else:
             scope, found = parse_scope(data, report)
         problems.extend(Problem(name, message) for message in found)
@@ -537,4 +542,5 @@ def load_knowledge_base(
     if problems:
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(directory=directory, report=report, intents=tuple(intents), texts=texts,
-                         synonyms=synonyms, glossary=glossary, gazetteer=gazetteer, scope=scope)
+                         synonyms=synonyms, glossary=glossary, gazetteer=gazetteer, scope=scope,
+                         followups=followups)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from citizenbot.core import excerpt as excerpts
+from citizenbot.core.followup import FollowUp, Previous
 from citizenbot.core.glossary import Synonyms
 from citizenbot.core.knowledge import Excerpt, Intent, KnowledgeBase
 from citizenbot.core.matcher import Candidate, Matcher
@@ -37,6 +38,7 @@ Status = Literal["answered", "clarify", "fallback"]
 Kind = Literal["report", "service", "search", "decline", "clarify", "fallback", "refusal"]
 
 MAX_RELATED = 3
+MORE_CHARS = 600  # "tell me more" quotes the next sentences up to about this length
 SERVICE_EXPLAINED = 0.7  # a greeting's words must be most of the message
 DECLINE_CORE = 2  # examples of an out-of-scope topic that must share a word for it to count
 MAX_CLARIFY = 3
@@ -91,6 +93,8 @@ class Reply:
     refusal: str | None = None  # why a fallback was given (scope category or decline topic)
     caveat: str = ""  # said after the quote: e.g. the English version has only the heading
     handover: bool = False  # district staff could help with what the report does not say
+    sentence_ids: tuple[str, ...] = ()  # the report sentences quoted, in order ("more" goes on)
+    followup: FollowUp | None = None  # the message continued the last answer
 
     @property
     def sources(self) -> list[str]:
@@ -167,8 +171,82 @@ class Responder:
 
     # -- the decision ---------------------------------------------------------------------
 
-    def respond(self, question: str, lang: str | None = None) -> Reply:
-        """Answer `question`; `lang` is the interface language (default: the question's)."""
+    def respond(self, question: str, lang: str | None = None,
+                previous: Previous | None = None) -> Reply:
+        """Answer `question`; `lang` is the interface language (default: the question's).
+
+        With `previous` (the last answer this user got, a few minutes ago at most), a message
+        may continue it: "tell me more", "in Chinese", or a fragment such as "and the parks?"
+        that does not stand on its own.
+        """
+        if previous is not None:
+            kind = self.kb.followups.classify(question)
+            if kind is FollowUp.MORE:
+                return self.more(previous, question, lang or previous.language)
+            if kind in (FollowUp.CHINESE, FollowUp.ENGLISH):
+                return self.again(previous, question, "zh" if kind is FollowUp.CHINESE else "en")
+            if self.kb.followups.is_fragment(question):
+                return self._fragment(question, lang, previous)
+        return self._respond(question, lang)
+
+    def _fragment(self, question: str, lang: str | None, previous: Previous) -> Reply:
+        """A short message read with the last question, when it does not stand alone and
+        together they find something new."""
+        alone = self._respond(question, lang)
+        if alone.status == "answered":
+            return alone
+        rest = self.kb.followups.strip_opener(question)
+        together = self._respond(f"{previous.question} {rest}", lang or previous.language)
+        if together.status == "answered" and together.sentence_ids and (
+                not set(together.sentence_ids) <= set(previous.sentence_ids)):
+            return replace(together, question=question)
+        return alone
+
+    def more(self, previous: Previous, question: str = "", lang: str | None = None) -> Reply:
+        """The sentences after those last quoted, in the same passage: verbatim and cited."""
+        lang = lang or previous.language
+        last = previous.sentence_ids[-1] if previous.sentence_ids else None
+        sentence = self.index.sentence(last) if last and self.index.has(last) else None
+        passage = self.kb.report.passage(sentence.passage_id) if sentence else None
+        following: list[Sentence] = []
+        if passage is not None and sentence is not None:
+            after = [s for s in passage.sentences[passage.sentences.index(sentence) + 1:]
+                     if s.id not in previous.sentence_ids]
+            for s in after:
+                if following and sum(len(x.text) for x in [*following, s]) > MORE_CHARS:
+                    break
+                following.append(s)
+        if not following:
+            return Reply(
+                question=question, status="fallback", kind="refusal", language=lang,
+                intent_id=None, score=0.0, text=self.kb.text("refusals.no_more", lang),
+                note=self.kb.text("service_note", lang), refusal="no_more", handover=True,
+                followup=FollowUp.MORE)
+        pieces = [p for s in following for p in excerpts.trim(s, self.index.query(
+            previous.question), self.index, excerpts.MAX_EXCERPT_CHARS)]
+        owner = self._owner.get(following[0].id) or (
+            self._intents.get(previous.intent_id) if previous.intent_id else None)
+        values = tuple(self._excerpt(p) for p in pieces)
+        return Reply(
+            question=question, status="answered", kind="report", language=lang,
+            intent_id=owner.id if owner else previous.intent_id, score=100.0,
+            text=excerpts.render(pieces), excerpts=values,
+            note=self.kb.text("labels.quoted_from", lang),
+            source_label="; ".join(dict.fromkeys(e.label(lang) for e in values)),
+            caveat=self.kb.text("labels.abridged", lang)
+            if any(self.scope.is_abridged(s) for s in following) else "",
+            sentence_ids=tuple(s.id for s in following), followup=FollowUp.MORE)
+
+    def again(self, previous: Previous, question: str, lang: str) -> Reply:
+        """The last answer again, with the labels of `lang`."""
+        if previous.intent_id and previous.question == "":
+            reply = self.answer_intent(previous.intent_id, lang)
+        else:
+            reply = self._respond(previous.question, lang)
+        return replace(reply, question=question, followup=FollowUp.CHINESE if lang == "zh"
+                       else FollowUp.ENGLISH)
+
+    def _respond(self, question: str, lang: str | None = None) -> Reply:
         query = self.index.query(question)
         lang = lang or ("zh" if query.language == "zh" else "en")
         refusal = self.scope.before(query.norm, query.language, question)
@@ -390,6 +468,7 @@ class Responder:
             source_label="; ".join(labels),
             caveat=self.kb.text("labels.abridged", lang) if abridged else "",
             handover=abridged,
+            sentence_ids=tuple(dict.fromkeys(s.id for s in sentences)),
         )
 
     def _excerpt(self, piece: excerpts.Piece) -> Excerpt:
@@ -424,6 +503,7 @@ class Responder:
             intent_id=intent.id, score=score, text=" … ".join(e.text for e in intent.excerpts),
             excerpts=intent.excerpts, related=related,
             note=self.kb.text("labels.quoted_from", lang), source_label="; ".join(labels),
+            sentence_ids=tuple(s.id for s in self._quoted.get(intent.id, ())),
         )
 
     def intent(self, intent_id: str) -> Intent | None:

@@ -176,6 +176,9 @@ class SentenceIndex:
     def sentence(self, sentence_id: str) -> Sentence:
         return self._by_id[sentence_id]
 
+    def has(self, sentence_id: str) -> bool:
+        return sentence_id in self._by_id
+
     # -- questions -------------------------------------------------------------------------
 
     def _correct(self, word: str) -> str:
