@@ -121,8 +121,7 @@ def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
             picked.append(best)
             others.remove(best)
             covered += gain
-    order = {s.id: n for n, s in enumerate(index.sentences)}
-    picked.sort(key=lambda s: order[s.id])
+    picked.sort(key=lambda s: index.position(s))
     topic_id = main.topic_id
     if topic_id and all(s.id != topic_id for s in picked):
         topic = index.sentence(topic_id)

@@ -136,9 +136,8 @@ class Responder:
         # What each intent's examples say, in the search's terms, both as written and as the
         # glossary puts them: an intent explains the words of a question that its examples use.
         self._intent_feats = {
-            i.id: frozenset().union(*(
-                self.index.text_features(e) | self.index.features(e)
-                for e in (*i.examples, i.title_en, i.title_zh)))
+            i.id: frozenset().union(*(self.index.example_features(e)
+                                      for e in (*i.examples, i.title_en, i.title_zh)))
             for i in kb.intents}
         # The words an out-of-scope topic is about: used by at least two of its examples
         # ("bus" for transport), not a word one example happens to use ("turn on the heating").
@@ -148,7 +147,7 @@ class Responder:
                 continue
             counts: dict[str, int] = {}
             for example in intent.examples:
-                for f in self.index.text_features(example) | self.index.features(example):
+                for f in self.index.example_features(example):
                     counts[f] = counts.get(f, 0) + 1
             self._decline_core[intent.id] = frozenset(f for f, n in counts.items()
                                                       if n >= DECLINE_CORE)

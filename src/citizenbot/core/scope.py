@@ -218,19 +218,28 @@ class Scope:
         self._said_raw: dict[str, str] = {}  # normalised sentence
         self._said: dict[str, str] = {}  # ... with report names blanked
         self._asked: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
+        self._passage_rules: dict[str, list[YearRule]] = {}
         for p in report.passages:
             for s in p.sentences:
                 self._years[s.id] = self._sentence_years(s)
                 self._said_raw[s.id] = normalise(s.text)
                 self._said[s.id] = glossary.mask(self._said_raw[s.id], self._place_names)
+        # What the whole report covers, for judging a year with no passage to go on.
+        self._all_years: frozenset[int] = frozenset().union(*self._years.values())
+        self._all_spans = sorted({span for p in report.passages for span in
+                                  (r.period for r in self._rules_for(p.id) if r.period)})
 
     # -- years ----------------------------------------------------------------------------
 
     def _rules_for(self, passage_id: str) -> list[YearRule]:
         """The most specific year rules for a passage (a passage id beats its part)."""
-        part = passage_id.split(".")[0]
-        exact = [r for r in self.rules.years if passage_id in r.parts]
-        return exact or [r for r in self.rules.years if part in r.parts]
+        found = self._passage_rules.get(passage_id)
+        if found is None:
+            part = passage_id.split(".")[0]
+            exact = [r for r in self.rules.years if passage_id in r.parts]
+            found = exact or [r for r in self.rules.years if part in r.parts]
+            self._passage_rules[passage_id] = found
+        return found
 
     def _sentence_years(self, s: Sentence) -> frozenset[int]:
         years: set[int] = set()
@@ -279,9 +288,12 @@ class Scope:
         years, periods = self.question_years(norm)
         if not years and not periods:
             return None
-        judged = excerpt or list(self._sentences.values())
-        covered = set().union(*(self.covered_years(s) for s in judged))
-        spans = [span for s in judged for span in self._periods_of(s)]
+        if excerpt:
+            covered: set[int] | frozenset[int] = set().union(
+                *(self.covered_years(s) for s in excerpt))
+            spans = [span for s in excerpt for span in self._periods_of(s)]
+        else:
+            covered, spans = self._all_years, self._all_spans
         for year in years:
             if year not in covered and not any(a <= year <= b for a, b in periods):
                 return Refusal("other_year", year=str(year))
