@@ -56,12 +56,12 @@ def trim(sentence: Sentence, query: Query, index: SentenceIndex,
     text = sentence.text
     if len(text) <= budget:
         return [Piece(sentence, text)]
-    spans = _clauses(text)
+    spans, clause_features = index.clauses(sentence, _clauses)
     # Words the part or point already explains ("14th Five-Year Plan" in part II) do not
     # choose the clauses; the words only this sentence explains do.
     context = index.context_credit(sentence)
     weights = {f: w * (1 - context.get(f, 0.0)) for f, w in query.weights.items()}
-    features = [index.features(text[a:b]) & weights.keys() for a, b in spans]
+    features = [f & weights.keys() for f in clause_features]
     # The opening clause ("Guiding ideology of ... is:") is shown when it is short, so the
     # window is chosen for what the opening does not already say.
     opens = spans[0][1] <= OPENING_CHARS

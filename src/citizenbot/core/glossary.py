@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from citizenbot.core.text import CJK_RUN, fold, normalise, stem
 
+# Questions remembered by the phrase finders; bounded, since questions are user input.
+MEMO_SIZE = 512
 TERM_KINDS = ("programme", "park", "platform", "strategy", "slogan", "figure", "organisation",
               "concept", "period", "place")
 
@@ -76,6 +78,7 @@ class PhraseSet:
             parts.append("|".join(re.escape(p.replace(" ", ""))
                                   for p in sorted(zh, key=len, reverse=True)))
         self._pattern = re.compile("|".join(parts)) if parts else None
+        self._found: dict[str, list[str]] = {}
 
     def __bool__(self) -> bool:
         return self._pattern is not None
@@ -84,7 +87,14 @@ class PhraseSet:
         """The phrases present, in order of appearance, without overlaps."""
         if self._pattern is None:
             return []
-        return [m.group(0) for m in self._pattern.finditer(norm)]
+        # The scope rules look for their words in the same question several times.
+        found = self._found.get(norm)
+        if found is None:
+            found = [m.group(0) for m in self._pattern.finditer(norm)]
+            if len(self._found) >= MEMO_SIZE:
+                self._found.clear()
+            self._found[norm] = found
+        return list(found)
 
     def blank(self, norm: str) -> str:
         """The text with every phrase found replaced by a separator."""
@@ -128,6 +138,7 @@ class StemPhraseSet:
         return found + self._zh.find(norm)
 
 
+@lru_cache(maxsize=MEMO_SIZE)
 def _stems(norm: str) -> str:
     return " ".join(stem(w) if not CJK_RUN.fullmatch(w) else w for w in norm.split())
 
@@ -191,6 +202,7 @@ class Glossary:
                     norm = norm.replace(" ", "")
                 self._replace[norm] = term.key
         self._variants = PhraseSet(self._replace)
+        self._rewritten: dict[str, Rewritten] = {}
         self._keys = PhraseSet(self._by_key)
         # Only names of more than one word are masked before places are looked for:
         # "Shandong New Financial Industry Park" is not a question about Shandong.
@@ -198,6 +210,15 @@ class Glossary:
 
     def rewrite(self, norm: str) -> Rewritten:
         """`norm` (from text.normalise) in the report's words, with the terms it names."""
+        done = self._rewritten.get(norm)
+        if done is None:
+            done = self._rewrite(norm)
+            if len(self._rewritten) >= MEMO_SIZE:
+                self._rewritten.clear()
+            self._rewritten[norm] = done
+        return done
+
+    def _rewrite(self, norm: str) -> Rewritten:
         text = self._variants.sub(norm, self._replace)
         text = re.sub(r"\s+", " ", text).strip()
         found = [self._by_key[k] for k in self._keys.find(text)]

@@ -174,6 +174,7 @@ class SentenceIndex:
         self._vocabulary = frozenset(vocabulary | STOPWORDS_EN | FILLER_EN)
         self._spelling = sorted(w for w in vocabulary if len(w) >= 4 and w.isalpha())
         self._corrections: dict[str, str] = {}
+        self._clauses: dict[str, tuple[list[tuple[int, int]], list[frozenset[str]]]] = {}
 
     def sentence(self, sentence_id: str) -> Sentence:
         return self._by_id[sentence_id]
@@ -340,6 +341,16 @@ class SentenceIndex:
     def features_of(self, sentence: Sentence) -> frozenset[str]:
         """What a sentence explains: its own features and those of its context."""
         return self._own[sentence.id] | frozenset(self._context[sentence.id])
+
+    def clauses(self, sentence: Sentence, split: Callable[[str], list[tuple[int, int]]],
+                ) -> tuple[list[tuple[int, int]], list[frozenset[str]]]:
+        """A long sentence's clauses and their features, worked out once per sentence."""
+        found = self._clauses.get(sentence.id)
+        if found is None:
+            spans = split(sentence.text)
+            found = (spans, [self.features(sentence.text[a:b]) for a, b in spans])
+            self._clauses[sentence.id] = found
+        return found
 
     def context_credit(self, sentence: Sentence) -> Mapping[str, float]:
         """What a sentence's point and part headings explain, and how much."""
