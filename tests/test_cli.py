@@ -143,8 +143,8 @@ def test_validate_checks_every_text_a_door_needs_with_its_placeholders(
     # A text the Telegram bot needs, gone; a placeholder misspelt in one language; a text
     # that drops a placeholder its translation keeps; a report text gone.
     edit(kb / "texts.telegram.yml", "  flood:\n", "  flood_renamed:\n")
-    edit(kb / "texts.telegram.yml", 'en: "Done. {count} logged',
-         'en: "Done. {cuont} logged')
+    edit(kb / "texts.chat.yml", 'en: "Done. {count} logged questions',
+         'en: "Done. {cuont} logged questions')
     edit(kb / "texts.tickets.yml", "  sent:\n    en: \"Your question {ref} has gone",
          "  sent:\n    en: \"Your question has gone")
     edit(kb / "texts.staff.yml", "  heading:\n", "  headline:\n")
@@ -152,7 +152,7 @@ def test_validate_checks_every_text_a_door_needs_with_its_placeholders(
     assert result.code == 1
     lines = result.out.splitlines()
     assert "texts.telegram.yml, telegram.flood: missing the text" in lines
-    assert any(line.startswith("texts.telegram.yml, telegram.forget_done: the en text uses "
+    assert any(line.startswith("texts.chat.yml, chat.forget_done.other: the en text uses "
                                "{cuont}, which is never filled in") for line in lines)
     assert ("texts.tickets.yml, tickets.sent: the zh text uses {ref} but the en text does not"
             in lines)
