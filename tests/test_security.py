@@ -21,8 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from citizenbot import callback_data as cb
-from citizenbot.core.knowledge import KnowledgeBase
 from citizenbot.core.followup import Previous
+from citizenbot.core.knowledge import KnowledgeBase
 from citizenbot.core.responder import Reply, Responder
 from citizenbot.model import Transport
 from citizenbot.service import Asker, hash_user

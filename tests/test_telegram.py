@@ -26,8 +26,8 @@ from telegram.constants import MessageLimit
 
 from citizenbot import callback_data as cb
 from citizenbot.config import Settings
-from citizenbot.core.knowledge import KnowledgeBase, KnowledgeBaseError
 from citizenbot.core.followup import Previous
+from citizenbot.core.knowledge import KnowledgeBase, KnowledgeBaseError
 from citizenbot.core.responder import Reply, Responder
 from citizenbot.flood import FloodGate, Verdict
 from citizenbot.html_text import MAX_MESSAGE, Span, split_html, utf16_len
