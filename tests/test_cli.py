@@ -194,12 +194,6 @@ def test_chat_lets_the_user_pick_a_suggestion_by_number_and_logs_the_question(
                                                                ("park", "answered")]
 
 
-def test_a_number_with_no_choices_on_screen_is_a_question(cli: Cli, tmp_path: Path) -> None:
-    result = cli("chat", stdin="one stop service\n1\n")
-    assert result.code == 0, result.err
-    assert [q for (q,) in logged(tmp_path / "log.db", "question")] == ["one stop service", "1"]
-
-
 def test_chat_without_a_log_writes_nothing(cli: Cli, tmp_path: Path) -> None:
     result = cli("chat", "--no-log", stdin="park\n1\nquit\n")
     assert result.code == 0 and "1. " in result.out

@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -28,7 +29,7 @@ from citizenbot.core.knowledge import KnowledgeBase, KnowledgeBaseError, load_kn
 from citizenbot.core.responder import Responder, plain_text
 from citizenbot.model import DeliveryOutcome, LoggedEnquiry, Overview, Settle, StoreError, Transport
 from citizenbot.service import Asker, Service, StaffChat, TicketDesk, Unreachable
-from citizenbot.store import Journal, Store, import_journal, journal_path
+from citizenbot.store import Journal, Store, import_journal, journal_path, load_or_create_salt
 from citizenbot.store.files import quick_check
 from citizenbot.texts import TextSchema, declare, fill, plural, plural_key, require
 from citizenbot.tickets import MAX_ANSWER_CHARS, parse_reference, reference, table
@@ -196,7 +197,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"citizenbot: bad setting: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     from citizenbot.logs import configure_logging
-    configure_logging(settings.log_level, settings.log_format)
+    level = settings.log_level
+    if level == "INFO" and _opens_terminal_chat(args, settings):
+        # Lines about migrations or erasures would land between the questions and answers of
+        # the person at the keyboard; warnings and errors still show (DEBUG shows everything).
+        level = "WARNING"
+    configure_logging(level, settings.log_format)
     if getattr(args, "db", None):
         settings = dataclasses.replace(settings, db_path=args.db)
     if getattr(args, "intents", None):
@@ -205,6 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, settings)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else EXIT_UNUSABLE
+
+
+def _opens_terminal_chat(args: argparse.Namespace, settings: Settings) -> bool:
+    return bool(args.command == "chat" or (args.command == "run" and not settings.token))
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -262,7 +272,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     responder = _responder_or_exit(settings, CONSOLE_TEXTS)
     if responder is None:
         return EXIT_UNUSABLE
-    return asyncio.run(chat(responder, None if getattr(args, "no_log", False) else settings))
+    return asyncio.run(chat(responder, settings, not getattr(args, "no_log", False)))
 
 
 @contextlib.contextmanager
@@ -364,22 +374,29 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-async def chat(responder: Responder, settings: Settings | None) -> int:
-    from citizenbot.console import chat as console_chat
-    store, journal = await _open_log(settings) if settings else (None, None)
-    service = Service(responder, store, journal=journal)
+async def chat(responder: Responder, settings: Settings, log_enquiries: bool = True) -> int:
+    from citizenbot.console import converse
+    if log_enquiries:
+        store, journal = await _open_log(settings)
+        salt = settings.salt or load_or_create_salt(settings.salt_path)
+    else:
+        # Not logged: the conversation (language, last answer, votes) lives in a database in
+        # memory, gone with the process; nothing is written to disk.
+        store, journal = await Store.open(":memory:"), None
+        salt = secrets.token_hex(32)
+    service = Service(responder, store, journal=journal, salt=salt,
+                      context_seconds=settings.context_minutes * 60)
     # asyncio.run would turn Ctrl-C into a cancellation that a blocking read never sees; with
     # a handler of our own the read is interrupted at once and the chat ends cleanly.
     previous = signal.signal(signal.SIGINT, _interrupt)
     try:
         with contextlib.nullcontext(sys.stdin) if sys.stdin.isatty() else _stdin() as stdin:
-            await console_chat(service, stdin, sys.stdout, interactive=sys.stdin.isatty())
+            await converse(service, stdin, sys.stdout, interactive=sys.stdin.isatty())
     except KeyboardInterrupt:
         sys.stdout.write("\n")
     finally:
         signal.signal(signal.SIGINT, previous)
-        if store is not None:
-            await store.close()
+        await store.close()
     return 0
 
 

@@ -19,7 +19,7 @@ from typing import Final
 from citizenbot.core.knowledge import KnowledgeBase
 from citizenbot.html_text import Block, Span
 from citizenbot.model import Settle, Ticket, TicketStatus
-from citizenbot.texts import fill
+from citizenbot.texts import fill, shorten
 
 PREFIX: Final = "Q-"
 USER_CHARS: Final = 12  # how much of the user hash staff see
@@ -46,7 +46,7 @@ def one_line(text: str, width: int = SNIPPET) -> str:
     """`text` on one line, control characters (terminal escapes) blanked, cut to `width`."""
     flat = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
     flat = " ".join(flat.split())
-    return flat if len(flat) <= width else flat[:width - 1].rstrip() + "…"
+    return shorten(flat, width)
 
 
 def parse_ts(ts: str) -> datetime:
@@ -127,7 +127,7 @@ def fits_one_message(question: str) -> str:
     for i, char in enumerate(question):
         escaped += len(html.escape(char, quote=False))
         if escaped > CARD_QUESTION_HTML:
-            return question[:i] + "…"
+            return shorten(question[:i] + " …", i + 1)
     return question
 
 
