@@ -204,7 +204,7 @@ def test_chat_without_a_log_writes_nothing(cli: Cli, tmp_path: Path) -> None:
 
 def test_stats_summarise_the_log(cli: Cli) -> None:
     cli("answer", "--log", stdin="2021 targets\nweather tomorrow?\n")
-    result = cli("stats")
+    result = cli("stats", "--lang", "en")
     assert result.code == 0
     assert "Enquiries: 2" in result.out
     assert "targets-2021" in result.out
