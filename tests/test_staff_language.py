@@ -103,3 +103,12 @@ async def test_staff_in_telegram_read_the_staff_language(api: FakeBotApi, respon
         api.send_text(WANG, "/tickets", chat=STAFF)
         listing = await api.next_message(STAFF)
         assert listing.text.startswith(t(kb, "tickets.staff.list_title", "zh", count=1))
+
+
+def test_a_ticket_age_reads_in_the_staff_language() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from citizenbot.tickets import age
+    now = datetime.now(UTC)
+    asked = (now - timedelta(days=3, hours=4)).isoformat()
+    assert (age(asked, now, "zh"), age(asked, now, "en")) == ("3天4小时", "3 d 4 h")

@@ -47,7 +47,8 @@ TEXTS: Final[TextSchema] = declare("texts.staff.yml", {
     "cli.reply.recorded": ("ref",), "cli.reply.delivered": ("ref",),
     "cli.reply.undelivered": ("ref", "reason"), "cli.reply.busy": ("ref",),
     "cli.reply.delayed": ("ref", "reason"),
-    "cli.stats.no_log": ("path",), "cli.stats.total": ("count",), "cli.stats.top_intents": (),
+    "cli.wrote_report": ("file", "count", "period"), "cli.stats.no_log": ("path",),
+    "cli.stats.total": ("count",), "cli.stats.top_intents": (),
     "cli.stats.recent_unanswered": (), "cli.stats.none": (),
     **{f"report.status.{s}": () for s in ("answered", "clarify", "fallback")},
     "cli.suggest.heading": ("count", "groups", "period"), "cli.suggest.min_count": ("count",),
@@ -583,7 +584,7 @@ async def report(settings: Settings, out: Path, since: date | None, until: date 
 
     try:
         kb = load_kb(settings)
-        require(kb, REPORT_TEXTS)
+        require(kb, REPORT_TEXTS | TEXTS)
     except KnowledgeBaseError as exc:
         # The report is still worth having: in the shipped knowledge base's words, with bare
         # intent ids where the titles are missing.
@@ -609,7 +610,8 @@ async def report(settings: Settings, out: Path, since: date | None, until: date 
     except OSError as exc:
         print(f"citizenbot: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    print(f"Wrote {out}: {overview.total} enquiries ({_period_text(since, until)}).")
+    print(fill(kb.text("cli.wrote_report", lang), file=out, count=overview.total,
+               period=_period_text(since, until, kb, lang)))
     return 0
 
 
