@@ -371,7 +371,7 @@ def render_report(
         statuses=STATUS_ORDER, pct=pct, code=lambda text: Markup(f"<code>{escape(text)}</code>"),
         helpful=sum(h for h, _ in o.feedback.values()),
         votes=sum(h + u for h, u in o.feedback.values()),
-        tickets=[(ticket, age(ticket.ts, generated), minute(ticket.ts),
+        tickets=[(ticket, age(ticket.ts, generated, lang), minute(ticket.ts),
                   reference(ticket.id), _ticket_state(ticket)) for ticket in open_tickets],
         chart=time_chart(o, since, until, generated.date(), t) if o.total else None,
         outcomes=split_bar(statuses, t("outcomes.chart")),

@@ -115,6 +115,19 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         -- given. Rows logged before stay NULL.
         ALTER TABLE enquiries ADD COLUMN refusal TEXT;
     """),
+    Migration("0005_user_state", """
+        -- Per user hash: the language chosen with /lang, and the last answer, so that the
+        -- next message can continue it. Erased with the user's enquiries.
+        CREATE TABLE user_state (
+            user_hash     TEXT PRIMARY KEY,
+            language      TEXT CHECK (language IN ('en', 'zh')),
+            last_question TEXT,
+            last_language TEXT,
+            last_intent   TEXT,
+            last_sentences TEXT,
+            last_ts       TEXT
+        );
+    """),
 )
 
 _BOOKKEEPING = (

@@ -383,7 +383,8 @@ async def _serve(settings: Settings, responder: Responder) -> int:
         journal = journal_path(settings.db_path)
         # Enquiries kept in the journal while the database was unwritable come home first.
         await import_journal(store, journal)
-        service = Service(responder, store, salt=salt, journal=Journal(journal))
+        service = Service(responder, store, salt=salt, journal=Journal(journal),
+                          context_seconds=settings.context_minutes * 60)
         application = build_application(settings, service)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
