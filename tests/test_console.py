@@ -161,7 +161,8 @@ def test_tell_me_more_in_chinese_and_a_fragment_continue_the_last_answer(
     quoted, continued = quotes(first), quotes(more)
     assert continued and not continued & quoted  # the next sentences, not the same ones
     assert "Source: Part I" in more and kb.text("labels.quoted_from", "en") in more
-    assert "出处：第一部分" in chinese and quotes(chinese) == quoted
+    # "In Chinese" repeats what was shown last: the continuation, with Chinese labels.
+    assert "出处：第一部分" in chinese and quotes(chinese) == continued
     assert "Phase III" in fragment
     assert kb.text("services.fallback", "en") not in result.out
     assert [status for _, status in logged(tmp_path / "log.db")] == ["answered"] * 4

@@ -64,7 +64,8 @@ async def test_tell_me_more_in_chinese_and_a_fragment_continue_the_last_answer(
     assert "Source: Part I" in more.text and "👍 Helpful" in more.labels
     api.send_text(ANN, "用中文")
     chinese = await api.next_message(ANN)
-    assert quotes(chinese) == quotes(first) and "出处：第一部分" in chinese.text
+    # What was shown last (the continuation), with Chinese labels.
+    assert quotes(chinese) == quotes(more) and "出处：第一部分" in chinese.text
     # The switch sticks: the buttons and notices that follow are in Chinese.
     api.send_text(ANN, "/help")
     assert kb.text("services.help", "zh") in (await api.next_message(ANN)).text

@@ -237,13 +237,35 @@ class Responder:
             sentence_ids=tuple(s.id for s in following), followup=FollowUp.MORE)
 
     def again(self, previous: Previous, question: str, lang: str) -> Reply:
-        """The last answer again, with the labels of `lang`."""
-        if previous.intent_id and previous.question == "":
-            reply = self.answer_intent(previous.intent_id, lang)
-        else:
-            reply = self._respond(previous.question, lang)
-        return replace(reply, question=question, followup=FollowUp.CHINESE if lang == "zh"
-                       else FollowUp.ENGLISH)
+        """The last answer again, with the labels of `lang`: the same sentences (after "tell
+        me more", the continuation), or the last question answered anew."""
+        switched = FollowUp.CHINESE if lang == "zh" else FollowUp.ENGLISH
+        shown = [self.index.sentence(i) for i in previous.sentence_ids if self.index.has(i)]
+        if not shown:
+            if previous.intent_id and previous.question == "":
+                reply = self.answer_intent(previous.intent_id, lang)
+            else:
+                reply = self._respond(previous.question, lang)
+            return replace(reply, question=question, followup=switched)
+        query = self.index.query(previous.question)
+        pieces = [p for s in shown for p in excerpts.trim(s, query, self.index,
+                                                           excerpts.MAX_EXCERPT_CHARS)]
+        values = tuple(self._excerpt(p) for p in pieces)
+        owner = self._owner.get(shown[0].id) or (
+            self._intents.get(previous.intent_id) if previous.intent_id else None)
+        related = tuple(Suggestion(r, self._intents[r].title(lang))
+                        for r in owner.related[:MAX_RELATED] if r in self._intents) \
+            if owner else ()
+        return Reply(
+            question=question, status="answered", kind="report", language=lang,
+            intent_id=owner.id if owner else previous.intent_id, score=100.0,
+            text=excerpts.render(pieces), excerpts=values, related=related,
+            note=self.kb.text("labels.quoted_from", lang),
+            source_label=("；" if lang == "zh" else "; ").join(
+                dict.fromkeys(e.label(lang) for e in values)),
+            caveat=self.kb.text("labels.abridged", lang)
+            if any(self.scope.is_abridged(s) for s in shown) else "",
+            sentence_ids=tuple(s.id for s in shown), followup=switched)
 
     def _respond(self, question: str, lang: str | None = None) -> Reply:
         query = self.index.query(question)
@@ -251,6 +273,10 @@ class Responder:
         refusal = self.scope.before(query.norm, query.language, question)
         if refusal is not None:
             return self._refuse(question, lang, refusal, None, 0.0)
+        if not any(ch.isalpha() for ch in query.norm):
+            # "3", "?", "🙂": nothing to look for (a number picks a choice only while a list
+            # is on screen, which the door knows).
+            return self._plain_fallback(question, lang, 0.0)
         ranked = self.matcher.rank(question)
         service = self._service(question, lang, ranked)
         if service is not None:
@@ -464,7 +490,7 @@ class Responder:
             excerpts=excerpt_values, related=related,
             note=self.kb.text("labels.quoted_from" if via_intent else "labels.search_result",
                               lang),
-            source_label="; ".join(labels),
+            source_label=("；" if lang == "zh" else "; ").join(labels),
             caveat=self.kb.text("labels.abridged", lang) if abridged else "",
             handover=abridged,
             sentence_ids=tuple(dict.fromkeys(s.id for s in sentences)),
@@ -501,7 +527,8 @@ class Responder:
             question=question, status="answered", kind="report", language=lang,
             intent_id=intent.id, score=score, text=" … ".join(e.text for e in intent.excerpts),
             excerpts=intent.excerpts, related=related,
-            note=self.kb.text("labels.quoted_from", lang), source_label="; ".join(labels),
+            note=self.kb.text("labels.quoted_from", lang),
+            source_label=("；" if lang == "zh" else "; ").join(labels),
             sentence_ids=tuple(s.id for s in self._quoted.get(intent.id, ())),
         )
 
@@ -548,10 +575,13 @@ class Responder:
         options = self._options(candidates, lang)
         if len(options) >= MIN_CLARIFY and best is not None:
             return self._clarify(query, lang, best, options)
+        return self._plain_fallback(query.question, lang,
+                                    round(best.confidence, 1) if best else 0.0)
+
+    def _plain_fallback(self, question: str, lang: str, score: float) -> Reply:
         return Reply(
-            question=query.question, status="fallback", kind="fallback", language=lang,
-            intent_id=None, score=round(best.confidence, 1) if best else 0.0,
-            text=self.kb.text("services.fallback", lang),
+            question=question, status="fallback", kind="fallback", language=lang,
+            intent_id=None, score=score, text=self.kb.text("services.fallback", lang),
             note=self.kb.text("service_note", lang), refusal="not_in_report", handover=True,
         )
 

@@ -153,9 +153,10 @@ class Service:
         if reply.followup is FollowUp.MORE:
             if previous is None or not reply.sentence_ids:
                 return  # nothing more: "more" again says so, "in Chinese" still repeats
+            # What was shown last: "more" again goes on after it, "in Chinese" repeats it.
             await self._keep(asker, LastAnswer(
                 previous.question, reply.language, reply.intent_id or previous.intent_id,
-                (*previous.sentence_ids, *reply.sentence_ids), now))
+                reply.sentence_ids, now))
             return
         if reply.followup in (FollowUp.CHINESE, FollowUp.ENGLISH) and previous is not None:
             await self._keep(asker, LastAnswer(previous.question, reply.language,
