@@ -78,6 +78,8 @@ def test_in_chinese_after_tell_me_more_repeats_the_continuation(responder: Respo
 
 
 def test_a_bare_number_or_emoji_is_not_a_question(responder: Responder) -> None:
-    for message in ("3", "5", "🙂", "？"):
+    for message, refusal in (("3", "no_choice"), ("42", "no_choice"), ("🙂", "not_in_report"),
+                             ("？", "not_in_report")):
         reply = responder.respond(message)
-        assert (reply.status, reply.refusal) == ("fallback", "not_in_report"), message
+        assert (reply.status, reply.refusal) == ("fallback", refusal), message
+    assert "no list" in responder.respond("3").text

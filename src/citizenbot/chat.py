@@ -143,7 +143,8 @@ def reply_blocks(reply: Reply, kb: KnowledgeBase) -> list[Block]:
     blocks += [[Span(f"“{quoted(e)}”", "blockquote")] for e in reply.excerpts]
     if reply.excerpts and sources(reply):
         blocks.append(source)
-    if reply.note:
+    # Under "did you mean" the way out is the "browse topics" choice itself.
+    if reply.note and reply.status != "clarify":
         blocks.append([Span(reply.note, "i")])
     return blocks
 

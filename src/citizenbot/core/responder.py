@@ -29,7 +29,7 @@ from citizenbot.core.followup import FollowUp, Previous
 from citizenbot.core.glossary import Synonyms
 from citizenbot.core.knowledge import Excerpt, Intent, KnowledgeBase
 from citizenbot.core.matcher import Candidate, Matcher
-from citizenbot.core.report import Sentence
+from citizenbot.core.report import Passage, Sentence
 from citizenbot.core.scope import Refusal, Scope
 from citizenbot.core.search import Query, SentenceIndex
 from citizenbot.core.text import normalise
@@ -211,6 +211,11 @@ class Responder:
         if passage is not None and sentence is not None:
             after = [s for s in passage.sentences[passage.sentences.index(sentence) + 1:]
                      if s.id not in previous.sentence_ids]
+            if not after:
+                # The paragraph is done: the next one of the same part goes on (the review's
+                # "For the five years, ..." after its first paragraph), never a footnote.
+                nxt = self._next_passage(passage.id)
+                after = list(nxt.sentences) if nxt is not None else []
             for s in after:
                 if following and sum(len(x.text) for x in [*following, s]) > MORE_CHARS:
                     break
@@ -236,6 +241,15 @@ class Responder:
             if any(self.scope.is_abridged(s) for s in following) else "",
             sentence_ids=tuple(s.id for s in following), followup=FollowUp.MORE)
 
+    def _next_passage(self, passage_id: str) -> Passage | None:
+        passages = self.kb.report.passages
+        ids = [p.id for p in passages]
+        here = ids.index(passage_id)
+        if here + 1 < len(passages) and passages[here + 1].part == passages[here].part and (
+                passages[here].part != "note"):
+            return passages[here + 1]
+        return None
+
     def again(self, previous: Previous, question: str, lang: str) -> Reply:
         """The last answer again, with the labels of `lang`: the same sentences (after "tell
         me more", the continuation), or the last question answered anew."""
@@ -246,7 +260,8 @@ class Responder:
                 reply = self.answer_intent(previous.intent_id, lang)
             else:
                 reply = self._respond(previous.question, lang)
-            return replace(reply, question=question, followup=switched)
+            return replace(reply, question=question, followup=switched,
+                           caveat=self.kb.text("labels.language_switched", lang))
         query = self.index.query(previous.question)
         pieces = [p for s in shown for p in excerpts.trim(s, query, self.index,
                                                            excerpts.MAX_EXCERPT_CHARS)]
@@ -263,8 +278,7 @@ class Responder:
             note=self.kb.text("labels.quoted_from", lang),
             source_label=("；" if lang == "zh" else "; ").join(
                 dict.fromkeys(e.label(lang) for e in values)),
-            caveat=self.kb.text("labels.abridged", lang)
-            if any(self.scope.is_abridged(s) for s in shown) else "",
+            caveat=self.kb.text("labels.language_switched", lang),
             sentence_ids=tuple(s.id for s in shown), followup=switched)
 
     def _respond(self, question: str, lang: str | None = None) -> Reply:
@@ -274,8 +288,10 @@ class Responder:
         if refusal is not None:
             return self._refuse(question, lang, refusal, None, 0.0)
         if not any(ch.isalpha() for ch in query.norm):
-            # "3", "?", "🙂": nothing to look for (a number picks a choice only while a list
-            # is on screen, which the door knows).
+            # "3", "?", "🙂": nothing to look for. A number picks a choice only while a list
+            # is on screen, which the door knows; here there was none.
+            if query.norm.strip() and query.norm.replace(" ", "").isdigit():
+                return self._refuse(question, lang, Refusal("no_choice"), None, 0.0)
             return self._plain_fallback(question, lang, 0.0)
         ranked = self.matcher.rank(question)
         service = self._service(question, lang, ranked)
@@ -353,16 +369,16 @@ class Responder:
         heading_answer = self.scope.is_abridged(best.sentence)
         found = self.scope.abridged_heading(cue)
         if found is not None:
-            heading, topic = found
-            topic_feats = self.index.text_features(topic) & query.weights.keys()
-            if best.sentence.id == heading.id:
-                pass  # the heading the topic belongs under is the answer
-            elif topic_feats and not topic_feats <= best.explained:
-                # "air quality" under environmental governance: the heading is where it would
-                # be, and says nothing of it.
-                return best.sentence if heading_answer else heading
+            heading, topics = found
+            unexplained = [t for t in topics if (
+                feats := self.index.text_features(t) & query.weights.keys())
+                and not feats <= best.explained]
+            if unexplained:
+                # "air quality" under environmental governance, "schools" under people's
+                # livelihood: that heading is where it would be, and it says nothing of it.
+                return heading
         if heading_answer and self.scope.asks_specifics(cue):
-            return best.sentence
+            return best.sentence  # "which villages" of a heading-only item
         return None  # a heading that names what was asked is quoted, with its caveat
 
     def _clarify(self, query: Query, lang: str, best: _Candidate,
@@ -644,7 +660,7 @@ class Responder:
             "covered": ("；" if lang == "zh" else "; ").join(self.scope.year_labels(lang)),
             "detail": (self.kb.text(f"refusals.details.{refusal.detail}", lang)
                        if refusal.detail else ""),
-            "topic": self._topic_name(owner, lang, topic_sentences or [], query),
+            "topic": self._topic_name(owner, lang, topic_sentences or [], query, confidence),
         }
         key = f"refusals.{refusal.category}"
         if values["topic"] and self.kb.has_text(f"{key}_topic"):
@@ -670,18 +686,20 @@ class Responder:
         return replace(reply, note=self.kb.text("service_note", lang))
 
     def _topic_name(self, owner: Intent | None, lang: str, sentences: list[Sentence],
-                    query: Query | None) -> str:
+                    query: Query | None, confidence: float) -> str:
         """What the report does name, for "the report names X but gives no deadline": a name
-        the question used, else a name in the passage, else the topic's title."""
+        the question used that the passage has, else (only when the passage answers the
+        question well) a name in the passage or its topic's title; else nothing."""
         said = " ".join(normalise(s.text) for s in sentences)
         asked = [t for t in (query.terms if query else ()) if t in self._named_terms]
-        for term in [*asked, *self._named_terms]:
+        sure = confidence >= self.thresholds.answer
+        for term in [*asked, *(self._named_terms if sure else ())]:
             if term.key in said:
                 if lang == "zh" and term.zh:
-                    return term.zh[0]
+                    return f"“{term.zh[0]}”"
                 return f"“{term.en}”"
-        if owner is not None:
-            return owner.title(lang)
+        if owner is not None and sure:
+            return f"“{owner.title(lang)}”"
         return ""
 
 

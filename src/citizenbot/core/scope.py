@@ -394,7 +394,7 @@ class Scope:
     def has_figure(text: str) -> bool:
         return bool(_DIGIT.search(text) or _NUMBER_WORDS.search(text))
 
-    def abridged_heading(self, norm: str) -> tuple[Sentence, str] | None:
+    def abridged_heading(self, norm: str) -> tuple[Sentence, list[str]] | None:
         """The heading under which the English version leaves out what is asked, if any,
         with the words of the question that pointed there."""
         years, periods = self.question_years(norm)
@@ -404,7 +404,7 @@ class Scope:
         elif any(2022 <= y <= 2025 for y in years) or any(a >= 2021 and b >= 2025
                                                            for a, b in periods):
             when = "plan"
-        found: list[tuple[int, Sentence, str]] = []
+        found: list[tuple[int, Sentence, list[str]]] = []
         for rule in self.rules.abridged:
             topics = rule.topics.find(norm)
             if not topics:
@@ -416,7 +416,7 @@ class Scope:
                     continue
                 target = passage.sentences[0]
             rank = 0 if rule.when == when else 1
-            found.append((rank, target, topics[0]))
+            found.append((rank, target, topics))
         if not found:
             return None
         found.sort(key=lambda f: f[0])
