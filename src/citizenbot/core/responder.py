@@ -293,7 +293,7 @@ class Responder:
             if query.norm.strip() and query.norm.replace(" ", "").isdigit():
                 return self._refuse(question, lang, Refusal("no_choice"), None, 0.0)
             return self._plain_fallback(question, lang, 0.0)
-        ranked = self.matcher.rank(question)
+        ranked = self.matcher.rank(query.corrected or question, spelled=bool(query.corrected))
         service = self._service(question, lang, ranked)
         if service is not None:
             return service
