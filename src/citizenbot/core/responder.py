@@ -118,6 +118,10 @@ class _Candidate:
     explained: frozenset[str]  # question features the sentence or the intent explain
     raw: float = 0.0  # confidence before giving way for a missing year or figure
 
+    def __post_init__(self) -> None:
+        if not self.raw:
+            object.__setattr__(self, "raw", self.confidence)
+
 
 class Responder:
     """The one core every door (Telegram, terminal, batch) calls."""
@@ -462,8 +466,8 @@ class Responder:
                 factor *= t.no_figure
             if defines and not cand.sentence.passage_id.startswith("note."):
                 factor *= t.not_definition
-            found[sid] = replace(cand, confidence=cand.confidence * factor,
-                                 raw=cand.confidence)
+            if factor != 1.0:
+                found[sid] = replace(cand, confidence=cand.confidence * factor)
         return sorted(found.values(), key=lambda c: (-round(c.confidence, 1), -round(c.own, 1),
                                                      -c.intent_score, len(c.sentence.text)))
 

@@ -215,6 +215,8 @@ class Scope:
         # Report names with a place in them ("Five Jinan") are blanked before places are
         # looked for; other names ("ranking first in the city") stay.
         self._place_names = PhraseSet(gazetteer.names)
+        self._names_of: dict[int, list[str]] = {}
+        self._evidence_of: dict[int, PhraseSet] = {}
         self._said_raw: dict[str, str] = {}  # normalised sentence
         self._said: dict[str, str] = {}  # ... with report names blanked
         self._asked: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
@@ -322,7 +324,7 @@ class Scope:
             # Another place is fine when the passage names it ("Hong Kong main board"); a
             # container only when the passage speaks of it outside a name ("Five Jinan").
             text = said_raw if place.role == "other" else said
-            names = [normalise(n) for n in place.names_en]
+            names = self._place_words(place)
             in_excerpt = any(re.search(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])", text)
                              for n in names if n)
             if place.role == "other" and not in_excerpt:
@@ -332,11 +334,23 @@ class Scope:
                 # "how does it rank in Jinan" asks how the district stands in it, which the
                 # report may say ("ranking first in the city").
                 whole = self.rules.whole_place.find(norm) or self.rules.figures.find(norm)
-                related = self.rules.relation.find(norm) and PhraseSet(place.evidence).find(
+                related = self.rules.relation.find(norm) and self._evidence(place).find(
                     said)
                 if whole and not related:
                     return Refusal("other_place", place=place)
         return None
+
+    def _place_words(self, place: Place) -> list[str]:
+        found = self._names_of.get(id(place))
+        if found is None:
+            found = self._names_of[id(place)] = [normalise(n) for n in place.names_en]
+        return found
+
+    def _evidence(self, place: Place) -> PhraseSet:
+        found = self._evidence_of.get(id(place))
+        if found is None:
+            found = self._evidence_of[id(place)] = PhraseSet(place.evidence)
+        return found
 
     # -- the checks -----------------------------------------------------------------------
 
@@ -367,7 +381,7 @@ class Scope:
                 max(self.covered_years(s), default=0) >= self.delivered_year for s in excerpt):
             # "Did they hit the 8% target?": the report set it; it cannot say how it went.
             return Refusal("outcome")
-        said = normalise(" ".join(s.text for s in excerpt))
+        said = " ".join(self._said_raw[s.id] for s in excerpt)
         for rule in self.rules.details:
             cues = rule.cues.find(norm)
             if not cues:
@@ -438,7 +452,7 @@ class Scope:
             for s in passage.sentences:
                 same_point = s.topic_id == near.topic_id or s.id == near.topic_id or (
                     near.id == s.topic_id)
-                if same_point and rule.evidence.find(normalise(s.text)):
+                if same_point and rule.evidence.find(self._said_raw[s.id]):
                     return s
         return None
 
