@@ -32,7 +32,7 @@ from citizenbot.core.matcher import Candidate, Matcher
 from citizenbot.core.report import Passage, Sentence
 from citizenbot.core.scope import Refusal, Scope
 from citizenbot.core.search import Query, SentenceIndex
-from citizenbot.core.text import normalise
+from citizenbot.core.text import english_frequency, normalise
 
 Status = Literal["answered", "clarify", "fallback"]
 Kind = Literal["report", "service", "search", "decline", "clarify", "fallback", "refusal"]
@@ -131,6 +131,7 @@ class Responder:
         self.thresholds = thresholds or Thresholds()
         self.matcher = Matcher(kb)
         self.scope = Scope(kb.report, kb.scope, kb.gazetteer, kb.glossary)
+        english_frequency("the")  # load the word counts now, not on the first question
         known = {w for i in kb.intents for e in (*i.examples, i.title_en)
                  for w in normalise(e).split()}
         self.index = SentenceIndex(kb.report, kb.glossary, known,
