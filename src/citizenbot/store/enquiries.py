@@ -20,6 +20,7 @@ from citizenbot.model import (
     Vote,
 )
 from citizenbot.store.db import Database, Tx, bounds, iso, stamp
+from citizenbot.store.inbox import mark_answering
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ class Enquiries:
         async def insert(tx: Tx) -> int:
             changed = await tx.execute(_INSERT, params)
             assert changed.last_id is not None  # sqlite3 always sets it after an INSERT
+            if e.update_id is not None:
+                # One transaction: a logged question is never handled (and logged) again.
+                await mark_answering(tx, e.update_id)
             return changed.last_id
 
         return await self._db.write("cannot log the enquiry", insert)
@@ -84,6 +88,25 @@ class Enquiries:
             return len(rows)
 
         return await self._db.write("cannot log the enquiries", insert)
+
+    async def import_journaled(self, records: Sequence[tuple[str, Enquiry]]) -> int:
+        """Record enquiries kept in the journal, each under its journal line id, in one
+        transaction; a line imported before (a crash before the journal was cleared) is
+        skipped. Returns how many were new."""
+        rows = [(line_id, _params(e)) for line_id, e in records]
+
+        async def insert(tx: Tx) -> int:
+            now, fresh = stamp(), 0
+            for line_id, params in rows:
+                seen = await tx.execute("INSERT INTO journal_imported (id, imported_ts)"
+                                        " VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                                        (line_id, now))
+                if seen.rows:
+                    await tx.execute(_INSERT, params)
+                    fresh += 1
+            return fresh
+
+        return await self._db.write("cannot import the journal", insert)
 
     async def vote(self, enquiry_id: int, helpful: bool) -> Vote:
         """Record a 👍 or 👎 on an enquiry: the first vote counts, later ones change nothing."""

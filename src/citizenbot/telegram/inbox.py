@@ -1,0 +1,227 @@
+"""Receiving updates through the inbox: stored before Telegram is told, handled from the store.
+
+python-telegram-bot's Updater confirms an update to Telegram by asking for the next ones with a
+higher offset, right after putting it on the Application's queue, in memory: a process killed
+then loses every update fetched and not yet answered. `Poller` replaces the Updater and nothing
+else: it calls getUpdates itself, stores each batch in the inbox (one transaction) before the
+next call confirms it, and only then puts the new updates on `application.update_queue`, where
+the Application, its handlers, its JobQueue and its rate limiter take over as before. An update
+id seen before is not handed out again. At start the updates the last process stored and did
+not finish are put on the queue first. The webhook stores each update the same way before it
+answers 200 (telegram.webhook).
+
+Two more points of the update's life are recorded: `answering` just before its first reply
+(by `InboxRateLimiter`, which every Bot API request passes through, or with its enquiry), and
+`done` once its handlers have finished (`handle`). An update found `answering` at start is not
+answered again: ordinary replies are sent at most once.
+
+A 409 Conflict from getUpdates means another process polls with this token: polling stops with
+one clear line and the bot exits (code 2), rather than both fighting over the updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Final
+
+from telegram import Update
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import AIORateLimiter
+
+from citizenbot.service.inbox import UpdateInbox
+from citizenbot.telegram.common import BotApp
+
+log = logging.getLogger(__name__)
+
+# Bot API calls that show the user something: the first one of an update marks it answering.
+REPLIES: Final = frozenset({
+    "sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery",
+    "deleteMessage", "sendPhoto", "sendDocument",
+})
+INBOX: Final = "citizenbot.inbox"  # the UpdateInbox, in bot_data
+FIRST_PAUSE: Final = 1.0  # seconds after a failed getUpdates; grows by half each time
+LONGEST_PAUSE: Final = 30.0
+
+
+@dataclass
+class _InFlight:
+    inbox: UpdateInbox
+    update_id: int
+    marked: bool = False
+
+
+_CURRENT: ContextVar[_InFlight | None] = ContextVar("citizenbot_update", default=None)
+
+
+def inbox_of(application: BotApp) -> UpdateInbox:
+    found = application.bot_data[INBOX]
+    assert isinstance(found, UpdateInbox)
+    return found
+
+
+def logged_with_enquiry(update: Update) -> int:
+    """The update's id, for an enquiry that settles its inbox entry in its own transaction
+    (service.Asker.update_id): its first reply then needs no separate mark."""
+    inflight = _CURRENT.get()
+    if inflight is not None and inflight.update_id == update.update_id:
+        inflight.marked = True
+    return update.update_id
+
+
+async def handle(inbox: UpdateInbox, update: object, coroutine: Awaitable[Any]) -> None:
+    """Run the Application's handling of ``update`` with the inbox following it: answering
+    before its first reply, done when its handlers have finished (even if they raised)."""
+    if not isinstance(update, Update):
+        await coroutine
+        return
+    token = _CURRENT.set(_InFlight(inbox, update.update_id))
+    try:
+        await coroutine
+    finally:
+        _CURRENT.reset(token)
+        await inbox.done(update.update_id)
+
+
+class InboxRateLimiter(AIORateLimiter):
+    """python-telegram-bot's rate limiter, which sees every Bot API request: before the first
+    reply to an update goes out, the update is marked as being answered."""
+
+    async def process_request(
+        self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
+        kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        inflight = _CURRENT.get()
+        if inflight is not None and not inflight.marked and endpoint in REPLIES:
+            inflight.marked = True
+            await inflight.inbox.answering(inflight.update_id)
+        return await super().process_request(callback, args, kwargs, endpoint, data,
+                                             rate_limit_args)
+
+
+def payload(update: Update) -> str:
+    """What the inbox keeps of an update: its JSON, as Telegram sent it."""
+    return update.to_json()
+
+
+async def accept(application: BotApp, inbox: UpdateInbox, updates: Sequence[Update]) -> int:
+    """Store ``updates``, then queue the ones never seen before; how many were queued."""
+    fresh = set(await inbox.receive([(u.update_id, payload(u)) for u in updates]))
+    queued = 0
+    for update in updates:
+        if update.update_id in fresh:
+            await application.update_queue.put(update)
+            queued += 1
+    return queued
+
+
+async def replay(application: BotApp, inbox: UpdateInbox) -> int | None:
+    """Queue what the last process stored and did not handle; the newest update id stored in
+    the last day (None if none), from which polling goes on."""
+    backlog = await inbox.backlog()
+    for update_id, data in backlog.pending:
+        try:
+            update = Update.de_json(json.loads(data), application.bot)
+        except (ValueError, TypeError, KeyError) as exc:
+            log.error("update %s in the inbox cannot be read (%s); skipped", update_id, exc)
+            await inbox.done(update_id)
+            continue
+        await application.update_queue.put(update)
+    return backlog.newest
+
+
+class Poller:
+    """Long polling through the inbox, in place of python-telegram-bot's Updater."""
+
+    def __init__(self, application: BotApp, inbox: UpdateInbox, *, timeout: int,
+                 allowed_updates: Sequence[str], on_fatal: Callable[[str], None]) -> None:
+        self.application = application
+        self.inbox = inbox
+        self.timeout = timeout
+        self.allowed_updates = list(allowed_updates)
+        self.on_fatal = on_fatal  # told why polling cannot go on (409, token revoked)
+        self.offset: int | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._accepting: asyncio.Task[int] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self, newest_stored: int | None) -> None:
+        """Make sure no webhook is set (getUpdates is refused while one is), then poll."""
+        await self.application.bot.delete_webhook()
+        if newest_stored is not None:
+            # Stored means safe to confirm: Telegram need not send those again.
+            self.offset = newest_stored + 1
+        self._task = asyncio.create_task(self._poll(), name="citizenbot poller")
+
+    async def stop(self) -> None:
+        """Stop asking for updates; the batch being stored is stored and queued first."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        accepting = self._accepting
+        if accepting is not None:
+            with contextlib.suppress(Exception):
+                await accepting
+        if self.offset is not None:
+            # Confirm what was stored, so a restart is not sent it again (harmless if it is).
+            with contextlib.suppress(TelegramError):
+                await self.application.bot.get_updates(offset=self.offset, timeout=0,
+                                                       allowed_updates=self.allowed_updates)
+
+    async def _poll(self) -> None:
+        pause = 0.0
+        while True:
+            if pause:
+                await asyncio.sleep(pause)
+            try:
+                updates = await self.application.bot.get_updates(
+                    offset=self.offset, timeout=self.timeout,
+                    allowed_updates=self.allowed_updates)
+            except Conflict as exc:
+                self.on_fatal(f"Telegram refuses to hand this bot its updates ({exc.message}): "
+                              "another process is running with the same token; stopped, so "
+                              "that only one answers")
+                return
+            except InvalidToken as exc:
+                self.on_fatal(f"Telegram no longer accepts the bot token ({exc.message})")
+                return
+            except RetryAfter as exc:
+                pause = float(exc.retry_after if isinstance(exc.retry_after, int | float)
+                              else exc.retry_after.total_seconds())
+                log.warning("Telegram asks to wait %g s before fetching updates again", pause)
+                continue
+            except TelegramError as exc:
+                pause = min(max(pause * 1.5, FIRST_PAUSE), LONGEST_PAUSE)
+                if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
+                    log.warning("cannot fetch updates (%s); retrying in %g s", exc, pause)
+                else:
+                    log.error("fetching updates failed: %s; retrying in %g s", exc, pause)
+                continue
+            pause = 0.0
+            if not updates:
+                continue
+            # Shielded: a stop while the batch is being stored waits for it (stop awaits
+            # _accepting), so what was stored is also queued and answered before exit.
+            self._accepting = asyncio.ensure_future(accept(self.application, self.inbox,
+                                                           updates))
+            await asyncio.shield(self._accepting)
+            self._accepting = None
+            self.offset = updates[-1].update_id + 1
