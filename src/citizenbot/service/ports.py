@@ -127,6 +127,11 @@ class Unreachable(MessengerError):
     """The chat service could not be reached or did not take it now: try again later."""
 
 
+class Uncertain(Unreachable):
+    """The request went out but no answer came back (a timeout, a connection closed
+    mid-request): the message may have been delivered."""
+
+
 class Messenger(Protocol):
     """A chat service, as the ticket workflow needs it. Both methods raise MessengerError."""
 
