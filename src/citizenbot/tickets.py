@@ -66,7 +66,12 @@ def shown_to_staff(text: str) -> str:
 def storable_question(text: str) -> str:
     """The question as a ticket keeps it (and as the citizen confirms it): at most
     MAX_QUESTION_CHARS characters, control and bidi characters removed, no surrounding space."""
-    return shown_to_staff(text).strip()[:MAX_QUESTION_CHARS]
+    return shown_to_staff(text).strip()[:MAX_QUESTION_CHARS].rstrip()
+
+
+def too_long(text: str) -> bool:
+    """Whether the ticket keeps less of the question than was typed."""
+    return len(shown_to_staff(text).strip()) > MAX_QUESTION_CHARS
 
 
 def one_line(text: str, width: int = SNIPPET) -> str:

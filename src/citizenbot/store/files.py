@@ -175,7 +175,8 @@ def check_file(path: Path) -> None:
         return
     checked = quick_check(path)
     if checked.problems:
-        raise StoreError(f"the database at {path} is corrupt ({checked.problems[0]}); restore "
+        first = " ".join(" ".join(checked.problems[:2]).split())[:200]
+        raise StoreError(f"the database at {path} is corrupt ({first}); restore "
                          "it from a backup (citizenbot backup) or move it aside")
 
 

@@ -241,14 +241,16 @@ class _OnePerChat(BaseUpdateProcessor):
         if chat is not None and not application.chat_data.get(chat.id, True):
             application.drop_chat_data(chat.id)
         # Without persistence python-telegram-bot still notes every user and chat it saw for a
-        # persistence that never comes, in sets nobody empties: about 100 bytes per person.
-        for name, key in (("_user_ids_to_be_updated_in_persistence", user),
-                          ("_user_ids_to_be_deleted_in_persistence", user),
-                          ("_chat_ids_to_be_updated_in_persistence", chat),
-                          ("_chat_ids_to_be_deleted_in_persistence", chat)):
-            noted = getattr(application, name, None)
-            if key is not None and isinstance(noted, set) and application.persistence is None:
-                noted.discard(key.id)
+        # persistence that never comes, in sets nobody empties (about 100 bytes per person);
+        # what the updates in hand note after this is bounded by how many are in hand.
+        if application.persistence is None:
+            for name in ("_user_ids_to_be_updated_in_persistence",
+                         "_user_ids_to_be_deleted_in_persistence",
+                         "_chat_ids_to_be_updated_in_persistence",
+                         "_chat_ids_to_be_deleted_in_persistence"):
+                noted = getattr(application, name, None)
+                if isinstance(noted, set):
+                    noted.clear()
 
     async def initialize(self) -> None:
         pass

@@ -71,6 +71,7 @@ from citizenbot.tickets import (
     reference,
     refusal_key,
     storable_question,
+    too_long,
 )
 
 log = logging.getLogger(__name__)
@@ -167,9 +168,10 @@ async def _offer(update: Update, context: Context, question: str,
                     cb.SendTicket(True, owner, enquiry_id)),
                    (svc.text("tickets.buttons.cancel", lang),
                     cb.SendTicket(False, owner, enquiry_id))]]
+    cut = too_long(question)
     question = storable_question(question)
     text = svc.fill("tickets.confirm", lang, question=question)
-    if len(question) == MAX_QUESTION_CHARS:
+    if cut:
         # What staff get is what the citizen confirms: the first MAX_QUESTION_CHARS, and they
         # are told so.
         text += "\n\n" + svc.fill("tickets.cut", lang, limit=MAX_QUESTION_CHARS)
