@@ -451,6 +451,9 @@ class FakeBotApi:
                 await hook(params)
             result = await handler(params)
         except ApiError as exc:
+            if exc.status == 409 and (request.transport is None
+                                      or request.transport.is_closing()):
+                return web.Response(status=499)  # a long poll its client gave up: nobody hears
             self.calls.append(Call(method, params, False, time.monotonic()))
             self._notify()
             body: JSON = {"ok": False, "error_code": exc.status, "description": exc.description}

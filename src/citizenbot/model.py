@@ -49,8 +49,8 @@ class Enquiry:
     latency_ms: float
     ts: datetime | None = None  # UTC; None means "now"; a naive value is taken as UTC
     refusal: str | None = None  # why a fallback gave no quote (a scope or topic category)
-    # The chat service's update this answers: its inbox entry is marked as being answered in
-    # the same transaction as the row, so a restart never answers it (or logs it) again.
+    # The chat service's update this answers: the row is linked to its inbox entry in the same
+    # transaction, so answering it again after a crash logs no second row.
     update_id: int | None = None
 
 

@@ -33,8 +33,8 @@ class Asker:
     transport: Transport
     chat_type: str
     user_hash: str = ""
-    # The chat service's update being answered (Telegram's update_id), so that its inbox entry
-    # is settled with the enquiry in one transaction; None for doors without an inbox.
+    # The chat service's update being answered (Telegram's update_id), linked to its enquiry
+    # so that answering it again after a crash logs no second row; None without an inbox.
     update_id: int | None = None
 
 

@@ -126,17 +126,19 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     """),
     Migration("0006_inbox", """
         -- Every update fetched from Telegram, stored before Telegram is told it arrived, so
-        -- that a crash cannot lose it: received (not yet answered), answering (the reply may
-        -- be on its way: never sent again), done, or interrupted (the process died while its
-        -- reply was on the way, so whether the user got it is unknown). The payload (what the
-        -- user sent) is dropped as soon as the update is done.
+        -- that a crash cannot lose it: received (not yet answered), answering (its reply is
+        -- being sent: never sent again), done, or interrupted (the process died while its
+        -- reply was being sent, so whether the user got it is unknown). The payload (what the
+        -- user sent, encrypted) is dropped as soon as the update is done. enquiry_id: the
+        -- enquiry logged for it, so that handling it again after a crash logs no second row.
         CREATE TABLE inbox (
             update_id   INTEGER PRIMARY KEY,
             received_ts TEXT    NOT NULL,
             state       TEXT    NOT NULL DEFAULT 'received'
                         CHECK (state IN ('received', 'answering', 'done', 'interrupted')),
             payload     TEXT,
-            done_ts     TEXT
+            done_ts     TEXT,
+            enquiry_id  INTEGER REFERENCES enquiries (id) ON DELETE SET NULL
         );
         CREATE INDEX inbox_state ON inbox (state, update_id);
         CREATE INDEX inbox_received_ts ON inbox (received_ts);

@@ -20,7 +20,7 @@ from citizenbot.model import (
     Vote,
 )
 from citizenbot.store.db import Database, Tx, bounds, iso, stamp
-from citizenbot.store.inbox import mark_answering
+from citizenbot.store.inbox import link_enquiry, logged_for, mark_answering
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,15 @@ class Enquiries:
         params = _params(e)
 
         async def insert(tx: Tx) -> int:
+            if e.update_id is not None:
+                # Handled again after a crash: the row logged the first time is the row.
+                logged = await logged_for(tx, e.update_id)
+                if logged is not None:
+                    return logged
             changed = await tx.execute(_INSERT, params)
             assert changed.last_id is not None  # sqlite3 always sets it after an INSERT
             if e.update_id is not None:
-                # One transaction: a logged question is never handled (and logged) again.
-                await mark_answering(tx, e.update_id)
+                await link_enquiry(tx, e.update_id, changed.last_id)
             return changed.last_id
 
         return await self._db.write("cannot log the enquiry", insert)
@@ -93,17 +97,21 @@ class Enquiries:
         """Record enquiries kept in the journal, each under its journal line id, in one
         transaction; a line imported before (a crash before the journal was cleared) is
         skipped. Returns how many were new."""
-        rows = [(line_id, _params(e)) for line_id, e in records]
+        rows = [(line_id, _params(e), e.update_id) for line_id, e in records]
 
         async def insert(tx: Tx) -> int:
             now, fresh = stamp(), 0
-            for line_id, params in rows:
+            for line_id, params, update_id in rows:
                 seen = await tx.execute("INSERT INTO journal_imported (id, imported_ts)"
                                         " VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
                                         (line_id, now))
                 if seen.rows:
-                    await tx.execute(_INSERT, params)
+                    changed = await tx.execute(_INSERT, params)
                     fresh += 1
+                    if update_id is not None and changed.last_id is not None:
+                        # Journaled just before its reply went out: never answered again.
+                        await link_enquiry(tx, update_id, changed.last_id)
+                        await mark_answering(tx, update_id)
             return fresh
 
         return await self._db.write("cannot import the journal", insert)

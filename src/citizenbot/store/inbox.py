@@ -1,10 +1,11 @@
 """The inbox: every update a chat service delivered, kept until its reply has gone out.
 
-An update is stored (state `received`) before the chat service is told it arrived, moves to
-`answering` in the same transaction as its enquiry (or just before its first reply is sent), and
-to `done` once it is handled; its payload is dropped then. At the next start `received` updates
-are handled again and `answering` ones become `interrupted`: their reply may have reached the
-user, so it is never sent a second time.
+An update is stored (state `received`) before the chat service is told it arrived; its enquiry,
+once logged, is linked to it in the same transaction; it moves to `answering` just before its
+first reply goes out, and to `done` once it is handled (its payload is dropped then). At the
+next start `received` updates are handled again (an update whose enquiry was already logged
+gets that row back instead of a second one) and `answering` ones become `interrupted`: their
+reply may have reached the user, so it is never sent a second time.
 """
 
 from __future__ import annotations
@@ -22,8 +23,20 @@ MARK_ANSWERING: Final = (
 
 
 async def mark_answering(tx: Tx, update_id: int) -> None:
-    """Inside another unit of work (the enquiry's insert): the reply is about to go out."""
+    """Inside another unit of work (a journaled enquiry's import): its reply went out."""
     await tx.execute(MARK_ANSWERING, (update_id,))
+
+
+async def logged_for(tx: Tx, update_id: int) -> int | None:
+    """The enquiry already logged for ``update_id`` (handled before a crash), if any."""
+    row = await tx.row("SELECT i.enquiry_id AS id FROM inbox AS i JOIN enquiries AS e"
+                       " ON e.id = i.enquiry_id WHERE i.update_id = ?", (update_id,))
+    return None if row is None else int(row["id"])
+
+
+async def link_enquiry(tx: Tx, update_id: int, enquiry_id: int) -> None:
+    await tx.execute("UPDATE inbox SET enquiry_id = ? WHERE update_id = ?",
+                     (enquiry_id, update_id))
 
 
 class Inbox:

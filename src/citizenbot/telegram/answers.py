@@ -24,7 +24,6 @@ from citizenbot.core.responder import Reply
 from citizenbot.html_text import Block, Span, split_html
 from citizenbot.model import Transport, Vote
 from citizenbot.service import Answer, Asker, Service
-from citizenbot.telegram import inbox
 from citizenbot.telegram.common import (
     FEATURE_GROUP,
     FOR_US,
@@ -115,8 +114,7 @@ def topic_rows(kb: KnowledgeBase, lang: str, replace: bool) -> Rows:
 def _asker(svc: BotServices, update: Update) -> Asker:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    return Asker(Transport.TELEGRAM, chat.type, svc.user_hash(user),
-                 update_id=inbox.logged_with_enquiry(update))
+    return Asker(Transport.TELEGRAM, chat.type, svc.user_hash(user), update.update_id)
 
 
 async def _reply(update: Update, context: Context,

@@ -11,9 +11,10 @@ not finish are put on the queue first. The webhook stores each update the same w
 answers 200 (telegram.webhook).
 
 Two more points of the update's life are recorded: `answering` just before its first reply
-(by `InboxRateLimiter`, which every Bot API request passes through, or with its enquiry), and
-`done` once its handlers have finished (`handle`). An update found `answering` at start is not
-answered again: ordinary replies are sent at most once.
+goes out, after any wait for the rate limit (by `InboxRateLimiter`, which every Bot API request
+passes through), and `done` once its handlers have finished (`handle`). An update found
+`answering` at start is not answered again: ordinary replies are sent at most once. Marking as
+late as that keeps the updates a crash leaves in doubt to the few milliseconds of a request.
 
 A 409 Conflict from getUpdates means another process polls with this token: polling stops with
 one clear line and the bot exits (code 2), rather than both fighting over the updates.
@@ -52,6 +53,10 @@ REPLIES: Final = frozenset({
     "deleteMessage", "sendPhoto", "sendDocument",
 })
 INBOX: Final = "citizenbot.inbox"  # the UpdateInbox, in bot_data
+# First replies on their way at once. An update is in doubt (answering) from its mark until
+# Telegram's response: bounding how many are, bounds what a crash can leave unanswered; a
+# reply waiting for its turn here is not marked yet, so a crash leaves it to the next start.
+FIRST_REPLIES_AT_ONCE: Final = 16
 FIRST_PAUSE: Final = 1.0  # seconds after a failed getUpdates; grows by half each time
 LONGEST_PAUSE: Final = 30.0
 
@@ -72,15 +77,6 @@ def inbox_of(application: BotApp) -> UpdateInbox:
     return found
 
 
-def logged_with_enquiry(update: Update) -> int:
-    """The update's id, for an enquiry that settles its inbox entry in its own transaction
-    (service.Asker.update_id): its first reply then needs no separate mark."""
-    inflight = _CURRENT.get()
-    if inflight is not None and inflight.update_id == update.update_id:
-        inflight.marked = True
-    return update.update_id
-
-
 async def handle(inbox: UpdateInbox, update: object, coroutine: Awaitable[Any]) -> None:
     """Run the Application's handling of ``update`` with the inbox following it: answering
     before its first reply, done when its handlers have finished (even if they raised)."""
@@ -99,16 +95,32 @@ class InboxRateLimiter(AIORateLimiter):
     """python-telegram-bot's rate limiter, which sees every Bot API request: before the first
     reply to an update goes out, the update is marked as being answered."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._first_replies = asyncio.Semaphore(FIRST_REPLIES_AT_ONCE)
+
     async def process_request(
         self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
         kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
         inflight = _CURRENT.get()
-        if inflight is not None and not inflight.marked and endpoint in REPLIES:
-            inflight.marked = True
-            await inflight.inbox.answering(inflight.update_id)
-        return await super().process_request(callback, args, kwargs, endpoint, data,
+        if inflight is None or inflight.marked or endpoint not in REPLIES:
+            return await super().process_request(callback, args, kwargs, endpoint, data,
+                                                 rate_limit_args)
+        send = callback
+
+        async def marked_then_sent(*a: Any, **kw: Any) -> Any:
+            # Called once the rate limit lets the request go: the mark is committed, then the
+            # request is made, so a crash in between leaves a reply unsent rather than doubled.
+            if inflight.marked:
+                return await send(*a, **kw)
+            async with self._first_replies:
+                inflight.marked = True
+                await inflight.inbox.answering(inflight.update_id)
+                return await send(*a, **kw)
+
+        return await super().process_request(marked_then_sent, args, kwargs, endpoint, data,
                                              rate_limit_args)
 
 
@@ -155,7 +167,7 @@ class Poller:
         self.on_fatal = on_fatal  # told why polling cannot go on (409, token revoked)
         self.offset: int | None = None
         self._task: asyncio.Task[None] | None = None
-        self._accepting: asyncio.Task[int] | None = None
+        self._accepting: asyncio.Future[int] | None = None
 
     @property
     def running(self) -> bool:
@@ -170,7 +182,9 @@ class Poller:
         self._task = asyncio.create_task(self._poll(), name="citizenbot poller")
 
     async def stop(self) -> None:
-        """Stop asking for updates; the batch being stored is stored and queued first."""
+        """Stop asking for updates; the batch being stored is stored and queued first. No
+        last getUpdates to confirm it (python-telegram-bot makes one): the next start confirms
+        everything stored with its first call, and a repeat would be ignored anyway."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -180,11 +194,6 @@ class Poller:
         if accepting is not None:
             with contextlib.suppress(Exception):
                 await accepting
-        if self.offset is not None:
-            # Confirm what was stored, so a restart is not sent it again (harmless if it is).
-            with contextlib.suppress(TelegramError):
-                await self.application.bot.get_updates(offset=self.offset, timeout=0,
-                                                       allowed_updates=self.allowed_updates)
 
     async def _poll(self) -> None:
         pause = 0.0
@@ -220,8 +229,11 @@ class Poller:
                 continue
             # Shielded: a stop while the batch is being stored waits for it (stop awaits
             # _accepting), so what was stored is also queued and answered before exit.
-            self._accepting = asyncio.ensure_future(accept(self.application, self.inbox,
-                                                           updates))
+            self._accepting = asyncio.ensure_future(self._accept(updates))
             await asyncio.shield(self._accepting)
             self._accepting = None
-            self.offset = updates[-1].update_id + 1
+
+    async def _accept(self, updates: Sequence[Update]) -> int:
+        queued = await accept(self.application, self.inbox, updates)
+        self.offset = updates[-1].update_id + 1
+        return queued
