@@ -75,6 +75,12 @@ class Bot:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the bot process has used so far (user + system)."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
             self.process.terminate()
@@ -99,9 +105,12 @@ async def throughput(questions: list[str], source: Path | None) -> None:
             await bot.start()
             try:
                 crowd = Crowd(api, 200, 20, questions, reply_timeout=60)
+                cpu_before, mine_before = bot.cpu_seconds(), time.process_time()
                 async with asyncio.timeout(600):
                     await crowd.run()
                 elapsed = (crowd.last_reply_at or 0) - (crowd.first_at or 0)
+                cpu = bot.cpu_seconds() - cpu_before
+                harness = time.process_time() - mine_before
             finally:
                 await bot.stop()
             times = [t * 1000 for t in crowd.reply_times]
@@ -109,7 +118,9 @@ async def throughput(questions: list[str], source: Path | None) -> None:
                   f"{crowd.replies} replies in {elapsed:.1f} s = "
                   f"{crowd.replies / elapsed:.0f} msg/s; reply p50 {percentile(times, 50):.0f} "
                   f"ms, p99 {percentile(times, 99):.0f} ms; {crowd.timeouts} timeouts; "
-                  f"{bot.writer_figures()}")
+                  f"{bot.writer_figures()}; the bot used {cpu:.1f} s of CPU "
+                  f"({cpu / elapsed:.0%} of a core, {1000 * cpu / max(crowd.replies, 1):.2f} ms "
+                  f"a message), this process (fake Telegram, users) {harness:.1f} s")
 
 
 async def latency(questions: list[str], source: Path | None, rate: float = 30.0,

@@ -6,8 +6,10 @@ IMMEDIATE, each unit inside its own SAVEPOINT, COMMIT) and gives every caller it
 its own StoreError (group commit, as datasette's execute_write_fn serialises writes). So the
 fsync of `synchronous = FULL` is paid once per batch rather than once per message, and a busy or
 locked database delays one batch by at most WRITE_WAIT_MS instead of every message by the whole
-busy timeout. A unit that raises is rolled back to its savepoint alone; an error that ends the
-transaction (a full disk, an I/O error) fails the whole batch. Before each batch the file is
+busy timeout. A unit that raises fails alone: the batch is rolled back and run again with each
+unit in a savepoint of its own (savepoints cost a trip to SQLite's thread each, so the common
+case goes without); an error that ends the transaction (a full disk, an I/O error) fails the
+whole batch. Before each batch the file is
 checked to be the one opened: a database deleted or replaced under the running bot would
 otherwise swallow every later write without a word.
 
@@ -224,8 +226,10 @@ class Tx:
         self._conn = conn
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> Changed:
-        async with self._conn.execute(sql, params) as cur:
-            return Changed(max(cur.rowcount, 0), cur.lastrowid)
+        # One trip to aiosqlite's thread, not two: the cursor of a data-changing statement
+        # holds nothing once executed, so it is left to the garbage collector, not closed.
+        cur = await self._conn.execute(sql, params)
+        return Changed(max(cur.rowcount, 0), cur.lastrowid)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
@@ -434,21 +438,15 @@ class Database:
             except sqlite3.Error as exc:
                 self._fail(batch, partial(self._sqlite_failure, exc))
                 return
-            outcomes: list[tuple[_Unit, bool, Any]] = []
             try:
-                for unit in batch:
-                    await conn.execute("SAVEPOINT unit")
-                    try:
-                        result = await unit.work(Tx(conn))
-                    except Exception as exc:
-                        if not conn.in_transaction:
-                            raise  # the error ended the whole transaction: the batch fails
-                        await conn.execute("ROLLBACK TO unit")
-                        await conn.execute("RELEASE unit")
-                        outcomes.append((unit, False, exc))
-                        continue
-                    await conn.execute("RELEASE unit")
-                    outcomes.append((unit, True, result))
+                outcomes = await self._run_units(conn, batch, careful=False)
+                if outcomes is None:
+                    # A unit raised: start again, each unit in a savepoint of its own, so that
+                    # it fails alone (the first try costs no savepoints in the common case).
+                    await conn.rollback()
+                    await conn.execute("BEGIN IMMEDIATE")
+                    outcomes = await self._run_units(conn, batch, careful=True)
+                    assert outcomes is not None
                 await conn.commit()
             except sqlite3.Error as exc:
                 # Also after a failed COMMIT: a transaction left open would make every later
@@ -473,6 +471,33 @@ class Database:
                 unit.future.set_exception(self.error(unit.action, value))
             else:
                 unit.future.set_exception(value)
+
+    @staticmethod
+    async def _run_units(conn: aiosqlite.Connection, batch: list[_Unit], *,
+                         careful: bool) -> list[tuple[_Unit, bool, Any]] | None:
+        """Run every unit of ``batch`` in the open transaction: (unit, ok, result or error)
+        each. Not ``careful``: None as soon as one raises (the caller rolls back and tries again
+        carefully). ``careful``: each in a savepoint, a unit that raises rolled back alone. An
+        SQLite error that ends the transaction itself (a full disk) is raised."""
+        outcomes: list[tuple[_Unit, bool, Any]] = []
+        for unit in batch:
+            if careful:
+                await conn.execute("SAVEPOINT unit")
+            try:
+                result = await unit.work(Tx(conn))
+            except Exception as exc:
+                if not conn.in_transaction:
+                    raise  # the error ended the whole transaction: the batch fails
+                if not careful:
+                    return None
+                await conn.execute("ROLLBACK TO unit")
+                await conn.execute("RELEASE unit")
+                outcomes.append((unit, False, exc))
+                continue
+            if careful:
+                await conn.execute("RELEASE unit")
+            outcomes.append((unit, True, result))
+        return outcomes
 
     def _sqlite_failure(self, exc: sqlite3.Error, unit: _Unit) -> StoreError:
         return self.error(unit.action, exc)

@@ -28,6 +28,12 @@ _INSERT: Final = (
     "INSERT INTO enquiries (ts, transport, user_hash, chat_type, language, question, status,"
     " intent, score, latency_ms, refusal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_UNLESS_LOGGED: Final = (
+    "INSERT INTO enquiries (ts, transport, user_hash, chat_type, language, question, status,"
+    " intent, score, latency_ms, refusal) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+    " WHERE NOT EXISTS (SELECT 1 FROM inbox AS i JOIN enquiries AS e ON e.id = i.enquiry_id"
+    " WHERE i.update_id = ?)"
+)
 _FEEDBACK_BY_INTENT: Final = (
     "SELECT e.intent AS intent, SUM(f.helpful) AS helpful, SUM(1 - f.helpful) AS not_helpful"
     " FROM feedback AS f JOIN enquiries AS e ON e.id = f.enquiry_id"
@@ -70,12 +76,16 @@ class Enquiries:
         params = _params(e)
 
         async def insert(tx: Tx) -> int:
-            if e.update_id is not None:
-                # Handled again after a crash: the row logged the first time is the row.
-                logged = await logged_for(tx, e.update_id)
-                if logged is not None:
+            if e.update_id is None:
+                changed = await tx.execute(_INSERT, params)
+            else:
+                # Handled again after a crash: the row logged the first time is the row (one
+                # statement in the usual case, where there is none).
+                changed = await tx.execute(_INSERT_UNLESS_LOGGED, (*params, e.update_id))
+                if not changed.rows:
+                    logged = await logged_for(tx, e.update_id)
+                    assert logged is not None
                     return logged
-            changed = await tx.execute(_INSERT, params)
             assert changed.last_id is not None  # sqlite3 always sets it after an INSERT
             if e.update_id is not None:
                 await link_enquiry(tx, e.update_id, changed.last_id)

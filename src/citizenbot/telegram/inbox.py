@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import AIORateLimiter
+from telegram.warnings import PTBUserWarning
 
 from citizenbot.service.inbox import UpdateInbox
 from citizenbot.telegram.common import BotApp
@@ -57,6 +59,7 @@ INBOX: Final = "citizenbot.inbox"  # the UpdateInbox, in bot_data
 # Telegram's response: bounding how many are, bounds what a crash can leave unanswered; a
 # reply waiting for its turn here is not marked yet, so a crash leaves it to the next start.
 FIRST_REPLIES_AT_ONCE: Final = 16
+READ_MARGIN: Final = 10.0  # seconds a long poll may take beyond its own timeout
 FIRST_PAUSE: Final = 1.0  # seconds after a failed getUpdates; grows by half each time
 LONGEST_PAUSE: Final = 30.0
 
@@ -124,14 +127,13 @@ class InboxRateLimiter(AIORateLimiter):
                                              rate_limit_args)
 
 
-def payload(update: Update) -> str:
-    """What the inbox keeps of an update: its JSON, as Telegram sent it."""
-    return update.to_json()
-
-
-async def accept(application: BotApp, inbox: UpdateInbox, updates: Sequence[Update]) -> int:
-    """Store ``updates``, then queue the ones never seen before; how many were queued."""
-    fresh = set(await inbox.receive([(u.update_id, payload(u)) for u in updates]))
+async def accept(application: BotApp, inbox: UpdateInbox, updates: Sequence[Update],
+                 raw: Sequence[str] | None = None) -> int:
+    """Store ``updates`` (``raw``: their JSON as Telegram sent it, else made again from the
+    objects), then queue the ones never seen before; how many were queued."""
+    payloads = raw if raw is not None else [u.to_json() for u in updates]
+    fresh = set(await inbox.receive([(u.update_id, data)
+                                     for u, data in zip(updates, payloads, strict=True)]))
     queued = 0
     for update in updates:
         if update.update_id in fresh:
@@ -201,9 +203,7 @@ class Poller:
             if pause:
                 await asyncio.sleep(pause)
             try:
-                updates = await self.application.bot.get_updates(
-                    offset=self.offset, timeout=self.timeout,
-                    allowed_updates=self.allowed_updates)
+                raw = await self._fetch()
             except Conflict as exc:
                 self.on_fatal(f"Telegram refuses to hand this bot its updates ({exc.message}): "
                               "another process is running with the same token; stopped, so "
@@ -225,15 +225,32 @@ class Poller:
                     log.error("fetching updates failed: %s; retrying in %g s", exc, pause)
                 continue
             pause = 0.0
-            if not updates:
+            if not raw:
                 continue
             # Shielded: a stop while the batch is being stored waits for it (stop awaits
             # _accepting), so what was stored is also queued and answered before exit.
-            self._accepting = asyncio.ensure_future(self._accept(updates))
+            self._accepting = asyncio.ensure_future(self._accept(raw))
             await asyncio.shield(self._accepting)
             self._accepting = None
 
-    async def _accept(self, updates: Sequence[Update]) -> int:
-        queued = await accept(self.application, self.inbox, updates)
+    async def _fetch(self) -> list[dict[str, Any]]:
+        """getUpdates, as Telegram's JSON: the inbox keeps it as it came, and making it again
+        from python-telegram-bot's objects would cost more than answering the question."""
+        with warnings.catch_warnings():
+            # python-telegram-bot suggests Bot.get_updates, which returns objects only.
+            warnings.filterwarnings("ignore", message=r"Please use 'Bot\.get_updates'",
+                                    category=PTBUserWarning)
+            result = await self.application.bot.do_api_request(
+                "get_updates",
+                api_kwargs={"offset": self.offset, "timeout": self.timeout,
+                            "allowed_updates": self.allowed_updates},
+                read_timeout=self.timeout + READ_MARGIN)
+        return [item for item in result if isinstance(item, dict)] \
+            if isinstance(result, list) else []
+
+    async def _accept(self, raw: Sequence[dict[str, Any]]) -> int:
+        updates = [Update.de_json(data, self.application.bot) for data in raw]
+        queued = await accept(self.application, self.inbox, updates,
+                              [json.dumps(data, ensure_ascii=False) for data in raw])
         self.offset = updates[-1].update_id + 1
         return queued
