@@ -110,20 +110,17 @@ def small_filesystem(where: Path, size: str = "16m"):  # type: ignore[no-untyped
 
 
 def fill_up(directory: Path) -> Path:
-    """Write a file until the filesystem says ENOSPC; the file."""
+    """Write a file until the filesystem says ENOSPC, down to the last byte; the file."""
     filler = directory / "filler"
-    chunk = b"\0" * 65536
-    with filler.open("wb") as out:
+    for chunk in (b"\0" * 65536, b"\0" * 512, b"\0"):
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             while True:
-                out.write(chunk)
-                out.flush()
+                os.write(fd, chunk)
         except OSError as exc:
             assert exc.errno == errno.ENOSPC, exc
-    with contextlib.suppress(OSError), filler.open("ab") as out:  # the last few bytes too
-        while True:
-            out.write(b"\0")
-            out.flush()
+        finally:
+            os.close(fd)
     return filler
 
 

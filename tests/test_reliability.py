@@ -75,6 +75,26 @@ async def test_a_locked_database_delays_a_batch_not_every_message(
     assert service.journaled + len(bot.rows("SELECT id FROM enquiries")) == 20
 
 
+async def test_journaled_enquiries_come_home_once_the_database_takes_writes(
+        bot: Bot, api: FakeBotApi) -> None:
+    from citizenbot.telegram.app import bring_journal_home
+
+    other = sqlite3.connect(bot.settings.db_path, timeout=1)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        api.send_text(ANN, ANSWERED)
+        await api.next_message(ANN, timeout=10)
+    finally:
+        other.rollback()
+        other.close()
+    assert bot.services.service.journaled == 1
+    assert bot.app.job_queue is not None
+    bot.app.job_queue.run_once(bring_journal_home, 0)
+    await eventually(lambda: len(bot.rows("SELECT id FROM enquiries")) == 1, 10)
+    journal = bot.services.service.journal
+    assert journal is not None and journal.waiting == 0
+
+
 async def test_a_deleted_database_is_noticed_and_its_enquiries_are_journaled(
         bot: Bot, api: FakeBotApi, caplog: pytest.LogCaptureFixture) -> None:
     api.send_text(ANN, ANSWERED)

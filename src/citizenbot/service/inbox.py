@@ -49,8 +49,10 @@ class UpdateInbox:
                   if update_id not in self._recent]
         fresh: list[int]
         try:
-            sealed = [(update_id, self._cipher.encrypt(payload.encode()).decode("ascii"))
-                      for update_id, payload in unseen]
+            # surrogatepass: what a user types may hold lone surrogates, which are not UTF-8.
+            sealed = [(update_id, self._cipher.encrypt(
+                payload.encode("utf-8", "surrogatepass")).decode("ascii"))
+                for update_id, payload in unseen]
             fresh = await self.storage.receive_updates(sealed) if sealed else []
         except StoreError as exc:
             self._trouble(exc)
@@ -87,7 +89,8 @@ class UpdateInbox:
         pending = []
         for update_id, sealed in backlog.pending:
             try:
-                pending.append((update_id, self._cipher.decrypt(sealed.encode()).decode()))
+                pending.append((update_id, self._cipher.decrypt(sealed.encode("ascii")).decode(
+                    "utf-8", "surrogatepass")))
             except (InvalidToken, ValueError):
                 log.error("update %s in the inbox cannot be read (stored under another salt?);"
                           " it is not answered", update_id)

@@ -282,9 +282,13 @@ async def bring_journal_home(context: Context) -> None:
     """Job: once the database takes writes again, move the journaled enquiries into it."""
     service = services(context).service
     journal, storage = service.journal, service.storage
-    if isinstance(journal, Journal) and storage is not None and storage.trouble is None \
-            and journal.waiting:
+    if not isinstance(journal, Journal) or storage is None or not journal.waiting:
+        return
+    try:
         await import_journal(storage, journal)
+    except StoreError as exc:
+        # Still refusing: already said loudly by the writer and the heartbeat.
+        log.debug("the journal stays until the database takes writes: %s", exc)
 
 
 def problems(svc: BotServices) -> list[str]:
@@ -507,6 +511,19 @@ async def _serve(settings: Settings, responder: Responder) -> int:
 
 async def _run_bot(settings: Settings, responder: Responder, store: Store, journal: Journal,
                    salt: str) -> int:
+    stopping = asyncio.Event()
+    fatal: list[str] = []
+
+    def give_up(reason: str) -> None:
+        fatal.append(reason)
+        stopping.set()
+
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        with contextlib.suppress(NotImplementedError):  # not on Windows' default loop
+            # From the first moment: a SIGTERM while the journal is imported is a clean stop.
+            loop.add_signal_handler(sig, stopping.set)
     try:
         # Enquiries kept in the journal while the database was unwritable come home first.
         await import_journal(store, journal)
@@ -520,18 +537,6 @@ async def _run_bot(settings: Settings, responder: Responder, store: Store, journ
     # pauses of tens of milliseconds under load, enough to show in the reply time's p99).
     gc.collect()
     gc.freeze()
-    stopping = asyncio.Event()
-    fatal: list[str] = []
-
-    def give_up(reason: str) -> None:
-        fatal.append(reason)
-        stopping.set()
-
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for sig in signals:
-        with contextlib.suppress(NotImplementedError):  # not on Windows' default loop
-            loop.add_signal_handler(sig, stopping.set)
     try:
         await start_bot(application, give_up)
         await stopping.wait()
