@@ -21,7 +21,7 @@ import pytest
 from citizenbot.config import SettingsError, load_settings
 from citizenbot.core.knowledge import KnowledgeBase
 from citizenbot.core.responder import Responder
-from citizenbot.model import MAX_QUESTION_CHARS, Ticket, TicketStatus
+from citizenbot.model import MAX_QUESTION_CHARS, StoreError, Ticket, TicketStatus
 from citizenbot.service.inbox import UpdateInbox
 from citizenbot.store import Journal, Store, journal_path
 from citizenbot.store.db import Database, Tx
@@ -52,6 +52,19 @@ async def test_concurrent_writes_share_transactions_and_one_failure_stays_its_ow
         assert [type(o).__name__ for o in outcomes if o is not None] == ["StoreError"]
         assert await db.read("count", lambda tx: tx.scalar("SELECT COUNT(*) FROM t")) == 200
         assert db.batches - before < 20  # group commit: far fewer transactions than writes
+
+
+async def test_a_database_replaced_under_the_writer_is_not_written_into_the_void(
+        tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    async with await Database.open(path) as db:
+        await db.write("make", lambda tx: tx.execute("CREATE TABLE t (n INTEGER)"))
+        other = tmp_path / "other.db"
+        sqlite3.connect(other).close()
+        os.replace(other, path)  # restored from a backup, say, while the bot runs
+        with pytest.raises(StoreError, match="replaced"):
+            await db.write("insert", lambda tx: tx.execute("INSERT INTO t VALUES (1)"))
+        assert db.trouble is not None and "replaced" in db.trouble
 
 
 async def test_a_locked_database_delays_a_batch_not_every_message(
