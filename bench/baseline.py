@@ -1,10 +1,10 @@
-"""The reference point: answer every question with the single best-matching report sentence.
+"""The reference point: answer every question with the single best-covering report sentence.
 
-Usage: python bench/baseline.py [tests/data/eval.tsv]
+Usage: python bench/baseline.py [SET.jsonl ...]   (default: the blind sets in tests/data)
 
-Uses the same sentence search as citizenbot's second tier, but always answers (no intents,
-no threshold). A question counts as right when that sentence is part of the expected intent's
-answer; every answer to an out-of-scope question, and every wrong sentence, is confident-wrong.
+The same sentence search as citizenbot's, but it always answers (no intents, no threshold, no
+scope check). Right = the sentence contains an expected phrase; every answer to an
+out-of-scope question is confident-wrong. It shows what the rest of the design adds.
 """
 
 from __future__ import annotations
@@ -13,32 +13,34 @@ import sys
 from pathlib import Path
 
 from citizenbot.core.knowledge import load_knowledge_base
-from citizenbot.core.matcher import language_of
-from citizenbot.core.search import ReportSearch
+from citizenbot.core.responder import Responder
 from citizenbot.evaluate import read_cases
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    cases = read_cases(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/data/eval.tsv"))
-    kb = load_knowledge_base()
-    search = ReportSearch(kb.report)
-    right = {"en": [0, 0], "zh": [0, 0]}
-    wrong = 0
-    for case in cases:
-        hit = search.best(case.question)
-        intent = kb.intent(case.expected) if case.expected else None
-        if intent is None:
-            wrong += hit is not None
-            continue
-        sentences = {e.text for e in intent.excerpts}
-        ok = hit is not None and any(hit.text in s for s in sentences)
-        lang = language_of(case.question)
-        right[lang][0] += ok
-        right[lang][1] += 1
-        wrong += hit is not None and not ok
-    for lang, (ok, n) in right.items():
-        print(f"best-sentence baseline, {lang}: {100 * ok / n:.1f}% ({ok}/{n})")
-    print(f"confident-wrong: {100 * wrong / len(cases):.1f}% ({wrong}/{len(cases)})")
+    paths = [Path(p) for p in sys.argv[1:]] or sorted((ROOT / "tests/data").glob("blind-*.jsonl"))
+    index = Responder(load_knowledge_base()).index
+    for path in paths:
+        cases = read_cases(path)
+        right = {"en": [0, 0], "zh": [0, 0]}
+        wrong = 0
+        for case in cases:
+            hits = index.rank(index.query(case.question), limit=1)
+            said = hits[0].sentence.text.casefold() if hits else ""
+            if case.out_of_scope:
+                wrong += bool(hits)
+                continue
+            lang = "zh" if case.language == "zh" else "en"
+            right[lang][1] += 1
+            if any(p.casefold() in said for p in case.phrases):
+                right[lang][0] += 1
+            else:
+                wrong += bool(hits)
+        print(f"{path.name}: English {right['en'][0]}/{right['en'][1]}, "
+              f"Chinese {right['zh'][0]}/{right['zh'][1]}, "
+              f"confident-wrong {100 * wrong / len(cases):.1f}% of {len(cases)}")
 
 
 if __name__ == "__main__":

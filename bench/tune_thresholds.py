@@ -1,14 +1,17 @@
-"""Choose the decision thresholds from the evaluation file (prints a table; changes nothing).
+"""Show how the decision thresholds trade accuracy against wrong answers (changes nothing).
 
-Usage: python bench/tune_thresholds.py [tests/data/eval.tsv]
+Usage: python bench/tune_thresholds.py [FILE ...]   (default: everything in tests/data)
 
-For every combination of answer, clarify and search thresholds and margin it runs the labelled
-questions through the real responder and prints the best combinations: highest in-scope
-accuracy among those with confident-wrong <= 2% and out-of-scope refusal >= 95%.
+Runs the labelled questions through the real responder for a grid of answer, clarify and
+margin thresholds and intent scales, and prints the best settings: highest in-scope accuracy
+among those with confident-wrong <= 2% and out-of-scope refusal >= 95%. These files were used to
+build the responder: the figures that count are the first runs of fresh blind sets
+(bench/QUALITY.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import sys
 from pathlib import Path
@@ -17,38 +20,33 @@ from citizenbot.core.knowledge import load_knowledge_base
 from citizenbot.core.responder import Responder, Thresholds
 from citizenbot.evaluate import judge, read_cases, summarise
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def main() -> None:
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/data/eval.tsv")
-    cases = read_cases(path)
-    kb = load_knowledge_base()
-    base = Responder(kb)
+    data = ROOT / "tests" / "data"
+    paths = [Path(p) for p in sys.argv[1:]] or sorted([*data.glob("*.tsv"),
+                                                       *data.glob("blind-*.jsonl")])
+    cases = [c for p in paths for c in read_cases(p)]
+    responder = Responder(load_knowledge_base())
     rows = []
-    for answer, clarify, margin, search in itertools.product(
-            range(30, 56, 5), range(20, 41, 5), (0, 3, 5, 7, 9), (60, 70, 101)):
+    for answer, clarify, margin, scale in itertools.product(
+            (40, 45, 50, 55, 60), (30, 35, 40), (5, 8, 12), (50, 70, 90)):
         if clarify > answer:
             continue
-        responder = Responder.__new__(Responder)
-        responder.__dict__.update(base.__dict__)
-        responder.thresholds = Thresholds(answer, clarify, margin, search)
+        responder.thresholds = dataclasses.replace(
+            Thresholds(), answer=answer, clarify=clarify, margin=margin, search=answer,
+            intent_scale=scale)
         s = summarise([judge(responder, c) for c in cases])
         rows.append((s["accuracy"]["accuracy"], s["confident_wrong"]["rate"],
-                     s["out_of_scope_refused"]["accuracy"], s["english"]["accuracy"],
-                     s["chinese"]["accuracy"], s["misspelt"]["accuracy"],
-                     answer, clarify, margin, search))
-    ok = [r for r in rows if r[1] <= 2.0 and r[2] >= 95.0]
-    ok.sort(key=lambda r: (-r[0], r[1]))
-    print(f"{len(rows)} combinations, {len(ok)} within confident-wrong <= 2% and refusal >= 95%")
-    print("accuracy  conf-wrong  refused  en     zh     typo   | answer clarify margin search")
-    def show(selected: list[tuple[float, ...]]) -> None:
-        for r in selected:
-            print(f"{r[0]:6.1f}%  {r[1]:6.1f}%  {r[2]:6.1f}%  {r[3]:5.1f}  {r[4]:5.1f}  {r[5]:5.1f}"
-                  f"  | {r[6]:>6} {r[7]:>7} {r[8]:>6} {r[9]:>6}")
-
-    show(ok[:10])
-    # A margin of 0 never asks "did you mean" when two topics tie; these keep that safety.
-    print("\nbest with a clarify margin (margin > 0, clarify below answer):")
-    show([r for r in ok if r[8] > 0 and r[7] < r[6]][:10])
+                     s["out_of_scope_refused"]["accuracy"], s["clarify"]["rate"],
+                     (answer, clarify, margin, scale)))
+    ok = sorted((r for r in rows if r[1] <= 2 and r[2] >= 95), reverse=True)
+    print(f"{len(cases)} questions from {', '.join(p.name for p in paths)}")
+    print("accuracy  confident-wrong  refused  clarify   (answer, clarify, margin, intent_scale)")
+    for acc, cw, refused, clarify_rate, setting in (ok or sorted(rows, reverse=True))[:10]:
+        print(f"{acc:7.1f}%  {cw:14.1f}%  {refused:6.1f}%  {clarify_rate:6.1f}%   {setting}")
+    print(f"\ndefaults: {Thresholds()}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ labels:
   quoted_from: {en: "Quoted from the report.", zh: "摘自报告。"}
   clarify_none: {en: "None of these?", zh: "都不是？"}
   abridged: {en: "Only the heading.", zh: "只有标题。"}
+  language_switched: {en: "English from now on.", zh: "从现在起用中文。"}
 refusals:
   other_place: {en: "Nothing on {place}.", zh: "没有{place}的内容。"}
   other_year: {en: "Nothing for {year}.", zh: "没有{year}的内容。"}
@@ -34,6 +35,9 @@ refusals:
   abridged: {en: "Only the heading:", zh: "只有标题："}
   general: {en: "Only the report.", zh: "只回答报告。"}
   other_language: {en: "English or Chinese.", zh: "中文或英文。"}
+  outcome: {en: "Not whether it was met.", zh: "无法说明是否实现。"}
+  no_more: {en: "That is all.", zh: "就这些。"}
+  no_choice: {en: "No list.", zh: "没有列表。"}
 areas:
   business: {en: Business services, zh: 营商服务}
   plans: {en: Plans, zh: 规划}

@@ -129,3 +129,24 @@ def test_did_you_mean_never_offers_a_single_choice(responder: Responder) -> None
 def test_questions_that_once_got_one_option_get_an_answer_or_a_refusal(
         responder: Responder, question: str) -> None:
     assert responder.respond(question).status in ("answered", "fallback")
+
+
+def test_quotes_stand_in_reading_order_each_under_its_own_heading(
+        responder: Responder, kb: KnowledgeBase) -> None:
+    order = {s.id: n for n, s in enumerate(s for p in kb.report.passages for s in p.sentences)}
+    for question in dev_questions():
+        reply = responder.respond(question)
+        if reply.status == "answered" and reply.kind in ("report", "search"):
+            positions = [order[i] for i in reply.sentence_ids]
+            assert positions == sorted(positions), question
+
+
+def test_more_goes_on_into_the_next_paragraph_of_the_review(responder: Responder) -> None:
+    from citizenbot.core.followup import Previous
+
+    question = "what did the district achieve over the past five years"
+    first = responder.respond(question)
+    previous = Previous(question, "en", first.intent_id, ("I.1.s26",))
+    more = responder.respond("more", previous=previous)
+    assert more.status == "answered"
+    assert more.sentence_ids[0].startswith("I.2")

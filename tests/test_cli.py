@@ -143,8 +143,8 @@ def test_validate_checks_every_text_a_door_needs_with_its_placeholders(
     # A text the Telegram bot needs, gone; a placeholder misspelt in one language; a text
     # that drops a placeholder its translation keeps; a report text gone.
     edit(kb / "texts.telegram.yml", "  flood:\n", "  flood_renamed:\n")
-    edit(kb / "texts.telegram.yml", 'en: "Done. {count} logged',
-         'en: "Done. {cuont} logged')
+    edit(kb / "texts.chat.yml", 'en: "Done. {count} logged questions',
+         'en: "Done. {cuont} logged questions')
     edit(kb / "texts.tickets.yml", "  sent:\n    en: \"Your question {ref} is recorded",
          "  sent:\n    en: \"Your question is recorded")
     edit(kb / "texts.staff.yml", "  heading:\n", "  headline:\n")
@@ -152,7 +152,7 @@ def test_validate_checks_every_text_a_door_needs_with_its_placeholders(
     assert result.code == 1
     lines = result.out.splitlines()
     assert "texts.telegram.yml, telegram.flood: missing the text" in lines
-    assert any(line.startswith("texts.telegram.yml, telegram.forget_done: the en text uses "
+    assert any(line.startswith("texts.chat.yml, chat.forget_done.other: the en text uses "
                                "{cuont}, which is never filled in") for line in lines)
     assert ("texts.tickets.yml, tickets.sent: the zh text uses {ref} but the en text does not"
             in lines)
@@ -194,12 +194,6 @@ def test_chat_lets_the_user_pick_a_suggestion_by_number_and_logs_the_question(
                                                                ("park", "answered")]
 
 
-def test_a_number_with_no_choices_on_screen_is_a_question(cli: Cli, tmp_path: Path) -> None:
-    result = cli("chat", stdin="one stop service\n1\n")
-    assert result.code == 0, result.err
-    assert [q for (q,) in logged(tmp_path / "log.db", "question")] == ["one stop service", "1"]
-
-
 def test_chat_without_a_log_writes_nothing(cli: Cli, tmp_path: Path) -> None:
     result = cli("chat", "--no-log", stdin="park\n1\nquit\n")
     assert result.code == 0 and "1. " in result.out
@@ -210,7 +204,7 @@ def test_chat_without_a_log_writes_nothing(cli: Cli, tmp_path: Path) -> None:
 
 def test_stats_summarise_the_log(cli: Cli) -> None:
     cli("answer", "--log", stdin="2021 targets\nweather tomorrow?\n")
-    result = cli("stats")
+    result = cli("stats", "--lang", "en")
     assert result.code == 0
     assert "Enquiries: 2" in result.out
     assert "targets-2021" in result.out

@@ -64,3 +64,22 @@ def test_without_a_last_answer_the_same_words_are_an_ordinary_question(
         responder: Responder) -> None:
     reply = responder.respond("tell me more")
     assert reply.followup is None
+
+
+def test_in_chinese_after_tell_me_more_repeats_the_continuation(responder: Responder) -> None:
+    question = "what is the financial industry park"
+    first = responder.respond(question)
+    more = responder.respond("tell me more", previous=previous_of(first, question))
+    shown = Previous(question, more.language, more.intent_id, more.sentence_ids)
+    again = responder.respond("用中文", previous=shown)
+    assert again.language == "zh"
+    assert again.sentence_ids == more.sentence_ids
+    assert again.text == more.text
+
+
+def test_a_bare_number_or_emoji_is_not_a_question(responder: Responder) -> None:
+    for message, refusal in (("3", "no_choice"), ("42", "no_choice"), ("🙂", "not_in_report"),
+                             ("？", "not_in_report")):
+        reply = responder.respond(message)
+        assert (reply.status, reply.refusal) == ("fallback", refusal), message
+    assert "no list" in responder.respond("3").text

@@ -135,3 +135,31 @@ def test_missing_directory_and_missing_texts(tmp_path: Path,
     assert "does not exist" in problems_of(tmp_path / "nowhere")[0]
     found = problems_of(make_kb(texts=None, business=GOOD_INTENT, smalltalk=SMALLTALK))
     assert any("texts.yml" in p and "missing" in p for p in found), found
+
+
+def test_every_shipped_intent_has_a_button_label_that_fits_a_phone(kb: KnowledgeBase) -> None:
+    for intent in kb.intents:
+        assert intent.label_en and len(intent.label_en) <= 32, intent.id
+        assert intent.label_zh and len(intent.label_zh) <= 16, intent.id
+
+
+def test_a_long_title_needs_a_short_label(make_kb: Callable[..., Path]) -> None:
+    long_title = GOOD_INTENT.replace(
+        "title: {en: Tax relief, zh: 减税降费}",
+        "title: {en: Tax relief and fee reductions for small and medium companies, "
+        "zh: 减税降费}")
+    found = problems_of(make_kb(business=long_title, smalltalk=SMALLTALK))
+    assert any("intent 'tax-relief', label.en: needs a 'en' label of at most 32" in p
+               for p in found), found
+    labelled = long_title.replace("    examples:", "    label: {en: Tax relief, zh: 减税}\n"
+                                                    "    examples:", 1)
+    kb = load_knowledge_base(make_kb(business=labelled, smalltalk=SMALLTALK))
+    intent = kb.intent("tax-relief")
+    assert intent is not None and (intent.label("en"), intent.label("zh")) == ("Tax relief", "减税")
+
+
+def test_a_label_too_long_for_a_phone_is_reported(make_kb: Callable[..., Path]) -> None:
+    labelled = GOOD_INTENT.replace("    examples:", "    label: {en: Tax relief, "
+                                   "zh: 企业减税降费和一站式服务以及其他各项优惠政策}\n    examples:", 1)
+    found = problems_of(make_kb(business=labelled, smalltalk=SMALLTALK))
+    assert any("label.zh: the label has 22 characters; at most 16" in p for p in found), found

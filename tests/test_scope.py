@@ -117,6 +117,8 @@ def test_a_figure_the_report_does_not_give_is_not_made_up(responder: Responder) 
 
 @pytest.mark.parametrize(("question", "heading"), [
     ("elderly care services for my parents", "(VII)"),
+    ("I live here. Will there be new schools for my kids?", "(VII)"),
+    ("What does the 2021 environmental governance section say about air quality?", "(VI)"),
     ("How many new schools and kindergartens were built in the last five years?",
      "people’s welfare"),
     ("old community renovation plans", "(II)"),
@@ -153,6 +155,8 @@ def test_requests_that_are_not_questions_about_the_report(responder: Responder,
 
 @pytest.mark.parametrize("question", [
     "金融産業パークはどこですか", "한국 투자자를 위한 지원이 있나요?", "Какие цели на 2025 год?",
+    "Quels sont les objectifs pour 2025 ?", "Welche Steuervergünstigungen gibt es für Unternehmen?",
+    "¿Cuáles son los objetivos para 2025?",
 ])
 def test_another_language_gets_a_reply_in_both_languages_saying_what_is_read(
         responder: Responder, question: str) -> None:
@@ -217,6 +221,7 @@ async def test_the_log_says_which_refusal_was_given_and_the_staff_report_shows_i
 
 @pytest.mark.parametrize("question", [
     "Did the district actually hit its 8% GDP growth target in 2021?",
+    "Did the district actually reach its 2021 GDP goal?",
     "2021年GDP增长目标完成了吗",
 ])
 def test_whether_a_target_was_met_is_not_claimed(responder: Responder, question: str) -> None:

@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from citizenbot import callback_data as cb
+from citizenbot.core.followup import Previous
 from citizenbot.core.knowledge import KnowledgeBase
 from citizenbot.core.responder import Reply, Responder
 from citizenbot.model import Transport
@@ -63,13 +64,14 @@ def formatted_logs(level: int = logging.DEBUG) -> Iterator[io.StringIO]:
 class LeakyResponder(Responder):
     """A responder whose failure message carries the token, as a careless library's might."""
 
-    def respond(self, question: str, lang: str | None = None) -> Reply:
+    def respond(self, question: str, lang: str | None = None,
+                previous: Previous | None = None) -> Reply:
         if "boom" in question:
             try:
                 raise ConnectionError(LEAKY)
             except ConnectionError as exc:
                 raise RuntimeError(f"answering failed: {exc}") from exc
-        return super().respond(question, lang)
+        return super().respond(question, lang, previous)
 
 
 def everything_sent(api: FakeBotApi) -> str:

@@ -1,5 +1,6 @@
 """The settings cannot drift apart: config.SETTINGS is the single list, and the settings the
-code reads, deploy/example.env and the README's settings table all name exactly its names."""
+code reads, deploy/example.env and the settings table of docs/operations.md all name exactly
+its names."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from citizenbot.config import SETTINGS, load_settings, read_env_file
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_ENV = ROOT / "deploy" / "example.env"
-README = ROOT / "README.md"
+SETTINGS_PAGE = ROOT / "docs" / "operations.md"
 SRC = ROOT / "src" / "citizenbot"
 # Read by config.default_db_path, but the operating system's variable, not one of ours.
 NOT_OURS = {"XDG_DATA_HOME"}
@@ -26,11 +27,11 @@ def example_env_names() -> list[str]:
             if (m := SETTING_LINE.fullmatch(line.strip()))]
 
 
-def readme_table_names() -> list[str]:
+def settings_table_names() -> list[str]:
     """Names of the rows "| `NAME` | default | meaning |" under "## Settings"."""
-    text = README.read_text(encoding="utf-8")
+    text = SETTINGS_PAGE.read_text(encoding="utf-8")
     match = re.search(r"^## Settings\n(.*?)(?=^## )", text, flags=re.M | re.S)
-    assert match, 'README.md has no "## Settings" section'
+    assert match, 'docs/operations.md has no "## Settings" section'
     return re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", match.group(1), flags=re.M)
 
 
@@ -58,11 +59,11 @@ def test_example_env_lists_exactly_the_settings() -> None:
     assert set(names) - set(SETTINGS) == set(), "in deploy/example.env but not read by the code"
 
 
-def test_readme_settings_table_lists_exactly_the_settings() -> None:
-    names = readme_table_names()
+def test_the_settings_table_lists_exactly_the_settings() -> None:
+    names = settings_table_names()
     assert [n for n, k in Counter(names).items() if k > 1] == [], "listed twice"
-    assert set(SETTINGS) - set(names) == set(), "missing from the README's settings table"
-    assert set(names) - set(SETTINGS) == set(), "in the README's table but not read by the code"
+    assert set(SETTINGS) - set(names) == set(), "missing from the settings table"
+    assert set(names) - set(SETTINGS) == set(), "in the settings table but not read by the code"
 
 
 def test_example_env_documents_each_setting_with_its_default(tmp_path: Path) -> None:

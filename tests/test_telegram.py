@@ -26,6 +26,7 @@ from telegram.constants import MessageLimit
 
 from citizenbot import callback_data as cb
 from citizenbot.config import Settings
+from citizenbot.core.followup import Previous
 from citizenbot.core.knowledge import KnowledgeBase, KnowledgeBaseError
 from citizenbot.core.responder import Reply, Responder
 from citizenbot.flood import FloodGate, Verdict
@@ -75,16 +76,17 @@ async def test_start_greets_with_topic_buttons_and_the_menu_is_registered(
     area = await api.next_message(ANN)
     assert area.method == "sendMessage"  # the greeting stays
     business = kb.by_area()["business"]
-    assert area.labels[:-1] == [i.title("en") for i in business]
+    assert area.labels[:-1] == [i.label("en") for i in business]
+    assert all(len(label) <= 32 for label in area.labels)  # no button cut off on a phone
 
-    api.press(ANN, area, area.data(business[0].title("en")))
+    api.press(ANN, area, area.data(business[0].label("en")))
     answer = await api.next_message(ANN)
     assert "<blockquote>" in answer.html and business[0].excerpts[0].text in answer.text
 
     api.press(ANN, area, area.data("All topics"))
     back = await api.next_message(ANN)
     assert back.method == "editMessageText" and back.message_id == area.message_id
-    assert back.text == kb.text("telegram.topics", "en")
+    assert back.text == kb.text("chat.topics", "en")
 
 
 async def test_a_command_menu_failure_does_not_stop_the_bot(api: FakeBotApi,
@@ -108,7 +110,11 @@ async def test_help_topics_and_about(bot: Bot, api: FakeBotApi, kb: KnowledgeBas
     assert parks.method == "editMessageText"  # browsing replaces the list in place
     api.send_text(ANN, "/about")
     about = await api.next_message(ANN)
-    assert kb.report.title in about.text and kb.report.date in about.text
+    # The day the report was delivered, not the day a web page published it, and its title
+    # as people write it, not the web page's.
+    assert "27 January 2021" in about.text and kb.report.date not in about.text
+    assert kb.text("chat.report_title", "en") in about.text
+    assert kb.report.title not in about.text
     assert kb.text("service_note", "en") in about.text
 
 
@@ -135,7 +141,7 @@ async def test_a_question_is_answered_with_the_excerpt_its_source_and_buttons(
     assert f"{kb.text('labels.source', 'en')}: {intent.excerpts[0].label_en}" in answer.text
     assert kb.text("labels.quoted_from", "en") in answer.text
     related = [kb.intent(r) for r in intent.related]
-    assert answer.labels == [r.title("en") for r in related if r] + ["👍 Helpful",
+    assert answer.labels == [r.label("en") for r in related if r] + ["👍 Helpful",
                                                                      "👎 Not helpful"]
     assert logged_before_sending == [1]
     [row] = bot.rows("SELECT transport, user_hash, chat_type, language, question, status, intent,"
@@ -169,7 +175,7 @@ async def test_thumbs_up_is_stored_and_linked_to_its_enquiry(bot: Bot, api: Fake
     assert (await api.answer_to(stranger))["text"] == kb.text("telegram.not_yours", "en")
 
     query = api.press(ANN, answer, answer.data("👍"))
-    assert (await api.answer_to(query))["text"] == kb.text("telegram.feedback_thanks", "en")
+    assert (await api.answer_to(query))["text"] == kb.text("chat.feedback_thanks", "en")
     edited = await api.next_message(ANN)
     assert edited.method == "editMessageReplyMarkup" and edited.message_id == answer.message_id
     assert "👍 Helpful" not in edited.labels and edited.labels == answer.labels[:-2]
@@ -185,7 +191,7 @@ async def test_a_double_tap_on_thumbs_up_is_one_vote(bot: Bot, api: FakeBotApi,
     first = api.press(ANN, answer, answer.data("👍"))
     second = api.press(ANN, answer, answer.data("👍"))
     for query in (first, second):
-        assert (await api.answer_to(query))["text"] == kb.text("telegram.feedback_thanks", "en")
+        assert (await api.answer_to(query))["text"] == kb.text("chat.feedback_thanks", "en")
     assert bot.rows("SELECT enquiry_id, helpful FROM feedback") == [(enquiry_id, 1)]
 
 
@@ -197,9 +203,9 @@ async def test_a_did_you_mean_choice_is_answered_in_the_language_it_was_asked_in
     api.send_text(ANN, question)
     clarify = await api.next_message(ANN)
     chosen = expected.options[0]
-    api.press(ANN, clarify, clarify.data(chosen.title))
+    api.press(ANN, clarify, clarify.data(kb.intent(chosen.intent_id).label("zh")))
     answer = await api.next_message(ANN)
-    assert f"{kb.text('labels.source', 'zh')}:" in answer.text
+    assert "出处：" in answer.text and "出处:" not in answer.text
     assert "👍 有帮助" in answer.labels
     assert bot.rows("SELECT language FROM enquiries ORDER BY id") == [("zh",), ("zh",)]
 
@@ -210,13 +216,13 @@ async def test_a_did_you_mean_choice_answers_it(bot: Bot, api: FakeBotApi, kb: K
     api.send_text(ANN, question)
     clarify = await api.next_message(ANN)
     assert clarify.text.startswith(kb.text("labels.clarify", "en"))
-    titles = [o.title for o in expected.options]
+    titles = [kb.intent(o.intent_id).label("en") for o in expected.options]
     assert clarify.labels[:len(titles)] == titles
     # ... and always a way out: browse the topics instead.
-    assert kb.text("telegram.buttons.topics", "en") in clarify.labels[len(titles):]
+    assert kb.text("chat.buttons.topics", "en") in clarify.labels[len(titles):]
 
     chosen = expected.options[1]
-    query = api.press(ANN, clarify, clarify.data(chosen.title))
+    query = api.press(ANN, clarify, clarify.data(kb.intent(chosen.intent_id).label("en")))
     assert "text" not in await api.answer_to(query)
     answer = await api.next_message(ANN)
     intent = kb.intent(chosen.intent_id)
@@ -231,11 +237,11 @@ async def test_an_unknown_question_gets_an_honest_fallback_with_a_topics_button(
     fallback = await api.next_message(ANN)
     assert kb.text("services.fallback", "en") in fallback.text
     assert kb.text("service_note", "en") in fallback.text
-    assert fallback.labels == [kb.text("telegram.buttons.topics", "en")]
+    assert fallback.labels == [kb.text("chat.buttons.topics", "en")]
     assert bot.rows("SELECT status, intent FROM enquiries") == [("fallback", None)]
     api.press(ANN, fallback, fallback.data("topics"))
     topics = await api.next_message(ANN)
-    assert topics.method == "sendMessage" and topics.text == kb.text("telegram.topics", "en")
+    assert topics.method == "sendMessage" and topics.text == kb.text("chat.topics", "en")
 
 
 async def test_a_long_reply_is_split_under_telegrams_limit(api: FakeBotApi, kb: KnowledgeBase,
@@ -288,18 +294,18 @@ async def test_lang_switches_the_interface(bot: Bot, api: FakeBotApi, kb: Knowle
     api.press(ANN, prompt, prompt.data("中文"))
     switched = await api.next_message(ANN)
     assert switched.method == "editMessageText"
-    assert switched.text == kb.text("telegram.lang_set", "zh")
+    assert switched.text == kb.text("chat.lang_set", "zh")
 
     api.send_text(ANN, "/help")
     assert kb.text("services.help", "zh") in (await api.next_message(ANN)).text
     api.send_text(ANN, ANSWERED)
     answer = await api.next_message(ANN)
-    assert f"{kb.text('labels.source', 'zh')}:" in answer.text
+    assert "出处：" in answer.text and "出处:" not in answer.text  # full-width, as Chinese is written
     assert "👍 有帮助" in answer.labels
     assert bot.rows("SELECT language FROM enquiries") == [("zh",)]
 
     api.send_text(ANN, "/lang en")
-    assert (await api.next_message(ANN)).text == kb.text("telegram.lang_set", "en")
+    assert (await api.next_message(ANN)).text == kb.text("chat.lang_set", "en")
     api.send_text(LI, "/start")  # no choice made: the Telegram app's language decides
     assert kb.text("services.greeting", "zh") in (await api.next_message(LI)).text
 
@@ -320,9 +326,9 @@ async def test_forget_erases_my_rows_after_confirmation(bot: Bot, api: FakeBotAp
 
     api.send_text(ANN, "/forget")
     confirm = await api.next_message(ANN)
-    assert confirm.text == kb.text("telegram.forget_confirm", "en")
+    assert confirm.text == kb.text("chat.forget_confirm", "en")
     api.press(ANN, confirm, confirm.data("Cancel"))
-    assert (await api.next_message(ANN)).text == kb.text("telegram.forget_cancelled", "en")
+    assert (await api.next_message(ANN)).text == kb.text("chat.forget_cancelled", "en")
     assert bot.rows("SELECT COUNT(*) FROM enquiries WHERE user_hash = ?", ann) == [(2,)]
 
     api.send_text(ANN, "/forget")
@@ -332,7 +338,7 @@ async def test_forget_erases_my_rows_after_confirmation(bot: Bot, api: FakeBotAp
     api.press(ANN, confirm, confirm.data("Yes"))
     done = await api.next_message(ANN)
     assert done.method == "editMessageText" and done.buttons == []
-    assert done.text == kb.text("telegram.forget_done", "en").replace("{count}", "2")
+    assert done.text == "Done. 2 logged questions and their feedback were deleted."
     assert bot.rows("SELECT COUNT(*) FROM enquiries WHERE user_hash = ?", ann) == [(0,)]
     assert bot.rows("SELECT COUNT(*) FROM feedback") == [(0,)]
     assert bot.rows("SELECT user_hash FROM enquiries") == [(hash_user(SALT, BOB["id"]),)]
@@ -395,10 +401,11 @@ async def test_altered_or_stale_button_data_gets_a_short_notice(
 
 
 class ExplodingResponder(Responder):
-    def respond(self, question: str, lang: str | None = None) -> Reply:
+    def respond(self, question: str, lang: str | None = None,
+                previous: Previous | None = None) -> Reply:
         if "boom" in question:
             raise RuntimeError("the matcher fell over")
-        return super().respond(question, lang)
+        return super().respond(question, lang, previous)
 
 
 async def test_an_error_in_a_handler_is_logged_and_the_bot_keeps_running(
@@ -602,11 +609,11 @@ def test_the_flood_gate_counts_per_user_in_a_sliding_minute() -> None:
 
 async def test_a_knowledge_base_without_the_telegram_texts_is_refused_at_start(
         kb: KnowledgeBase, tmp_path: Path) -> None:
-    texts = {k: v for k, v in kb.texts.items() if k != "telegram.forget_confirm"}
+    texts = {k: v for k, v in kb.texts.items() if k != "chat.forget_confirm"}
     responder = Responder(dataclasses.replace(kb, texts=texts))
     settings = Settings(token=TOKEN, db_path=tmp_path / "unused.db")
     async with await Store.open(":memory:") as store:
-        with pytest.raises(KnowledgeBaseError, match=r"telegram\.forget_confirm"):
+        with pytest.raises(KnowledgeBaseError, match=r"chat\.forget_confirm"):
             build_application(settings, make_service(responder, store, settings.db_path))
 
 

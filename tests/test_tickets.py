@@ -84,7 +84,7 @@ async def test_an_unanswered_question_goes_to_staff_and_their_reply_comes_back(
         api.send_text(ANN, NONSENSE)
         fallback = await api.next_message(ANN)
         assert kb.text("services.fallback", "en") in fallback.text
-        assert fallback.labels == [kb.text("telegram.buttons.topics", "en"),
+        assert fallback.labels == [kb.text("chat.buttons.topics", "en"),
                                    kb.text("tickets.buttons.ask", "en")]
         [(enquiry_id,)] = bot.rows("SELECT id FROM enquiries")
 
@@ -285,7 +285,7 @@ async def test_forget_also_ends_a_bare_ask_waiting_for_its_question(
         await api.next_message(ANN)
         api.send_text(ANN, "/forget")
         confirm = await api.next_message(ANN)
-        api.press(ANN, confirm, confirm.data(kb.text("telegram.buttons.forget_yes", "en")))
+        api.press(ANN, confirm, confirm.data(kb.text("chat.buttons.forget_yes", "en")))
         await api.next_message(ANN)
         api.send_text(ANN, NONSENSE)  # a question again, answered, not offered to staff
         assert kb.text("services.fallback", "en") in (await api.next_message(ANN)).text
@@ -324,7 +324,7 @@ async def test_without_a_staff_chat_nothing_is_offered(api: FakeBotApi, responde
                                                        kb: KnowledgeBase, tmp_path: Path) -> None:
     async with running_bot(api, responder, tmp_path):
         api.send_text(ANN, NONSENSE)
-        assert (await api.next_message(ANN)).labels == [kb.text("telegram.buttons.topics", "en")]
+        assert (await api.next_message(ANN)).labels == [kb.text("chat.buttons.topics", "en")]
         api.send_text(ANN, "/ask hello")
         assert (await api.next_message(ANN)).text == kb.text("tickets.not_enabled", "en")
         assert "ask" not in [c["command"] for c in api.commands["en"]]

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from citizenbot.config import Settings
-from citizenbot.core.knowledge import KnowledgeBase, load_knowledge_base
+from citizenbot.core.knowledge import KnowledgeBase, default_directory, load_knowledge_base
 from citizenbot.core.responder import Responder
 
 
@@ -23,5 +23,31 @@ def load_kb(settings: Settings, directory: Path | None = None) -> KnowledgeBase:
     return dataclasses.replace(kb, texts=texts)
 
 
+# Responders already built in this process, by what they were built from. Loading and indexing
+# the knowledge base takes about a second; a process that loads the same files again (a
+# /reload that changed nothing, the command line called many times in one test run) reuses
+# it. Any change to a file changes its modification time or size, and so the key.
+_BUILT: dict[tuple[object, ...], Responder] = {}
+_KEEP = 4
+
+
+def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    try:
+        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                            for p in directory.iterdir() if p.is_file()))
+    except OSError:
+        return ()
+
+
 def load_responder(settings: Settings, directory: Path | None = None) -> Responder:
-    return Responder(load_kb(settings, directory), settings.thresholds)
+    """A responder for the knowledge base named by the settings (raises KnowledgeBaseError)."""
+    where = (directory or settings.intents_dir or default_directory()).resolve()
+    key = (where, _fingerprint(where), settings.thresholds,
+           tuple(sorted(settings.fallback_text.items())) if settings.fallback_text else ())
+    built = _BUILT.get(key)
+    if built is None:
+        built = Responder(load_kb(settings, directory), settings.thresholds)
+        if len(_BUILT) >= _KEEP:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = built
+    return built

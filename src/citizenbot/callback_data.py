@@ -4,7 +4,9 @@ Telegram gives a button at most 64 bytes of data and hands back whatever a clien
 data is versioned (buttons from an older release are recognised as out of date) and carries a
 short MAC (any edited byte is recognised as tampering). Nothing here knows about Telegram.
 
-Format: ``<version>|<verb>|<argument>|...|<mac>``, e.g. ``1|i|one-stop-service|q0yG3nfz``.
+Format: ``<version>|<verb>|<argument>|...|<mac>``, e.g. ``1|i|one-stop-service|zh|q0yG3nfz``.
+A topic button carries the language of the message it is under, so that it answers in that
+language whatever the app's; buttons made before it did still work (in the user's language).
 """
 
 from __future__ import annotations
@@ -37,18 +39,22 @@ class CallbackDataError(ValueError):
 
 @dataclass(frozen=True)
 class ShowIntent:
-    """Answer one intent; `enquiry_id` is the clarify question it answers, if any."""
+    """Answer one intent; `enquiry_id` is the clarify question it answers, if any; `lang` the
+    language to answer in (None: the user's)."""
 
     intent_id: str
     enquiry_id: int | None = None
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
 class ShowArea:
-    """List the intents of one area; `replace` the pressed button's message or send anew."""
+    """List the intents of one area; `replace` the pressed button's message or send anew;
+    `lang` the language of the list (None: the user's)."""
 
     area: str
     replace: bool = False
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,12 +118,12 @@ def _mac(key: bytes, payload: str) -> str:
 
 def _fields(action: Action) -> list[str]:
     match action:
-        case ShowIntent(intent_id, None):
-            return ["i", intent_id]
-        case ShowIntent(intent_id, enquiry_id):
-            return ["c", str(enquiry_id), intent_id]
-        case ShowArea(area, replace):
-            return ["A" if replace else "a", area]
+        case ShowIntent(intent_id, None, lang):
+            return ["i", intent_id, *_lang(lang)]
+        case ShowIntent(intent_id, enquiry_id, lang):
+            return ["c", str(enquiry_id), intent_id, *_lang(lang)]
+        case ShowArea(area, replace, lang):
+            return ["A" if replace else "a", area, *_lang(lang)]
         case ShowTopics(replace):
             return ["T" if replace else "t"]
         case Feedback(enquiry_id, helpful):
@@ -132,6 +138,10 @@ def _fields(action: Action) -> list[str]:
             fields = ["k", "1" if confirm else "0", owner]
             return fields if enquiry_id is None else [*fields, str(enquiry_id)]
     raise TypeError(f"not a button action: {action!r}")  # pragma: no cover
+
+
+def _lang(lang: str | None) -> list[str]:
+    return [] if lang is None else [lang]
 
 
 def encode(action: Action, key: bytes) -> str:
@@ -168,14 +178,24 @@ def decode(data: str | None, key: bytes) -> Action:
     return action
 
 
+def _known(lang: list[str]) -> bool:
+    """No language (an older button), or one we speak."""
+    return not lang or (len(lang) == 1 and lang[0] in LANGS)
+
+
+def _one(lang: list[str]) -> str | None:
+    return lang[0] if lang else None
+
+
 def _parse(fields: list[str]) -> Action | None:
     match fields:
-        case ["i", intent_id] if _ID.match(intent_id):
-            return ShowIntent(intent_id)
-        case ["c", enquiry, intent_id] if _NUMBER.match(enquiry) and _ID.match(intent_id):
-            return ShowIntent(intent_id, int(enquiry))
-        case [("a" | "A") as verb, area] if _ID.match(area):
-            return ShowArea(area, verb == "A")
+        case ["i", intent_id, *lang] if _ID.match(intent_id) and _known(lang):
+            return ShowIntent(intent_id, None, _one(lang))
+        case ["c", enquiry, intent_id, *lang] if _NUMBER.match(enquiry) \
+                and _ID.match(intent_id) and _known(lang):
+            return ShowIntent(intent_id, int(enquiry), _one(lang))
+        case [("a" | "A") as verb, area, *lang] if _ID.match(area) and _known(lang):
+            return ShowArea(area, verb == "A", _one(lang))
         case [("t" | "T") as verb]:
             return ShowTopics(verb == "T")
         case ["f", enquiry, ("1" | "0") as vote] if _NUMBER.match(enquiry):

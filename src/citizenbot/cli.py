@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -28,16 +29,22 @@ from citizenbot.core.knowledge import KnowledgeBase, KnowledgeBaseError, load_kn
 from citizenbot.core.responder import Responder, plain_text
 from citizenbot.model import DeliveryOutcome, LoggedEnquiry, Overview, Settle, StoreError, Transport
 from citizenbot.service import Asker, Service, StaffChat, TicketDesk, Unreachable
-from citizenbot.store import Journal, Store, check_file, import_journal, journal_path
+from citizenbot.store import (
+    Journal,
+    Store,
+    check_file,
+    import_journal,
+    journal_path,
+    load_or_create_salt,
+)
 from citizenbot.store.db import open_private
 from citizenbot.store.files import quick_check
-from citizenbot.texts import TextSchema, declare, fill, plural, plural_key, require
+from citizenbot.texts import TextSchema, declare, fill, plural, plural_key, require, shorten
 from citizenbot.tickets import MAX_ANSWER_CHARS, parse_reference, reference, table
 
 EXIT_PROBLEMS: Final = 1
 EXIT_UNUSABLE: Final = 2
 SUGGEST_LIMIT: Final = 5000  # grouping is quadratic at worst; older questions wait for --since
-STAFF_LANG: Final = "en"  # the command line's staff texts; the report follows it
 
 TEXTS: Final[TextSchema] = declare("texts.staff.yml", {
     "cli.tickets.none": (), "cli.tickets.none_open": (),
@@ -48,6 +55,23 @@ TEXTS: Final[TextSchema] = declare("texts.staff.yml", {
     "cli.reply.recorded": ("ref",), "cli.reply.delivered": ("ref",),
     "cli.reply.undelivered": ("ref", "reason"), "cli.reply.busy": ("ref",),
     "cli.reply.delayed": ("ref", "reason"),
+    "cli.wrote_report": ("file", "count", "period"), "cli.stats.no_log": ("path",),
+    "cli.stats.total": ("count",), "cli.stats.top_intents": (),
+    "cli.stats.recent_unanswered": (), "cli.stats.none": (),
+    **{f"report.status.{s}": () for s in ("answered", "clarify", "fallback")},
+    "cli.suggest.heading": ("count", "groups", "period"), "cli.suggest.min_count": ("count",),
+    "cli.suggest.capped": ("count",), "cli.suggest.nothing": (),
+    "cli.suggest.asked": ("statuses", "date"),
+    "cli.suggest.asked_count": ("count", "statuses", "score"),
+    "cli.suggest.nearest": ("intent", "title", "file", "score"),
+    "cli.suggest.no_intent": ("score",), "cli.suggest.more_wordings": ("count",),
+    "cli.suggest.yaml_hint": (), "cli.suggest.review": (), "cli.suggest.existing": ("count",),
+    "cli.suggest.no_close_intent": ("score",), "cli.suggest.junk_title": ("count",),
+    **{f"cli.suggest.junk.{reason}": () for reason in ("command", "injection", "number",
+                                                       "too_short")},
+    **{f"report.period.{key}": names for key, names in (
+        ("between", ("since", "until")), ("since", ("since",)), ("until", ("until",)),
+        ("all", ()))},
 })
 
 log = logging.getLogger("citizenbot")
@@ -93,8 +117,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("directory", nargs="?", type=Path, metavar="DIR",
                    help="knowledge-base directory (default: CITIZENBOT_INTENTS or the shipped one)")
 
+    def lang_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--lang", choices=("en", "zh"),
+                       help="language of the output (default: CITIZENBOT_STAFF_LANGUAGE, zh)")
+
     p = add("stats", "Totals by status, top intents and recent unanswered questions from the log.")
     db_option(p)
+    lang_option(p)
     p.add_argument("--since", type=_date_arg, metavar="DATE",
                    help="only enquiries on or after DATE (YYYY-MM-DD, UTC)")
     p.add_argument("--limit", type=_count_arg, default=10, help="rows in each list (default 10)")
@@ -133,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("enquiries.html"), metavar="FILE",
                    help="the HTML file to write (default: enquiries.html)")
     period_options(p)
+    lang_option(p)
 
     p = add("suggest", "Group the questions the bot could not answer and propose the nearest "
                        "intent for each; nothing is written to the knowledge base.")
@@ -143,6 +173,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="only groups asked at least N times (default 1)")
     p.add_argument("--yaml", action="store_true",
                    help="print the groups as YAML example lines to paste into intent files")
+    lang_option(p)
 
     p = add("export", "Write the enquiries as CSV, one row per enquiry with its feedback votes "
                       "(to stdout, or to --out FILE).")
@@ -168,6 +199,7 @@ def _parser() -> argparse.ArgumentParser:
                        "with their age and status.")
     db_option(p)
     p.add_argument("--open", action="store_true", help="only the open ones")
+    lang_option(p)
 
     p = add("reply", "Answer a ticket: the answer goes to the citizen as one from district "
                      "staff. Sent at once through the Bot API when TELEGRAM_BOT_TOKEN is set, "
@@ -197,7 +229,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"citizenbot: bad setting: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     from citizenbot.logs import configure_logging
-    configure_logging(settings.log_level, settings.log_format)
+    level = settings.log_level
+    if level == "INFO" and _opens_terminal_chat(args, settings):
+        # Lines about migrations or erasures would land between the questions and answers of
+        # the person at the keyboard; warnings and errors still show (DEBUG shows everything).
+        level = "WARNING"
+    configure_logging(level, settings.log_format)
     if getattr(args, "db", None):
         settings = dataclasses.replace(settings, db_path=args.db)
     if getattr(args, "intents", None):
@@ -213,21 +250,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNUSABLE
 
 
+def _opens_terminal_chat(args: argparse.Namespace, settings: Settings) -> bool:
+    return bool(args.command == "chat" or (args.command == "run" and not settings.token))
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command
     if command == "validate":
         return validate(args.directory or settings.intents_dir)
+    lang = getattr(args, "lang", None) or settings.staff_language
     if command == "stats":
-        return _quiet_on_closed_pipe(lambda: asyncio.run(stats(settings, args.since, args.limit)))
+        words = _kb_or_exit(settings, TEXTS)
+        if words is None:
+            return EXIT_UNUSABLE
+        return _quiet_on_closed_pipe(lambda: asyncio.run(
+            stats(settings, words, args.since, args.limit, lang)))
     if command in ("report", "suggest", "export") and args.since and args.until \
             and args.since > args.until:
         print("citizenbot: --since is after --until", file=sys.stderr)
         return EXIT_UNUSABLE
     if command == "report":
-        return asyncio.run(report(settings, args.out, args.since, args.until))
+        return asyncio.run(report(settings, args.out, args.since, args.until, lang))
     if command == "suggest":
         return asyncio.run(suggest(settings, args.since, args.until, args.min_count,
-                                   as_yaml=args.yaml))
+                                   as_yaml=args.yaml, lang=lang))
     if command == "export":
         return asyncio.run(export_csv(settings, args.since, args.until, args.out))
     if command == "purge":
@@ -241,7 +287,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if kb is None:
             return EXIT_UNUSABLE
         if command == "tickets":
-            return asyncio.run(list_tickets(settings, kb, args.open))
+            return asyncio.run(list_tickets(settings, kb, args.open, lang))
         return asyncio.run(reply(settings, kb, args.reference, args.text))
     if command == "eval":
         from citizenbot.evaluate import Targets, run_eval
@@ -268,7 +314,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     responder = _responder_or_exit(settings, CONSOLE_TEXTS)
     if responder is None:
         return EXIT_UNUSABLE
-    return asyncio.run(chat(responder, None if getattr(args, "no_log", False) else settings))
+    return asyncio.run(chat(responder, settings, not getattr(args, "no_log", False)))
 
 
 @contextlib.contextmanager
@@ -374,22 +420,29 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-async def chat(responder: Responder, settings: Settings | None) -> int:
-    from citizenbot.console import chat as console_chat
-    store, journal = await _open_log(settings) if settings else (None, None)
-    service = Service(responder, store, journal=journal)
+async def chat(responder: Responder, settings: Settings, log_enquiries: bool = True) -> int:
+    from citizenbot.console import converse
+    if log_enquiries:
+        store, journal = await _open_log(settings)
+        salt = settings.salt or load_or_create_salt(settings.salt_path)
+    else:
+        # Not logged: the conversation (language, last answer, votes) lives in a database in
+        # memory, gone with the process; nothing is written to disk.
+        store, journal = await Store.open(":memory:"), None
+        salt = secrets.token_hex(32)
+    service = Service(responder, store, journal=journal, salt=salt,
+                      context_seconds=settings.context_minutes * 60)
     # asyncio.run would turn Ctrl-C into a cancellation that a blocking read never sees; with
     # a handler of our own the read is interrupted at once and the chat ends cleanly.
     previous = signal.signal(signal.SIGINT, _interrupt)
     try:
         with contextlib.nullcontext(sys.stdin) if sys.stdin.isatty() else _stdin() as stdin:
-            await console_chat(service, stdin, sys.stdout, interactive=sys.stdin.isatty())
+            await converse(service, stdin, sys.stdout, interactive=sys.stdin.isatty())
     except KeyboardInterrupt:
         sys.stdout.write("\n")
     finally:
         signal.signal(signal.SIGINT, previous)
-        if store is not None:
-            await store.close()
+        await store.close()
     return 0
 
 
@@ -421,27 +474,39 @@ async def answer(responder: Responder, log_to: Settings | None, stdin: TextIO,
 
 # ---------------------------------------------------------------------- figures
 
-async def stats(settings: Settings, since: date | None, limit: int) -> int:
+async def stats(settings: Settings, kb: KnowledgeBase, since: date | None, limit: int,
+                lang: str) -> int:
+    def t(key: str, **values: object) -> str:
+        return fill(kb.text(key, lang), **values)
+
     since_dt, _ = _utc_range(since, None)
     if not settings.db_path.exists():
-        print(f"No enquiries logged yet ({settings.db_path} does not exist).")
+        print(t("cli.stats.no_log", path=settings.db_path))
         return 0
     store = await _open_store(settings)
     try:
         s = await store.stats(since=since_dt, limit=limit)
     finally:
         await store.close()
-    print(f"Enquiries: {s.total}")
-    for status in ("answered", "clarify", "fallback"):
+    print(t("cli.stats.total", count=s.total))
+    names = {status: t(f"report.status.{status}") for status in ("answered", "clarify",
+                                                                 "fallback")}
+    width = max(len(name) for name in names.values())
+    for status, name in names.items():
         n = s.by_status.get(status, 0)
         share = f"{100 * n / s.total:.0f}%" if s.total else "-"
-        print(f"  {status:<9} {n:>6}  {share}")
-    print("\nTop intents:")
-    for intent, n in s.top_intents or [("(none yet)", 0)]:
-        print(f"  {n:>6}  {intent}")
-    print("\nRecent unanswered questions:")
-    for ts, question in s.recent_unanswered or [("", "(none)")]:
-        print(f"  {ts[:16]:<16}  {question[:100]}")
+        print(f"  {name:<{width}} {n:>6}  {share}")
+    print("\n" + t("cli.stats.top_intents"))
+    for intent_id, n in s.top_intents:
+        intent = kb.intent(intent_id)
+        print(f"  {n:>6}  {intent_id}" + (f" ({intent.title(lang)})" if intent else ""))
+    if not s.top_intents:
+        print("  " + t("cli.stats.none"))
+    print("\n" + t("cli.stats.recent_unanswered"))
+    for ts, question in s.recent_unanswered:
+        print(f"  {ts[:16]:<16}  {shorten(question, 100)}")
+    if not s.recent_unanswered:
+        print("  " + t("cli.stats.none"))
     return 0
 
 
@@ -488,14 +553,17 @@ def _utc_range(since: date | None, until: date | None) -> tuple[datetime | None,
     return start, end
 
 
-def _period_text(since: date | None, until: date | None) -> str:
+def _period_text(since: date | None, until: date | None, kb: KnowledgeBase | None = None,
+                 lang: str = "en") -> str:
+    key, values = "all", {}
     if since and until:
-        return f"{since} to {until}"
-    if since:
-        return f"since {since}"
-    if until:
-        return f"up to {until}"
-    return "all enquiries"
+        key, values = "between", {"since": since, "until": until}
+    elif since:
+        key, values = "since", {"since": since}
+    elif until:
+        key, values = "until", {"until": until}
+    kb = kb or load_knowledge_base()
+    return fill(kb.text(f"report.period.{key}", lang), **values)
 
 
 def _open_private(path: Path, encoding: str = "utf-8") -> io.TextIOWrapper:
@@ -526,14 +594,15 @@ def _utf8_stdout() -> io.TextIOWrapper:
     return io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="")
 
 
-async def report(settings: Settings, out: Path, since: date | None, until: date | None) -> int:
+async def report(settings: Settings, out: Path, since: date | None, until: date | None,
+                 lang: str) -> int:
     from citizenbot.staff.report import TEXTS as REPORT_TEXTS
     from citizenbot.staff.report import render_report
     from citizenbot.staff.suggest import group_questions
 
     try:
         kb = load_kb(settings)
-        require(kb, REPORT_TEXTS)
+        require(kb, REPORT_TEXTS | TEXTS)
     except KnowledgeBaseError as exc:
         # The report is still worth having: in the shipped knowledge base's words, with bare
         # intent ids where the titles are missing.
@@ -551,27 +620,26 @@ async def report(settings: Settings, out: Path, since: date | None, until: date 
             await store.close()
     page = render_report(overview, group_questions(overview.unanswered), kb=kb,
                          generated=datetime.now(UTC), since=since, until=until,
-                         titles={i.id: i.title(STAFF_LANG) for i in kb.intents},
-                         open_tickets=open_tickets, lang=STAFF_LANG)
+                         titles={i.id: i.title(lang) for i in kb.intents},
+                         open_tickets=open_tickets, lang=lang)
     try:
         with _open_private(out) as fh:
             fh.write(page)
     except OSError as exc:
         print(f"citizenbot: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    print(f"Wrote {out}: {overview.total} enquiries ({_period_text(since, until)}).")
+    print(fill(kb.text("cli.wrote_report", lang), file=out, count=overview.total,
+               period=_period_text(since, until, kb, lang)))
     return 0
 
 
 async def suggest(settings: Settings, since: date | None, until: date | None, min_count: int,
-                  *, as_yaml: bool) -> int:
+                  *, as_yaml: bool, lang: str) -> int:
     from citizenbot.core.matcher import Matcher
     from citizenbot.staff.suggest import group_questions, propose, render_text, render_yaml
 
-    try:
-        kb = load_kb(settings)
-    except KnowledgeBaseError as exc:
-        print(f"citizenbot: cannot load the knowledge base: {exc}", file=sys.stderr)
+    kb = _kb_or_exit(settings, TEXTS)
+    if kb is None:
         return EXIT_UNUSABLE
     start, end = _utc_range(since, until)
     rows: list[tuple[str, str, str]] = []
@@ -583,17 +651,20 @@ async def suggest(settings: Settings, since: date | None, until: date | None, mi
             await store.close()
     groups = [g for g in group_questions(rows) if g.count >= min_count]
     proposals = propose(groups, Matcher(kb))
-    shown = sum(g.count for g in groups)
-    heading = (f"citizenbot suggest: {shown} unanswered or clarify question"
-               f"{'s' if shown != 1 else ''} in {len(groups)} group"
-               f"{'s' if len(groups) != 1 else ''} ({_period_text(since, until)}"
-               + (f", groups asked at least {min_count} times" if min_count > 1 else "")
-               + (f"; only the latest {SUGGEST_LIMIT}: narrow with --since/--until"
-                  if len(rows) >= SUGGEST_LIMIT else "") + ").")
+
+    def t(key: str, **values: object) -> str:
+        return fill(kb.text(f"cli.suggest.{key}", lang), **values)
+
+    heading = t("heading", count=sum(g.count for g in groups), groups=len(groups),
+                period=_period_text(since, until, kb, lang))
+    if min_count > 1:
+        heading += " " + t("min_count", count=min_count)
+    if len(rows) >= SUGGEST_LIMIT:
+        heading += " " + t("capped", count=SUGGEST_LIMIT)
     render = render_yaml if as_yaml else render_text
     out = _utf8_stdout()
     try:
-        out.write(render(proposals, kb, heading))
+        out.write(render(proposals, kb, heading, lang))
         out.flush()
     except BrokenPipeError:
         _silence_stdout()
@@ -717,7 +788,8 @@ def _error(text: str) -> None:
     print(f"citizenbot: {text}", file=sys.stderr)
 
 
-async def list_tickets(settings: Settings, kb: KnowledgeBase, open_only: bool) -> int:
+async def list_tickets(settings: Settings, kb: KnowledgeBase, open_only: bool,
+                       lang: str) -> int:
     """`citizenbot tickets`: the tickets (only open ones with ``open_only``), oldest first."""
     found = []
     if settings.db_path.exists():
@@ -728,14 +800,14 @@ async def list_tickets(settings: Settings, kb: KnowledgeBase, open_only: bool) -
             await store.close()
 
     def t(key: str, **values: object) -> str:
-        return fill(kb.text(f"cli.tickets.{key}", STAFF_LANG), **values)
+        return fill(kb.text(f"cli.tickets.{key}", lang), **values)
 
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace")
     try:
         if not found:
             out.write(t("none_open" if open_only else "none") + "\n")
         else:
-            out.write(table(found, datetime.now(UTC), kb, STAFF_LANG) + "\n")
+            out.write(table(found, datetime.now(UTC), kb, lang) + "\n")
             waiting = sum(1 for ticket in found if ticket.status == "open")
             out.write("\n" + t(plural_key("summary", len(found)), count=len(found),
                                open=waiting) + "\n")
@@ -761,7 +833,7 @@ async def reply(settings: Settings, kb: KnowledgeBase, ref: str, text: str) -> i
     ref = reference(ticket_id)
 
     def t(key: str, **values: object) -> str:
-        return fill(kb.text(f"cli.reply.{key}", STAFF_LANG), ref=ref, **values)
+        return fill(kb.text(f"cli.reply.{key}", settings.staff_language), ref=ref, **values)
 
     if not settings.db_path.exists():
         _error(f"there is no ticket {ref}: no database at {settings.db_path}")

@@ -50,6 +50,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "CITIZENBOT_WEBHOOK_SECRET": ("", "Secret token Telegram sends in a header (required for "
                                   "webhook mode)"),
     "CITIZENBOT_RATE_LIMIT": ("20", "Messages one user may send per minute"),
+    "CITIZENBOT_CONTEXT_MINUTES": ("5", "How long after an answer a message can continue it "
+                                   "('tell me more', 'in Chinese', 'and the parks?'); 0 "
+                                   "switches follow-ups off"),
     "CITIZENBOT_RETENTION_DAYS": ("0", "Delete enquiries older than this many days, once a day "
                                   "while the bot runs; 0 keeps them forever"),
     "STAFF_CHAT_ID": ("", "Id of the private staff group that receives questions "
@@ -78,6 +81,7 @@ class Settings:
     webhook_path: str = "telegram"
     webhook_secret: str | None = None
     rate_limit: int = 20
+    context_minutes: float = 5.0  # a last answer can be continued this long (0: never)
     retention_days: int = 0  # 0: keep enquiries forever
     staff_chat_id: int | None = None  # None: no handing questions to staff
     staff_language: str = "zh"
@@ -237,6 +241,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: Path | None = 
         webhook_path=merged.get("CITIZENBOT_WEBHOOK_PATH", "telegram").strip("/"),
         webhook_secret=secret,
         rate_limit=int(_number(merged, "CITIZENBOT_RATE_LIMIT", 20, 1, 10000)),
+        context_minutes=_number(merged, "CITIZENBOT_CONTEXT_MINUTES", 5, 0, 1440),
         retention_days=_whole(merged, "CITIZENBOT_RETENTION_DAYS", 0, 0, 36500),
         staff_chat_id=_chat_id(merged, "STAFF_CHAT_ID"),
         staff_language=_choice(merged, "CITIZENBOT_STAFF_LANGUAGE", "zh", ("zh", "en")),

@@ -231,3 +231,24 @@ class Backlog:
     pending: tuple[tuple[int, str], ...]  # (update id, payload) still to handle, oldest first
     interrupted: int  # updates whose reply was on its way when the last process died
     newest: int | None  # the newest update id stored in the last day (the polling offset)
+
+
+@dataclass(frozen=True)
+class LastAnswer:
+    """What a user was last answered, so that the next message can continue it ("tell me
+    more", "in Chinese", "and the parks?"). Kept per user hash, for a few minutes."""
+
+    question: str  # what reproduces the answer ("" for a topic picked from a list)
+    language: str
+    intent_id: str | None
+    sentence_ids: tuple[str, ...]
+    ts: datetime  # UTC, when it was answered
+
+
+@dataclass(frozen=True)
+class UserState:
+    """What is kept for one user hash besides their enquiries: the language they chose with
+    /lang (None: not chosen) and their last answer."""
+
+    language: str | None = None
+    last: LastAnswer | None = None

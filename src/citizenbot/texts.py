@@ -47,6 +47,14 @@ def fill(template: str, **values: object) -> str:
     return PLACEHOLDER.sub(value, template)
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters with one "…" where it was cut; dots or an
+    ellipsis already at the cut go, so that nobody reads "...…"."""
+    if len(text) <= limit:
+        return text
+    return text[:limit - 1].rstrip(" .。…") + "…"
+
+
 def placeholders(text: str) -> set[str]:
     return set(PLACEHOLDER.findall(text))
 

@@ -19,7 +19,7 @@ from typing import Final
 from citizenbot.core.knowledge import KnowledgeBase
 from citizenbot.html_text import Block, Span
 from citizenbot.model import MAX_QUESTION_CHARS, Settle, Ticket, TicketStatus
-from citizenbot.texts import fill
+from citizenbot.texts import fill, shorten
 
 PREFIX: Final = "Q-"
 USER_CHARS: Final = 12  # how much of the user hash staff see
@@ -78,7 +78,7 @@ def one_line(text: str, width: int = SNIPPET) -> str:
     """`text` on one line, control characters (terminal escapes) blanked, cut to `width`."""
     flat = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
     flat = " ".join(flat.split())
-    return flat if len(flat) <= width else flat[:width - 1].rstrip() + "…"
+    return shorten(flat, width)
 
 
 def parse_ts(ts: str) -> datetime:
@@ -91,16 +91,21 @@ def minute(ts: str) -> str:
     return parse_ts(ts).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def age(ts: str, now: datetime) -> str:
-    """How long ago `ts` was, coarsely: "45 min", "5 h", "3 d 4 h"."""
+_UNITS = {"en": (" min", " h", " d"), "zh": ("分钟", "小时", "天")}
+
+
+def age(ts: str, now: datetime, lang: str = "en") -> str:
+    """How long ago `ts` was, coarsely: "45 min", "5 h", "3 d 4 h" (in Chinese 3天4小时)."""
+    minute_unit, hour_unit, day_unit = _UNITS.get(lang, _UNITS["en"])
     seconds = max(0, int((now - parse_ts(ts)).total_seconds()))
     minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
     if hours < 1:
-        return f"{minutes} min"
+        return f"{minutes}{minute_unit}"
     if days < 1:
-        return f"{hours} h"
+        return f"{hours}{hour_unit}"
     rest = hours - days * 24
-    return f"{days} d {rest} h" if rest and days < 7 else f"{days} d"
+    gap = "" if lang == "zh" else " "
+    return f"{days}{day_unit}{gap}{rest}{hour_unit}" if rest and days < 7 else f"{days}{day_unit}"
 
 
 def status_key(ticket: Ticket) -> str:
@@ -159,7 +164,7 @@ def fits_one_message(question: str) -> str:
     for i, char in enumerate(question):
         escaped += len(html.escape(char, quote=False))
         if escaped > CARD_QUESTION_HTML:
-            return question[:i] + "…"
+            return shorten(question[:i] + " …", i + 1)
     return question
 
 
@@ -191,7 +196,7 @@ def open_list_blocks(tickets: Sequence[Ticket], kb: KnowledgeBase, lang: str,
                                       count=len(tickets)), "b")]]
     for ticket in tickets[:MAX_LISTED]:
         line = [Span(reference(ticket.id), "b"),
-                Span(f" · {age(ticket.ts, now)} · {ticket.language}")]
+                Span(f" · {age(ticket.ts, now, lang)} · {ticket.language}")]
         if ticket.awaiting_delivery:
             line.append(Span(" · " + kb.text("tickets.staff.answer_waiting", lang), "i"))
         elif not ticket.forwarded:
@@ -224,7 +229,7 @@ def table(tickets: Sequence[Ticket], now: datetime, kb: KnowledgeBase, lang: str
                                                              lang).split("|")
     lines = [f"{ref:<9} {asked:<16} {waited:>8}  {status:<19} {language:<4} {question}"]
     for t in tickets:
-        lines.append(f"{reference(t.id):<9} {minute(t.ts):<16} {age(t.ts, now):>8}  "
+        lines.append(f"{reference(t.id):<9} {minute(t.ts):<16} {age(t.ts, now, lang):>8}  "
                      f"{kb.text('cli.tickets.' + staff_status(t), lang):<19} {t.language:<4} "
                      f"{one_line(t.question, 70)}")
     return "\n".join(lines)

@@ -20,6 +20,7 @@ from citizenbot.core.search import Query, SentenceIndex
 MAX_EXCERPT_CHARS = 700
 CLAUSE_BUDGET = 450  # a cut sentence keeps this many characters of clauses
 OPENING_CHARS = 160  # an opening clause this short is kept before a later window
+TOPIC_CHARS = 150  # a point heading longer than this is cut to the words that name the point
 MIN_GAIN = 0.15  # a further sentence must explain this share of the question
 MAX_SENTENCES = 3
 ELLIPSIS = "…"
@@ -56,12 +57,12 @@ def trim(sentence: Sentence, query: Query, index: SentenceIndex,
     text = sentence.text
     if len(text) <= budget:
         return [Piece(sentence, text)]
-    spans = _clauses(text)
+    spans, clause_features = index.clauses(sentence, _clauses)
     # Words the part or point already explains ("14th Five-Year Plan" in part II) do not
     # choose the clauses; the words only this sentence explains do.
     context = index.context_credit(sentence)
     weights = {f: w * (1 - context.get(f, 0.0)) for f, w in query.weights.items()}
-    features = [index.features(text[a:b]) & weights.keys() for a, b in spans]
+    features = [f & weights.keys() for f in clause_features]
     # The opening clause ("Guiding ideology of ... is:") is shown when it is short, so the
     # window is chosen for what the opening does not already say.
     opens = spans[0][1] <= OPENING_CHARS
@@ -121,16 +122,27 @@ def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
             picked.append(best)
             others.remove(best)
             covered += gain
-    order = {s.id: n for n, s in enumerate(index.sentences)}
-    picked.sort(key=lambda s: order[s.id])
-    topic_id = main.topic_id
-    if topic_id and all(s.id != topic_id for s in picked):
-        topic = index.sentence(topic_id)
-        if sum(len(s.text) for s in picked) + len(topic.text) <= MAX_EXCERPT_CHARS:
-            picked.insert(0, topic)
-    pieces = [p for s in picked for p in trim(s, query, index, MAX_EXCERPT_CHARS)]
+    # Each sentence with the heading of its point, the main one's first, as far as they fit.
+    topic_ids: set[str] = set()
+    for s in [main, *(p for p in picked if p != main)]:
+        if s.topic_id and all(p.id != s.topic_id for p in picked):
+            topic = index.sentence(s.topic_id)
+            if sum(len(p.text) for p in picked) + min(len(topic.text), TOPIC_CHARS) <= (
+                    MAX_EXCERPT_CHARS):
+                picked.append(topic)
+                topic_ids.add(topic.id)
+    # Reading order, so that a sentence stands under its own heading (the review's figures never
+    # under a 2021 point).
+    picked.sort(key=lambda s: index.position(s))
+
+    def cut(s: Sentence, budget: int) -> list[Piece]:
+        if s.id in topic_ids and len(s.text) > TOPIC_CHARS:
+            return [_naming_part(s)]  # a long point heading only needs the words naming it
+        return trim(s, query, index, budget)
+
+    pieces = [p for s in picked for p in cut(s, MAX_EXCERPT_CHARS)]
     if sum(len(p.text) + 2 for p in pieces) > MAX_EXCERPT_CHARS:
-        pieces = [p for s in picked for p in trim(s, query, index)]
+        pieces = [p for s in picked for p in cut(s, CLAUSE_BUDGET)]
     while sum(len(p.text) + 2 for p in pieces) > MAX_EXCERPT_CHARS:
         # Drop the piece that explains least (never the main sentence).
         droppable = [p for p in pieces if p.sentence != main]
@@ -139,6 +151,15 @@ def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
         weakest = min(droppable, key=lambda p: index.coverage(query, [p.sentence]))
         pieces.remove(weakest)
     return pieces
+
+
+def _naming_part(sentence: Sentence) -> Piece:
+    """The start of a long heading, up to its first full stop ("Third, continuously optimize
+    the business environment."), or its first clause."""
+    text = sentence.text
+    stop = text.find(". ")
+    end = stop + 1 if 0 < stop < TOPIC_CHARS else _clauses(text)[0][1]
+    return Piece(sentence, text[:end].rstrip(",;: "), cut_after=end < len(text))
 
 
 def render(pieces: Sequence[Piece]) -> str:

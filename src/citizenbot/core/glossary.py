@@ -13,12 +13,14 @@ other places, in both languages, for the scope check.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from citizenbot.core.text import CJK_RUN, fold, normalise, stem
 
+# Questions remembered by the phrase finders; bounded, since questions are user input.
+MEMO_SIZE = 512
 TERM_KINDS = ("programme", "park", "platform", "strategy", "slogan", "figure", "organisation",
               "concept", "period", "place")
 
@@ -76,15 +78,31 @@ class PhraseSet:
             parts.append("|".join(re.escape(p.replace(" ", ""))
                                   for p in sorted(zh, key=len, reverse=True)))
         self._pattern = re.compile("|".join(parts)) if parts else None
+        self._found: dict[str, list[str]] = {}
+        # A text with none of the phrases' first words or characters cannot hold one: most
+        # questions skip most of the scope rules' word lists at this glance.
+        self._firsts = frozenset(p.split(" ")[0] for p in en)
+        self._first_chars = frozenset(p[0] for p in zh)
 
     def __bool__(self) -> bool:
         return self._pattern is not None
 
+    def _may_hold(self, norm: str) -> bool:
+        words, chars = _glance(norm)
+        return bool(self._firsts & words or self._first_chars & chars)
+
     def find(self, norm: str) -> list[str]:
         """The phrases present, in order of appearance, without overlaps."""
-        if self._pattern is None:
+        if self._pattern is None or not self._may_hold(norm):
             return []
-        return [m.group(0) for m in self._pattern.finditer(norm)]
+        # The scope rules look for their words in the same question several times.
+        found = self._found.get(norm)
+        if found is None:
+            found = [m.group(0) for m in self._pattern.finditer(norm)]
+            if len(self._found) >= MEMO_SIZE:
+                self._found.clear()
+            self._found[norm] = found
+        return list(found)
 
     def blank(self, norm: str) -> str:
         """The text with every phrase found replaced by a separator."""
@@ -96,6 +114,93 @@ class PhraseSet:
         if self._pattern is None:
             return norm
         return self._pattern.sub(lambda m: f" {replace.get(m.group(0), m.group(0))} ", norm)
+
+
+class ManyPhrases(PhraseSet):
+    """A PhraseSet for thousands of phrases (the glossary's names and variants, the places):
+    looked up by their first word or character instead of one long alternation, which would
+    try every phrase at every position."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        super().__init__(())
+        self._en: dict[str, list[str]] = {}  # first word -> phrases, longest first
+        self._zh: dict[str, list[str]] = {}  # first character -> phrases, longest first
+        for phrase in {normalise(p) for p in phrases}:
+            if not phrase:
+                continue
+            if CJK_RUN.fullmatch(phrase.replace(" ", "")):
+                flat = phrase.replace(" ", "")
+                self._zh.setdefault(flat[0], []).append(flat)
+            else:
+                self._en.setdefault(phrase.split(" ")[0], []).append(phrase)
+        for table in (self._en, self._zh):
+            for found in table.values():
+                found.sort(key=len, reverse=True)
+        self._spans_of: dict[str, list[tuple[int, int]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._en or self._zh)
+
+    def _spans(self, norm: str) -> list[tuple[int, int]]:
+        """(start, end) of every phrase found, in order, without overlaps."""
+        spans = self._spans_of.get(norm)
+        if spans is not None:
+            return spans
+        spans = []
+        n = len(norm)
+        i = 0
+        while i < n:
+            match = 0
+            ch = norm[i]
+            if CJK_RUN.match(ch):
+                for phrase in self._zh.get(ch, ()):
+                    if norm.startswith(phrase, i):
+                        match = len(phrase)
+                        break
+            elif i == 0 or not norm[i - 1].isascii() or not norm[i - 1].isalnum():
+                end = norm.find(" ", i)
+                for phrase in self._en.get(norm[i:end if end >= 0 else n], ()):
+                    after = i + len(phrase)
+                    if norm.startswith(phrase, i) and (
+                            after == n or not (norm[after].isascii() and norm[after].isalnum())):
+                        match = len(phrase)
+                        break
+                if not match:  # on to the next word
+                    i = end + 1 if end >= 0 else n
+                    continue
+            if match:
+                spans.append((i, i + match))
+                i += match
+            else:
+                i += 1
+        if len(self._spans_of) >= MEMO_SIZE:
+            self._spans_of.clear()
+        self._spans_of[norm] = spans
+        return spans
+
+    def find(self, norm: str) -> list[str]:
+        return [norm[a:b] for a, b in self._spans(norm)]
+
+    def blank(self, norm: str) -> str:
+        return self._replace(norm, lambda said: "|")
+
+    def sub(self, norm: str, replace: dict[str, str]) -> str:
+        return self._replace(norm, lambda said: replace.get(said, said))
+
+    def _replace(self, norm: str, by: Callable[[str], str]) -> str:
+        out, last = [], 0
+        for a, b in self._spans(norm):
+            out.append(norm[last:a])
+            out.append(f" {by(norm[a:b])} ")
+            last = b
+        out.append(norm[last:])
+        return "".join(out)
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _glance(norm: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A text's words and characters, for the phrase sets' first look."""
+    return frozenset(norm.split()), frozenset(norm)
 
 
 class StemPhraseSet:
@@ -128,6 +233,7 @@ class StemPhraseSet:
         return found + self._zh.find(norm)
 
 
+@lru_cache(maxsize=MEMO_SIZE)
 def _stems(norm: str) -> str:
     return " ".join(stem(w) if not CJK_RUN.fullmatch(w) else w for w in norm.split())
 
@@ -190,14 +296,24 @@ class Glossary:
                 if CJK_RUN.fullmatch(norm.replace(" ", "")):
                     norm = norm.replace(" ", "")
                 self._replace[norm] = term.key
-        self._variants = PhraseSet(self._replace)
-        self._keys = PhraseSet(self._by_key)
+        self._variants = ManyPhrases(self._replace)
+        self._rewritten: dict[str, Rewritten] = {}
+        self._keys = ManyPhrases(self._by_key)
         # Only names of more than one word are masked before places are looked for:
         # "Shandong New Financial Industry Park" is not a question about Shandong.
-        self._multiword = PhraseSet(k for k in self._by_key if " " in k)
+        self._multiword = ManyPhrases(k for k in self._by_key if " " in k)
 
     def rewrite(self, norm: str) -> Rewritten:
         """`norm` (from text.normalise) in the report's words, with the terms it names."""
+        done = self._rewritten.get(norm)
+        if done is None:
+            done = self._rewrite(norm)
+            if len(self._rewritten) >= MEMO_SIZE:
+                self._rewritten.clear()
+            self._rewritten[norm] = done
+        return done
+
+    def _rewrite(self, norm: str) -> Rewritten:
         text = self._variants.sub(norm, self._replace)
         text = re.sub(r"\s+", " ", text).strip()
         found = [self._by_key[k] for k in self._keys.find(text)]
@@ -240,7 +356,7 @@ class Gazetteer:
                 if CJK_RUN.fullmatch(norm.replace(" ", "")):
                     norm = norm.replace(" ", "")
                 self._by_name.setdefault(norm, place)
-        self._names = PhraseSet(self._by_name)
+        self._names = ManyPhrases(self._by_name)
         self._home = PhraseSet(n for n, p in self._by_name.items() if p.role == "home")
 
     @property

@@ -24,6 +24,8 @@ from citizenbot.core.scope import ScopeRules, parse_scope
 AREAS = ("business", "talent", "parks", "plans", "smalltalk", "out_of_scope")
 LANGS = ("en", "zh")
 MAX_EXCERPT_CHARS = 700
+# A button label must fit a phone's width: the title is used when it fits, else a label is due.
+MAX_LABEL = {"en": 32, "zh": 16}
 SPECIAL_FILES = ("synonyms.yml", "glossary.yml", "places.yml", "scope.yml", "followups.yml")
 REQUIRED_TEXTS = (
     "service_note",
@@ -34,12 +36,16 @@ REQUIRED_TEXTS = (
     "labels.quoted_from",
     "labels.clarify_none",
     "labels.abridged",
+    "labels.language_switched",
     "services.fallback",
     "refusals.other_place",
     "refusals.other_year",
+    "refusals.outcome",
     "refusals.personal",
     "refusals.practical_detail",
     "refusals.no_figure",
+    "refusals.no_more",
+    "refusals.no_choice",
     "refusals.abridged",
     "refusals.general",
     "refusals.other_language",
@@ -47,7 +53,7 @@ REQUIRED_TEXTS = (
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FILE_KEYS = {"area", "intents"}
-_INTENT_KEYS = {"id", "title", "examples", "answer", "related"}
+_INTENT_KEYS = {"id", "title", "label", "examples", "answer", "related"}
 _ANSWER_KEYS = {"quote", "passage", "service", "decline"}
 _LINE_KEY = "__line__"
 
@@ -114,9 +120,15 @@ class Intent:
     service_key: str | None = None
     related: tuple[str, ...] = ()
     source_file: str = ""
+    label_en: str = ""
+    label_zh: str = ""
 
     def title(self, lang: str) -> str:
         return self.title_zh if lang == "zh" else self.title_en
+
+    def label(self, lang: str) -> str:
+        """The short name on a button: the label, or the title when it is short enough."""
+        return (self.label_zh if lang == "zh" else self.label_en) or self.title(lang)
 
     @property
     def examples(self) -> tuple[str, ...]:
@@ -359,6 +371,30 @@ def _check_answer(answer: Any, report: Report, texts: dict[str, dict[str, str]],
     return "report", tuple(excerpts), None
 
 
+def _check_label(label: Any, titles: dict[str, str],
+                 problem: Callable[[str, str], None]) -> dict[str, str]:
+    """The intent's short button labels; one is required where the title is too long."""
+    labels: dict[str, str] = {}
+    if label is not None and not isinstance(label, dict):
+        problem("expected en: and zh: button labels", "label")
+        return labels
+    for lang in LANGS:
+        value = label.get(lang) if isinstance(label, dict) else None
+        limit = MAX_LABEL[lang]
+        if value is None:
+            if len(titles.get(lang, "")) > limit:
+                problem(f"needs a '{lang}' label of at most {limit} characters for buttons "
+                        f"(the title has {len(titles[lang])})", f"label.{lang}")
+        elif not isinstance(value, str) or not value.strip():
+            problem(f"needs a non-empty '{lang}' label", f"label.{lang}")
+        elif len(value.strip()) > limit:
+            problem(f"the label has {len(value.strip())} characters; at most {limit} fit a "
+                    "button on a phone", f"label.{lang}")
+        else:
+            labels[lang] = value.strip()
+    return labels
+
+
 def _str_list(value: Any) -> list[str] | None:
     if value is None:
         return []
@@ -477,6 +513,8 @@ def load_knowledge_base(
                 else:
                     titles[lang] = value.strip()
 
+            labels = _check_label(entry.get("label"), titles, problem)
+
             examples = entry.get("examples")
             per_lang: dict[str, list[str]] = {}
             if not isinstance(examples, dict):
@@ -524,6 +562,8 @@ def load_knowledge_base(
                 service_key=service_key,
                 related=tuple(related),
                 source_file=file,
+                label_en=labels.get("en", ""),
+                label_zh=labels.get("zh", ""),
             ))
 
     for file, line, intent_id, related in pending_related:

@@ -111,11 +111,13 @@ class Matcher:
 
     # -- features -------------------------------------------------------------------------
 
-    def _features(self, text: str, correct: bool) -> frozenset[str]:
+    def _features(self, text: str, correct: bool, spelled: bool = False) -> frozenset[str]:
+        """Features of an example (`correct` False) or a question (True); `spelled`: the
+        question's typos are already corrected (by the report search, which knows more words)."""
         norm = normalise(text, MAX_MATCH_CHARS)
         if not norm:
             return frozenset()
-        if correct:
+        if correct and not spelled:
             # Typos are corrected against the words people and synonyms use, before the
             # synonyms fold them: "comapny" -> "company" -> "enterprise".
             norm = " ".join(
@@ -184,24 +186,10 @@ class Matcher:
 
     # -- scoring --------------------------------------------------------------------------
 
-    def foreign_share(self, question: str, top_id: str, other_id: str) -> float:
-        """Share (0-1) of the question's weight that `other_id` explains and `top_id` does not.
-
-        "which bus goes to the digital economy park" matches a park well, but "bus" is
-        explained only by the transport decline: a sign the question is about something else.
-        """
-        features = self._features(question, correct=True)
-        weights = {f: self._weight.get(f, self._unknown_weight) for f in features}
-        mass = sum(weights.values())
-        if not mass:
-            return 0.0
-        top = self._vocabulary[self.intent_ids.index(top_id)]
-        other = self._vocabulary[self.intent_ids.index(other_id)]
-        return sum(w for f, w in weights.items() if f in other and f not in top) / mass
-
-    def rank(self, question: str, limit: int = 5) -> list[Candidate]:
-        """The best intents for `question`, best first, each with a 0-100 score."""
-        features = self._features(question, correct=True)
+    def rank(self, question: str, limit: int = 5, spelled: bool = False) -> list[Candidate]:
+        """The best intents for `question`, best first, each with a 0-100 score (`spelled`:
+        its typos are already corrected)."""
+        features = self._features(question, correct=True, spelled=spelled)
         if not features:
             return []
         weights = {f: self._weight.get(f, self._unknown_weight) for f in features}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
@@ -95,10 +96,11 @@ class Report:
         return dict(self.part_headings).get(part, "")
 
     def passage(self, passage_id: str) -> Passage | None:
-        for p in self.passages:
-            if p.id == passage_id:
-                return p
-        return None
+        return self._by_id.get(passage_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Passage]:
+        return {p.id: p for p in self.passages}
 
     def sentence(self, sentence_id: str) -> Sentence | None:
         for p in self.passages:

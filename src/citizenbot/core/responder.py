@@ -29,10 +29,10 @@ from citizenbot.core.followup import FollowUp, Previous
 from citizenbot.core.glossary import Synonyms
 from citizenbot.core.knowledge import Excerpt, Intent, KnowledgeBase
 from citizenbot.core.matcher import Candidate, Matcher
-from citizenbot.core.report import Sentence
+from citizenbot.core.report import Passage, Sentence
 from citizenbot.core.scope import Refusal, Scope
 from citizenbot.core.search import Query, SentenceIndex
-from citizenbot.core.text import normalise
+from citizenbot.core.text import english_frequency, normalise
 
 Status = Literal["answered", "clarify", "fallback"]
 Kind = Literal["report", "service", "search", "decline", "clarify", "fallback", "refusal"]
@@ -118,6 +118,10 @@ class _Candidate:
     explained: frozenset[str]  # question features the sentence or the intent explain
     raw: float = 0.0  # confidence before giving way for a missing year or figure
 
+    def __post_init__(self) -> None:
+        if not self.raw:
+            object.__setattr__(self, "raw", self.confidence)
+
 
 class Responder:
     """The one core every door (Telegram, terminal, batch) calls."""
@@ -127,6 +131,7 @@ class Responder:
         self.thresholds = thresholds or Thresholds()
         self.matcher = Matcher(kb)
         self.scope = Scope(kb.report, kb.scope, kb.gazetteer, kb.glossary)
+        english_frequency("the")  # load the word counts now, not on the first question
         known = {w for i in kb.intents for e in (*i.examples, i.title_en)
                  for w in normalise(e).split()}
         self.index = SentenceIndex(kb.report, kb.glossary, known,
@@ -136,9 +141,8 @@ class Responder:
         # What each intent's examples say, in the search's terms, both as written and as the
         # glossary puts them: an intent explains the words of a question that its examples use.
         self._intent_feats = {
-            i.id: frozenset().union(*(
-                self.index.text_features(e) | self.index.features(e)
-                for e in (*i.examples, i.title_en, i.title_zh)))
+            i.id: frozenset().union(*(self.index.example_features(e)
+                                      for e in (*i.examples, i.title_en, i.title_zh)))
             for i in kb.intents}
         # The words an out-of-scope topic is about: used by at least two of its examples
         # ("bus" for transport), not a word one example happens to use ("turn on the heating").
@@ -148,7 +152,7 @@ class Responder:
                 continue
             counts: dict[str, int] = {}
             for example in intent.examples:
-                for f in self.index.text_features(example) | self.index.features(example):
+                for f in self.index.example_features(example):
                     counts[f] = counts.get(f, 0) + 1
             self._decline_core[intent.id] = frozenset(f for f, n in counts.items()
                                                       if n >= DECLINE_CORE)
@@ -212,6 +216,11 @@ class Responder:
         if passage is not None and sentence is not None:
             after = [s for s in passage.sentences[passage.sentences.index(sentence) + 1:]
                      if s.id not in previous.sentence_ids]
+            if not after:
+                # The paragraph is done: the next one of the same part goes on (the review's
+                # "For the five years, ..." after its first paragraph), never a footnote.
+                nxt = self._next_passage(passage.id)
+                after = list(nxt.sentences) if nxt is not None else []
             for s in after:
                 if following and sum(len(x.text) for x in [*following, s]) > MORE_CHARS:
                     break
@@ -237,14 +246,45 @@ class Responder:
             if any(self.scope.is_abridged(s) for s in following) else "",
             sentence_ids=tuple(s.id for s in following), followup=FollowUp.MORE)
 
+    def _next_passage(self, passage_id: str) -> Passage | None:
+        passages = self.kb.report.passages
+        ids = [p.id for p in passages]
+        here = ids.index(passage_id)
+        if here + 1 < len(passages) and passages[here + 1].part == passages[here].part and (
+                passages[here].part != "note"):
+            return passages[here + 1]
+        return None
+
     def again(self, previous: Previous, question: str, lang: str) -> Reply:
-        """The last answer again, with the labels of `lang`."""
-        if previous.intent_id and previous.question == "":
-            reply = self.answer_intent(previous.intent_id, lang)
-        else:
-            reply = self._respond(previous.question, lang)
-        return replace(reply, question=question, followup=FollowUp.CHINESE if lang == "zh"
-                       else FollowUp.ENGLISH)
+        """The last answer again, with the labels of `lang`: the same sentences (after "tell
+        me more", the continuation), or the last question answered anew."""
+        switched = FollowUp.CHINESE if lang == "zh" else FollowUp.ENGLISH
+        shown = [self.index.sentence(i) for i in previous.sentence_ids if self.index.has(i)]
+        if not shown:
+            if previous.intent_id and previous.question == "":
+                reply = self.answer_intent(previous.intent_id, lang)
+            else:
+                reply = self._respond(previous.question, lang)
+            return replace(reply, question=question, followup=switched,
+                           caveat=self.kb.text("labels.language_switched", lang))
+        query = self.index.query(previous.question)
+        pieces = [p for s in shown for p in excerpts.trim(s, query, self.index,
+                                                           excerpts.MAX_EXCERPT_CHARS)]
+        values = tuple(self._excerpt(p) for p in pieces)
+        owner = self._owner.get(shown[0].id) or (
+            self._intents.get(previous.intent_id) if previous.intent_id else None)
+        related = tuple(Suggestion(r, self._intents[r].title(lang))
+                        for r in owner.related[:MAX_RELATED] if r in self._intents) \
+            if owner else ()
+        return Reply(
+            question=question, status="answered", kind="report", language=lang,
+            intent_id=owner.id if owner else previous.intent_id, score=100.0,
+            text=excerpts.render(pieces), excerpts=values, related=related,
+            note=self.kb.text("labels.quoted_from", lang),
+            source_label=("；" if lang == "zh" else "; ").join(
+                dict.fromkeys(e.label(lang) for e in values)),
+            caveat=self.kb.text("labels.language_switched", lang),
+            sentence_ids=tuple(s.id for s in shown), followup=switched)
 
     def _respond(self, question: str, lang: str | None = None) -> Reply:
         query = self.index.query(question)
@@ -252,7 +292,13 @@ class Responder:
         refusal = self.scope.before(query.norm, query.language, question)
         if refusal is not None:
             return self._refuse(question, lang, refusal, None, 0.0)
-        ranked = self.matcher.rank(question)
+        if not any(ch.isalpha() for ch in query.norm):
+            # "3", "?", "🙂": nothing to look for. A number picks a choice only while a list
+            # is on screen, which the door knows; here there was none.
+            if query.norm.strip() and query.norm.replace(" ", "").isdigit():
+                return self._refuse(question, lang, Refusal("no_choice"), None, 0.0)
+            return self._plain_fallback(question, lang, 0.0)
+        ranked = self.matcher.rank(query.corrected or question, spelled=bool(query.corrected))
         service = self._service(question, lang, ranked)
         if service is not None:
             return service
@@ -328,16 +374,16 @@ class Responder:
         heading_answer = self.scope.is_abridged(best.sentence)
         found = self.scope.abridged_heading(cue)
         if found is not None:
-            heading, topic = found
-            topic_feats = self.index.text_features(topic) & query.weights.keys()
-            if best.sentence.id == heading.id:
-                pass  # the heading the topic belongs under is the answer
-            elif topic_feats and not topic_feats <= best.explained:
-                # "air quality" under environmental governance: the heading is where it would
-                # be, and says nothing of it.
-                return best.sentence if heading_answer else heading
+            heading, topics = found
+            unexplained = [t for t in topics if (
+                feats := self.index.text_features(t) & query.weights.keys())
+                and not feats <= best.explained]
+            if unexplained:
+                # "air quality" under environmental governance, "schools" under people's
+                # livelihood: that heading is where it would be, and it says nothing of it.
+                return heading
         if heading_answer and self.scope.asks_specifics(cue):
-            return best.sentence
+            return best.sentence  # "which villages" of a heading-only item
         return None  # a heading that names what was asked is quoted, with its caveat
 
     def _clarify(self, query: Query, lang: str, best: _Candidate,
@@ -421,8 +467,8 @@ class Responder:
                 factor *= t.no_figure
             if defines and not cand.sentence.passage_id.startswith("note."):
                 factor *= t.not_definition
-            found[sid] = replace(cand, confidence=cand.confidence * factor,
-                                 raw=cand.confidence)
+            if factor != 1.0:
+                found[sid] = replace(cand, confidence=cand.confidence * factor)
         return sorted(found.values(), key=lambda c: (-round(c.confidence, 1), -round(c.own, 1),
                                                      -c.intent_score, len(c.sentence.text)))
 
@@ -465,7 +511,7 @@ class Responder:
             excerpts=excerpt_values, related=related,
             note=self.kb.text("labels.quoted_from" if via_intent else "labels.search_result",
                               lang),
-            source_label="; ".join(labels),
+            source_label=("；" if lang == "zh" else "; ").join(labels),
             caveat=self.kb.text("labels.abridged", lang) if abridged else "",
             handover=abridged,
             sentence_ids=tuple(dict.fromkeys(s.id for s in sentences)),
@@ -502,7 +548,8 @@ class Responder:
             question=question, status="answered", kind="report", language=lang,
             intent_id=intent.id, score=score, text=" … ".join(e.text for e in intent.excerpts),
             excerpts=intent.excerpts, related=related,
-            note=self.kb.text("labels.quoted_from", lang), source_label="; ".join(labels),
+            note=self.kb.text("labels.quoted_from", lang),
+            source_label=("；" if lang == "zh" else "; ").join(labels),
             sentence_ids=tuple(s.id for s in self._quoted.get(intent.id, ())),
         )
 
@@ -549,10 +596,13 @@ class Responder:
         options = self._options(candidates, lang)
         if len(options) >= MIN_CLARIFY and best is not None:
             return self._clarify(query, lang, best, options)
+        return self._plain_fallback(query.question, lang,
+                                    round(best.confidence, 1) if best else 0.0)
+
+    def _plain_fallback(self, question: str, lang: str, score: float) -> Reply:
         return Reply(
-            question=query.question, status="fallback", kind="fallback", language=lang,
-            intent_id=None, score=round(best.confidence, 1) if best else 0.0,
-            text=self.kb.text("services.fallback", lang),
+            question=question, status="fallback", kind="fallback", language=lang,
+            intent_id=None, score=score, text=self.kb.text("services.fallback", lang),
             note=self.kb.text("service_note", lang), refusal="not_in_report", handover=True,
         )
 
@@ -615,7 +665,7 @@ class Responder:
             "covered": ("；" if lang == "zh" else "; ").join(self.scope.year_labels(lang)),
             "detail": (self.kb.text(f"refusals.details.{refusal.detail}", lang)
                        if refusal.detail else ""),
-            "topic": self._topic_name(owner, lang, topic_sentences or [], query),
+            "topic": self._topic_name(owner, lang, topic_sentences or [], query, confidence),
         }
         key = f"refusals.{refusal.category}"
         if values["topic"] and self.kb.has_text(f"{key}_topic"):
@@ -641,18 +691,20 @@ class Responder:
         return replace(reply, note=self.kb.text("service_note", lang))
 
     def _topic_name(self, owner: Intent | None, lang: str, sentences: list[Sentence],
-                    query: Query | None) -> str:
+                    query: Query | None, confidence: float) -> str:
         """What the report does name, for "the report names X but gives no deadline": a name
-        the question used, else a name in the passage, else the topic's title."""
+        the question used that the passage has, else (only when the passage answers the
+        question well) a name in the passage or its topic's title; else nothing."""
         said = " ".join(normalise(s.text) for s in sentences)
         asked = [t for t in (query.terms if query else ()) if t in self._named_terms]
-        for term in [*asked, *self._named_terms]:
+        sure = confidence >= self.thresholds.answer
+        for term in [*asked, *(self._named_terms if sure else ())]:
             if term.key in said:
                 if lang == "zh" and term.zh:
-                    return term.zh[0]
+                    return f"“{term.zh[0]}”"
                 return f"“{term.en}”"
-        if owner is not None:
-            return owner.title(lang)
+        if owner is not None and sure:
+            return f"“{owner.title(lang)}”"
         return ""
 
 

@@ -215,22 +215,33 @@ class Scope:
         # Report names with a place in them ("Five Jinan") are blanked before places are
         # looked for; other names ("ranking first in the city") stay.
         self._place_names = PhraseSet(gazetteer.names)
+        self._names_of: dict[int, list[str]] = {}
+        self._evidence_of: dict[int, PhraseSet] = {}
         self._said_raw: dict[str, str] = {}  # normalised sentence
         self._said: dict[str, str] = {}  # ... with report names blanked
         self._asked: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
+        self._passage_rules: dict[str, list[YearRule]] = {}
         for p in report.passages:
             for s in p.sentences:
                 self._years[s.id] = self._sentence_years(s)
                 self._said_raw[s.id] = normalise(s.text)
                 self._said[s.id] = glossary.mask(self._said_raw[s.id], self._place_names)
+        # What the whole report covers, for judging a year with no passage to go on.
+        self._all_years: frozenset[int] = frozenset().union(*self._years.values())
+        self._all_spans = sorted({span for p in report.passages for span in
+                                  (r.period for r in self._rules_for(p.id) if r.period)})
 
     # -- years ----------------------------------------------------------------------------
 
     def _rules_for(self, passage_id: str) -> list[YearRule]:
         """The most specific year rules for a passage (a passage id beats its part)."""
-        part = passage_id.split(".")[0]
-        exact = [r for r in self.rules.years if passage_id in r.parts]
-        return exact or [r for r in self.rules.years if part in r.parts]
+        found = self._passage_rules.get(passage_id)
+        if found is None:
+            part = passage_id.split(".")[0]
+            exact = [r for r in self.rules.years if passage_id in r.parts]
+            found = exact or [r for r in self.rules.years if part in r.parts]
+            self._passage_rules[passage_id] = found
+        return found
 
     def _sentence_years(self, s: Sentence) -> frozenset[int]:
         years: set[int] = set()
@@ -279,9 +290,12 @@ class Scope:
         years, periods = self.question_years(norm)
         if not years and not periods:
             return None
-        judged = excerpt or list(self._sentences.values())
-        covered = set().union(*(self.covered_years(s) for s in judged))
-        spans = [span for s in judged for span in self._periods_of(s)]
+        if excerpt:
+            covered: set[int] | frozenset[int] = set().union(
+                *(self.covered_years(s) for s in excerpt))
+            spans = [span for s in excerpt for span in self._periods_of(s)]
+        else:
+            covered, spans = self._all_years, self._all_spans
         for year in years:
             if year not in covered and not any(a <= year <= b for a, b in periods):
                 return Refusal("other_year", year=str(year))
@@ -310,7 +324,7 @@ class Scope:
             # Another place is fine when the passage names it ("Hong Kong main board"); a
             # container only when the passage speaks of it outside a name ("Five Jinan").
             text = said_raw if place.role == "other" else said
-            names = [normalise(n) for n in place.names_en]
+            names = self._place_words(place)
             in_excerpt = any(re.search(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])", text)
                              for n in names if n)
             if place.role == "other" and not in_excerpt:
@@ -320,11 +334,23 @@ class Scope:
                 # "how does it rank in Jinan" asks how the district stands in it, which the
                 # report may say ("ranking first in the city").
                 whole = self.rules.whole_place.find(norm) or self.rules.figures.find(norm)
-                related = self.rules.relation.find(norm) and PhraseSet(place.evidence).find(
+                related = self.rules.relation.find(norm) and self._evidence(place).find(
                     said)
                 if whole and not related:
                     return Refusal("other_place", place=place)
         return None
+
+    def _place_words(self, place: Place) -> list[str]:
+        found = self._names_of.get(id(place))
+        if found is None:
+            found = self._names_of[id(place)] = [normalise(n) for n in place.names_en]
+        return found
+
+    def _evidence(self, place: Place) -> PhraseSet:
+        found = self._evidence_of.get(id(place))
+        if found is None:
+            found = self._evidence_of[id(place)] = PhraseSet(place.evidence)
+        return found
 
     # -- the checks -----------------------------------------------------------------------
 
@@ -355,7 +381,7 @@ class Scope:
                 max(self.covered_years(s), default=0) >= self.delivered_year for s in excerpt):
             # "Did they hit the 8% target?": the report set it; it cannot say how it went.
             return Refusal("outcome")
-        said = normalise(" ".join(s.text for s in excerpt))
+        said = " ".join(self._said_raw[s.id] for s in excerpt)
         for rule in self.rules.details:
             cues = rule.cues.find(norm)
             if not cues:
@@ -382,7 +408,7 @@ class Scope:
     def has_figure(text: str) -> bool:
         return bool(_DIGIT.search(text) or _NUMBER_WORDS.search(text))
 
-    def abridged_heading(self, norm: str) -> tuple[Sentence, str] | None:
+    def abridged_heading(self, norm: str) -> tuple[Sentence, list[str]] | None:
         """The heading under which the English version leaves out what is asked, if any,
         with the words of the question that pointed there."""
         years, periods = self.question_years(norm)
@@ -392,7 +418,7 @@ class Scope:
         elif any(2022 <= y <= 2025 for y in years) or any(a >= 2021 and b >= 2025
                                                            for a, b in periods):
             when = "plan"
-        found: list[tuple[int, Sentence, str]] = []
+        found: list[tuple[int, Sentence, list[str]]] = []
         for rule in self.rules.abridged:
             topics = rule.topics.find(norm)
             if not topics:
@@ -404,7 +430,7 @@ class Scope:
                     continue
                 target = passage.sentences[0]
             rank = 0 if rule.when == when else 1
-            found.append((rank, target, topics[0]))
+            found.append((rank, target, topics))
         if not found:
             return None
         found.sort(key=lambda f: f[0])
@@ -426,7 +452,7 @@ class Scope:
             for s in passage.sentences:
                 same_point = s.topic_id == near.topic_id or s.id == near.topic_id or (
                     near.id == s.topic_id)
-                if same_point and rule.evidence.find(normalise(s.text)):
+                if same_point and rule.evidence.find(self._said_raw[s.id]):
                     return s
         return None
 

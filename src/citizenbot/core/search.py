@@ -80,9 +80,11 @@ class Hit:
     matched: frozenset[str]  # features found in the sentence itself
 
 
-def text_features(text: str, glossary: Glossary, synonyms: Synonyms | None = None) -> set[str]:
-    """Features of a text in the report's words (normalised here)."""
-    text = normalise(text)
+def text_features(text: str, glossary: Glossary, synonyms: Synonyms | None = None,
+                  normalised: bool = False) -> set[str]:
+    """Features of a text in the report's words (normalised here unless it already is)."""
+    if not normalised:
+        text = normalise(text)
     feats = {f"~{t.key}" for t in glossary.terms_in(text) if " " in t.key}
     if synonyms is not None:
         text = synonyms.apply(text)
@@ -116,7 +118,7 @@ class SentenceIndex:
         vocabulary: set[str] = set()
         for s in self.sentences:
             norm = normalise(s.text)
-            self._own[s.id] = frozenset(text_features(norm, glossary, synonyms))
+            self._own[s.id] = frozenset(text_features(norm, glossary, synonyms, normalised=True))
             vocabulary.update(w for w in norm.split() if not CJK_RUN.fullmatch(w))
         part_feats = {part: frozenset(text_features(h, glossary, synonyms))
                       for part, h in report.part_headings}
@@ -172,12 +174,17 @@ class SentenceIndex:
         self._vocabulary = frozenset(vocabulary | STOPWORDS_EN | FILLER_EN)
         self._spelling = sorted(w for w in vocabulary if len(w) >= 4 and w.isalpha())
         self._corrections: dict[str, str] = {}
+        self._clauses: dict[str, tuple[list[tuple[int, int]], list[frozenset[str]]]] = {}
 
     def sentence(self, sentence_id: str) -> Sentence:
         return self._by_id[sentence_id]
 
     def has(self, sentence_id: str) -> bool:
         return sentence_id in self._by_id
+
+    def position(self, sentence: Sentence) -> int:
+        """Where a sentence stands in the report (to quote pieces in reading order)."""
+        return self._row[sentence.id]
 
     # -- questions -------------------------------------------------------------------------
 
@@ -219,12 +226,14 @@ class SentenceIndex:
         text = rewritten.text
         # The asker's own words stay when the report uses them too: rewriting "5G coverage"
         # as "5G base stations" must not lose "coverage", which the answer says.
-        feats = text_features(text, self.glossary, self.synonyms) | (
-            text_features(corrected, self.glossary, self.synonyms) & self._idf.keys())
+        feats = text_features(text, self.glossary, self.synonyms, normalised=True) | (
+            text_features(corrected, self.glossary, self.synonyms, normalised=True)
+            & self._idf.keys())
         # A named term is one thing asked about: its own words weigh little beside its name,
         # so that a glossary rewrite ("fiscal revenue" -> "general public budget revenue")
         # does not make a question look longer and easier to cover than it is.
-        outside = text_features(self.glossary.mask(text), self.glossary, self.synonyms)
+        outside = text_features(self.glossary.mask(text), self.glossary, self.synonyms,
+                                normalised=True)
         weights: dict[str, float] = {}
         unknown: set[str] = set()
         for f in feats:
@@ -308,8 +317,14 @@ class SentenceIndex:
             own_rows = self._own_rows.get(f)
             if own_rows is not None:
                 own[own_rows] += w
-        # Best coverage, then most in the sentence's own words, then the shortest.
-        order = np.lexsort((self._lengths, -np.round(own, 6), -np.round(covered, 3)))
+        # Best coverage, then most in the sentence's own words, then the shortest; only the
+        # few best are sorted, so that a much larger report costs little more.
+        shortlist = np.flatnonzero(covered > 0)
+        if len(shortlist) > 4 * limit:
+            keep = np.argpartition(-covered[shortlist], 4 * limit)[:4 * limit]
+            shortlist = shortlist[keep]
+        order = shortlist[np.lexsort((self._lengths[shortlist], -np.round(own[shortlist], 6),
+                                      -np.round(covered[shortlist], 3)))]
         hits = []
         for row in order[:limit]:
             if covered[row] <= 0:
@@ -327,6 +342,16 @@ class SentenceIndex:
         """What a sentence explains: its own features and those of its context."""
         return self._own[sentence.id] | frozenset(self._context[sentence.id])
 
+    def clauses(self, sentence: Sentence, split: Callable[[str], list[tuple[int, int]]],
+                ) -> tuple[list[tuple[int, int]], list[frozenset[str]]]:
+        """A long sentence's clauses and their features, worked out once per sentence."""
+        found = self._clauses.get(sentence.id)
+        if found is None:
+            spans = split(sentence.text)
+            found = (spans, [self.features(sentence.text[a:b]) for a, b in spans])
+            self._clauses[sentence.id] = found
+        return found
+
     def context_credit(self, sentence: Sentence) -> Mapping[str, float]:
         """What a sentence's point and part headings explain, and how much."""
         return self._context[sentence.id]
@@ -334,6 +359,18 @@ class SentenceIndex:
     def features(self, text: str) -> frozenset[str]:
         """Features of a piece of the report, as its sentences' are computed."""
         return frozenset(text_features(text, self.glossary, self.synonyms))
+
+    def example_features(self, text: str) -> frozenset[str]:
+        """Features of a curated example, as written and in the report's words (examples are
+        spelled as meant: no typo correction, no reading of who asks)."""
+        norm = normalise(text)
+        rewritten = self.glossary.rewrite(norm).text
+        feats = text_features(norm, self.glossary, self.synonyms, normalised=True)
+        if rewritten != norm:
+            feats |= text_features(rewritten, self.glossary, self.synonyms, normalised=True)
+        for run in CJK_RUN.findall(rewritten):
+            feats.update(cjk_features(run))
+        return frozenset(feats)
 
     def text_features(self, text: str) -> frozenset[str]:
         """Features of any text (an intent's example, say) as a question's would be."""

@@ -94,7 +94,32 @@ def language_of(text: str) -> str:
         return "other"
     if kana >= 2:  # a Japanese sentence mixes kana into its kanji
         return "other"
+    if not cjk and _other_latin(text):
+        return "other"
     return "zh" if cjk else "en"
+
+
+# The small words of languages written in Latin letters that people may try (French, German,
+# Spanish, Italian, Portuguese, Dutch): a question full of them is not English.
+_OTHER_LATIN_WORDS = frozenset("""
+    les des est sont pour avec dans une quels quelle quelles qui que quoi comment où sur aux du
+    die der das und ist für mit welche welcher gibt wie was wird werden nicht ein eine im zum
+    el los las qué cuál cuáles para con una del por cómo dónde hay son está
+    il gli che per con sono dove come qual quali della degli
+    os como onde quais são uma não para
+    het een zijn welke voor wat hoe waar
+""".split())
+_ENGLISH_SMALL = frozenset("""
+    the a an is are what which how where who when why do does can for of to in on and with
+    there any about this that
+""".split())
+
+
+def _other_latin(text: str) -> bool:
+    found = [w.casefold() for w in re.findall(r"[^\W\d_]+", text)]
+    foreign = sum(w in _OTHER_LATIN_WORDS for w in found)
+    english = sum(w in _ENGLISH_SMALL for w in found)
+    return foreign >= 2 and foreign > english
 
 
 def fold(text: str) -> str:

@@ -3,6 +3,10 @@
 A door turns what the user typed into `ask` (or `choose`, for a "did you mean" choice or a
 topic button) and shows the `Answer` it gets back; the service answers with the core, times it,
 and logs it. A row the database refuses goes to the journal: the user is answered anyway.
+
+Per user (by hash, never by id) the storage keeps the language chosen with /lang and the last
+answer: a message within `context_seconds` of it may continue it ("tell me more", "in
+Chinese", "and the parks?"), whatever the door. Batch questions (no user hash) stand alone.
 """
 
 from __future__ import annotations
@@ -13,12 +17,24 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from citizenbot.core.knowledge import KnowledgeBase
+from citizenbot.core.followup import FollowUp, Previous
+from citizenbot.core.knowledge import LANGS, KnowledgeBase
 from citizenbot.core.responder import Reply, Responder
-from citizenbot.model import Enquiry, Erasure, Purge, StoreError, Transport, Vote
+from citizenbot.model import (
+    Enquiry,
+    Erasure,
+    LastAnswer,
+    Purge,
+    StoreError,
+    Transport,
+    UserState,
+    Vote,
+)
 from citizenbot.service.ports import Journal, Storage
 
 log = logging.getLogger(__name__)
+
+CONTEXT_SECONDS = 300.0  # how long a last answer can be continued (CITIZENBOT_CONTEXT_MINUTES)
 
 
 def hash_user(salt: str, user_id: int | str) -> str:
@@ -51,11 +67,13 @@ class Service:
     """The service the doors share. ``storage`` None: answers are not logged (batch mode)."""
 
     def __init__(self, responder: Responder, storage: Storage | None = None, *,
-                 salt: str = "", journal: Journal | None = None) -> None:
+                 salt: str = "", journal: Journal | None = None,
+                 context_seconds: float = CONTEXT_SECONDS) -> None:
         self.responder = responder  # swapped whole by /reload
         self.storage = storage
         self.journal = journal
         self.salt = salt  # the installation's secret: keys user hashes (and button signatures)
+        self.context_seconds = context_seconds
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -75,17 +93,107 @@ class Service:
     # ------------------------------------------------------------------ questions
 
     async def ask(self, asker: Asker, question: str, lang: str | None = None) -> Answer:
-        """Answer ``question`` (in ``lang``, default the question's language) and log it."""
+        """Answer ``question`` and log it. The labels are in ``lang``, else in the language the
+        user chose, else in the question's; a message may continue the user's last answer."""
         started = time.perf_counter()
-        reply = self.responder.respond(question, lang)
-        return await self._logged(asker, question, reply, started)
+        state = await self.state(asker)
+        previous = self._previous(state)
+        reply = self.responder.respond(question, lang or state.language, previous)
+        answer = await self._logged(asker, question, reply, started)
+        await self._remember(asker, question, reply, previous)
+        return answer
 
     async def choose(self, asker: Asker, intent_id: str, lang: str, question: str) -> Answer:
         """Answer the intent the user picked (a "did you mean" option or a topic button),
         logged under ``question``: what they asked, or the topic's title."""
         started = time.perf_counter()
         reply = self.responder.answer_intent(intent_id, lang, question=question)
-        return await self._logged(asker, question, reply, started)
+        answer = await self._logged(asker, question, reply, started)
+        # "" stands for the topic itself: "in Chinese" repeats the topic, not the question
+        # that needed a choice.
+        await self._keep(asker, LastAnswer("", reply.language, intent_id, reply.sentence_ids,
+                                           datetime.now(UTC)))
+        return answer
+
+    # ------------------------------------------------------------------ per user
+
+    async def state(self, asker: Asker) -> UserState:
+        """The user's language choice and last answer; empty for batch questions, or when
+        the storage cannot say (the question is answered all the same)."""
+        if self.storage is None or not asker.user_hash:
+            return UserState()
+        try:
+            return await self.storage.user_state(asker.user_hash)
+        except StoreError as exc:
+            log.warning("answering without the user's settings: %s", exc)
+            return UserState()
+
+    async def language(self, asker: Asker) -> str | None:
+        """The language the user chose with /lang, or None."""
+        return (await self.state(asker)).language
+
+    async def set_language(self, asker: Asker, lang: str | None) -> None:
+        """Keep the user's language choice (None: each question's own language)."""
+        if lang is not None and lang not in LANGS:
+            raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
+        await self._storage().set_language(asker.user_hash, lang)
+
+    async def start(self, asker: Asker) -> None:
+        """/start: the next message starts afresh, whatever came before."""
+        if self.storage is not None and asker.user_hash:
+            await self.storage.forget_answer(asker.user_hash)
+
+    def _previous(self, state: UserState) -> Previous | None:
+        last = state.last
+        if last is None or (datetime.now(UTC) - last.ts).total_seconds() > self.context_seconds:
+            return None
+        return Previous(last.question, last.language, last.intent_id, last.sentence_ids)
+
+    async def _remember(self, asker: Asker, question: str, reply: Reply,
+                        previous: Previous | None) -> None:
+        """Keep what the next message may continue, and a language a follow-up switched to."""
+        now = datetime.now(UTC)
+        if reply.followup is FollowUp.MORE:
+            if previous is None or not reply.sentence_ids:
+                return  # nothing more: "more" again says so, "in Chinese" still repeats
+            # What was shown last: "more" again goes on after it, "in Chinese" repeats it.
+            await self._keep(asker, LastAnswer(
+                previous.question, reply.language, reply.intent_id or previous.intent_id,
+                reply.sentence_ids, now))
+            return
+        if reply.followup in (FollowUp.CHINESE, FollowUp.ENGLISH) and previous is not None:
+            await self._keep(asker, LastAnswer(previous.question, reply.language,
+                                               previous.intent_id, reply.sentence_ids, now))
+            if self.storage is not None and asker.user_hash:
+                try:
+                    await self.storage.set_language(asker.user_hash, reply.language)
+                except StoreError as exc:
+                    log.warning("could not keep the language the user switched to: %s", exc)
+            return
+        await self._keep(asker, LastAnswer(self._standing(question, reply, previous),
+                                           reply.language, reply.intent_id, reply.sentence_ids,
+                                           now))
+
+    def _standing(self, question: str, reply: Reply, previous: Previous | None) -> str:
+        """The question that reproduces ``reply``: a fragment answered together with the last
+        question ("and its phase III?") is kept with it, so that "in Chinese" or another
+        fragment after it still has the topic."""
+        rules = self.kb.followups
+        if previous is None or reply.status != "answered" or not rules.is_fragment(question):
+            return question
+        alone = self.responder.respond(question, reply.language)
+        if alone.sentence_ids == reply.sentence_ids:
+            return question
+        return f"{previous.question} {rules.strip_opener(question)}".strip()
+
+    async def _keep(self, asker: Asker, last: LastAnswer) -> None:
+        if self.storage is None or not asker.user_hash:
+            return
+        try:
+            await self.storage.remember_answer(asker.user_hash, last)
+        except StoreError as exc:
+            # The answer was given; only a follow-up to it will stand alone.
+            log.warning("could not keep the last answer: %s", exc)
 
     async def _logged(self, asker: Asker, question: str, reply: Reply,
                       started: float) -> Answer:

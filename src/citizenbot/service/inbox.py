@@ -12,13 +12,14 @@ once per episode that updates are now handled without being stored.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import replace
-from typing import Final
+from typing import Any, Final
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -41,6 +42,7 @@ class UpdateInbox:
         self.repeats = 0  # updates ignored because their id came before
         self._recent: OrderedDict[int, None] = OrderedDict()
         self._failing = False
+        self._background: set[asyncio.Task[None]] = set()
 
     async def receive(self, updates: Sequence[tuple[int, str]]) -> list[int]:
         """Store (update id, payload) pairs, committed when this returns; the ids to handle
@@ -70,17 +72,29 @@ class UpdateInbox:
 
     async def answering(self, update_id: int) -> None:
         """The update's first reply is about to go out: it must never be handled again."""
-        try:
-            await self.storage.mark_answering(update_id)
-        except StoreError as exc:
-            self._trouble(exc)
+        await self._settle(self.storage.mark_answering(update_id))
 
     async def done(self, update_id: int) -> None:
         """The update is handled."""
+        await self._settle(self.storage.mark_done(update_id))
+
+    async def _settle(self, write: Coroutine[Any, Any, None]) -> None:
+        if self._failing:
+            # The database refused the last write (locked, full): the reply does not wait a
+            # second for a mark that will most likely fail too; it is tried in the background.
+            task = asyncio.create_task(self._quietly(write))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return
+        await self._quietly(write)
+
+    async def _quietly(self, write: Coroutine[Any, Any, None]) -> None:
         try:
-            await self.storage.mark_done(update_id)
+            await write
         except StoreError as exc:
             self._trouble(exc)
+        else:
+            self._recovered()
 
     async def backlog(self) -> Backlog:
         """At start: what the last process left unhandled, payloads readable again (StoreError

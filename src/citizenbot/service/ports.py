@@ -20,17 +20,19 @@ from citizenbot.model import (
     Backlog,
     Enquiry,
     Erasure,
+    LastAnswer,
     Overview,
     Purge,
     Settle,
     Ticket,
     TicketStatus,
+    UserState,
     Vote,
 )
 
 
 class Storage(Protocol):
-    """The enquiry log, its votes and the tickets, as the service sees them.
+    """The enquiry log, its votes, the tickets and per-user state, as the service sees them.
 
     Every method raises `model.StoreError` when the storage cannot do what was asked.
     """
@@ -60,6 +62,12 @@ class Storage(Protocol):
     async def mark_done(self, update_id: int) -> None: ...
     async def take_backlog(self) -> Backlog: ...
     async def prune_inbox(self, days: int = 2) -> int: ...
+
+    # ---- per user: the language chosen, the last answer (erased with the enquiries)
+    async def user_state(self, user_hash: str) -> UserState: ...
+    async def set_language(self, user_hash: str, language: str | None) -> None: ...
+    async def remember_answer(self, user_hash: str, last: LastAnswer) -> None: ...
+    async def forget_answer(self, user_hash: str) -> None: ...
 
     # ---- tickets
     async def create_ticket(self, *, user_hash: str, chat_id: int, language: str, question: str,

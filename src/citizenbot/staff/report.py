@@ -46,7 +46,8 @@ SLOT: Final = 10  # SVG units per bar slot; the bar takes BAR of it, centred
 BAR: Final = 7
 
 # Why a fallback gave no quote, as the responder logs it (texts.yml says each in full).
-REFUSALS: Final = ("not_in_report", "other_place", "other_year", "outcome", "personal",
+REFUSALS: Final = ("not_in_report", "no_more", "no_choice", "other_place", "other_year",
+                   "outcome", "personal",
                    "practical_detail", "no_figure", "abridged", "general", "other_language",
                    "weather", "documents", "transport", "health", "personal_matters", "leisure",
                    "personal_finance", "utilities")
@@ -371,7 +372,7 @@ def render_report(
         statuses=STATUS_ORDER, pct=pct, code=lambda text: Markup(f"<code>{escape(text)}</code>"),
         helpful=sum(h for h, _ in o.feedback.values()),
         votes=sum(h + u for h, u in o.feedback.values()),
-        tickets=[(ticket, age(ticket.ts, generated), minute(ticket.ts),
+        tickets=[(ticket, age(ticket.ts, generated, lang), minute(ticket.ts),
                   reference(ticket.id), _ticket_state(ticket)) for ticket in open_tickets],
         chart=time_chart(o, since, until, generated.date(), t) if o.total else None,
         outcomes=split_bar(statuses, t("outcomes.chart")),

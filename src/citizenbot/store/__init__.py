@@ -9,6 +9,7 @@ fallback journal in store.journal, the incoming updates in store.inbox.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
@@ -25,6 +26,7 @@ from citizenbot.store.files import InstanceLock, backup, check_file, load_or_cre
 from citizenbot.store.inbox import Inbox
 from citizenbot.store.journal import Journal, import_journal, journal_path
 from citizenbot.store.tickets import Tickets, select_tickets
+from citizenbot.store.users import Users
 
 __all__ = [
     "MIGRATIONS",
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 
-class Store(Enquiries, Tickets, Inbox):
+class Store(Enquiries, Tickets, Users, Inbox):
     """The enquiry log. Open it with ``await Store.open(path)``; use it as an async context."""
 
     def __init__(self, database: Database) -> None:
@@ -75,8 +77,8 @@ class Store(Enquiries, Tickets, Inbox):
 
     async def erase_user(self, user_hash: str) -> Erasure:
         """Delete everything kept about ``user_hash`` in one transaction: enquiries, their
-        votes and tickets. The tickets are returned as they were, so that their staff-chat
-        messages can be withdrawn.
+        votes, tickets, the language chosen and the last answer. The tickets are returned as
+        they were, so that their staff-chat messages can be withdrawn.
 
         Raises ValueError for an empty hash: console and batch enquiries share it, and erasing
         them all is never what a user's erasure request means.
@@ -93,14 +95,18 @@ class Store(Enquiries, Tickets, Inbox):
                              " (SELECT id FROM enquiries WHERE user_hash = ?)", (user_hash,))
             erased = await tx.execute("DELETE FROM enquiries WHERE user_hash = ?", (user_hash,))
             await tx.execute("DELETE FROM tickets WHERE user_hash = ?", (user_hash,))
+            await tx.execute("DELETE FROM user_state WHERE user_hash = ?", (user_hash,))
             return Erasure(erased.rows, tuple(tickets))
 
         return await self._db.write("cannot erase the user's data", erase)
 
     async def purge(self, days: int) -> Purge:
         """Apply a retention of ``days``: old enquiries with their votes, and tickets finished
-        that long ago (open tickets are work still to do and stay)."""
-        return Purge(await self.purge_older_than(days), await self.purge_closed_tickets(days))
+        that long ago (open tickets are work still to do and stay), and last answers kept
+        that long."""
+        purged = Purge(await self.purge_older_than(days), await self.purge_closed_tickets(days))
+        await self.forget_answers_before(datetime.now(UTC) - timedelta(days=days))
+        return purged
 
     async def backup(self, target: str | Path) -> Path:
         """A consistent owner-only copy at ``target``; see store.files.backup."""

@@ -126,6 +126,19 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         -- given. Rows logged before stay NULL.
         ALTER TABLE enquiries ADD COLUMN refusal TEXT;
     """),
+    Migration("0005_user_state", """
+        -- Per user hash: the language chosen with /lang, and the last answer, so that the
+        -- next message can continue it. Erased with the user's enquiries.
+        CREATE TABLE user_state (
+            user_hash     TEXT PRIMARY KEY,
+            language      TEXT CHECK (language IN ('en', 'zh')),
+            last_question TEXT,
+            last_language TEXT,
+            last_intent   TEXT,
+            last_sentences TEXT,
+            last_ts       TEXT
+        );
+    """),
     Migration("0006_inbox", """
         -- Every update fetched from Telegram, stored before Telegram is told it arrived, so
         -- that a crash cannot lose it: received (not yet answered), answering (its reply is
@@ -274,6 +287,8 @@ class Database:
         self._gone: str | None = None  # why the file on disk is no longer this database
         # Why the last batch failed (None: the last batch committed): what health shows.
         self.trouble: str | None = None
+        self._write_wait_ms = WRITE_WAIT_MS
+        self._impatient = False  # the database was found locked: batches do not wait for it
         self.batches = 0  # transactions committed by the writer (for the benchmark)
         self.units = 0  # units of work committed in them
 
@@ -311,6 +326,7 @@ class Database:
             await database._configure(busy_timeout_ms, memory)
             await database._migrate(migrations)
             await conn.execute(f"PRAGMA busy_timeout = {int(write_wait_ms)}")
+            database._write_wait_ms = write_wait_ms
             if not memory:
                 database._identity = _identity(Path(where))
         except sqlite3.Error as exc:
@@ -436,6 +452,11 @@ class Database:
                 # WRITE_WAIT_MS) rather than half-way through the work.
                 await conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
+                if _busy(exc) and not self._impatient:
+                    # The first batch of a locked episode waited; the next ones look once and
+                    # fail at once while the lock is held, and succeed as soon as it is let go.
+                    self._impatient = True
+                    await conn.execute("PRAGMA busy_timeout = 0")
                 self._fail(batch, partial(self._sqlite_failure, exc))
                 return
             try:
@@ -457,6 +478,10 @@ class Database:
             except BaseException:
                 await _rollback_quietly(conn)
                 raise
+        if self._impatient:
+            self._impatient = False
+            with contextlib.suppress(sqlite3.Error):
+                await conn.execute(f"PRAGMA busy_timeout = {int(self._write_wait_ms)}")
         self.batches += 1
         self.units += len(batch)
         if self.trouble is not None:
@@ -596,6 +621,11 @@ class Database:
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         await self.close()
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _identity(path: Path) -> tuple[int, int]:

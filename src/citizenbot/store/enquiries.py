@@ -315,10 +315,17 @@ class Enquiries:
         ]
 
 
+# Fallbacks that were no question for the report ("tell me more" at the end of a topic, a
+# number typed with no list on screen): not what staff should look at as unanswered.
+NOT_QUESTIONS: Final = ("no_more", "no_choice")
+
+
 async def _unanswered(tx: Tx, start: str, end: str, limit: int) -> list[tuple[str, str, str]]:
     rows = await tx.rows(
         "SELECT ts, status, question FROM enquiries WHERE ts >= ? AND ts < ? AND status IN (?, ?)"
-        " ORDER BY ts DESC, id DESC LIMIT ?", (start, end, *UNANSWERED_STATUSES, limit))
+        " AND (refusal IS NULL OR refusal NOT IN (?, ?))"
+        " ORDER BY ts DESC, id DESC LIMIT ?",
+        (start, end, *UNANSWERED_STATUSES, *NOT_QUESTIONS, limit))
     return [(str(r["ts"]), str(r["status"]), str(r["question"])) for r in rows]
 
 

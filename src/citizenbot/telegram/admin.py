@@ -39,7 +39,7 @@ from citizenbot.telegram.common import (
     services_of,
     unknown_command,
 )
-from citizenbot.texts import TextSchema, declare, require
+from citizenbot.texts import TextSchema, declare, require, shorten
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,7 @@ Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def _cut(text: str, limit: int = MAX_QUESTION_SHOWN) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return shorten(" ".join(text.split()), limit)
 
 
 def admin_only(handler: Handler) -> Handler:

@@ -15,9 +15,16 @@ from typing import Final, cast
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from citizenbot import callback_data as cb
+from citizenbot import chat
 from citizenbot.config import Settings
 from citizenbot.core.knowledge import LANGS, KnowledgeBase
 from citizenbot.core.responder import Reply
@@ -28,6 +35,7 @@ from citizenbot.telegram.common import (
     FEATURE_GROUP,
     FOR_US,
     LANG_KEY,
+    USER_GROUP,
     BotApp,
     BotServices,
     Context,
@@ -39,27 +47,16 @@ from citizenbot.telegram.common import (
     services,
     show,
     toast,
+    typing,
 )
 from citizenbot.texts import declare
 
 log = logging.getLogger(__name__)
 
-TOPIC_AREAS: Final = ("business", "talent", "parks", "plans")
 COMMANDS: Final = ("start", "help", "topics", "about", "lang", "forget")
 
-TEXTS: Final = declare("texts.yml", {
-    "services.greeting": (), "services.help": (), "services.bot_info": (), "service_note": (),
-    "labels.source": (), **{f"areas.{area}": () for area in TOPIC_AREAS},
-}) | declare("texts.telegram.yml", {
-    "telegram.about": ("title", "date"), "telegram.topics": (), "telegram.area": ("area",),
-    "telegram.lang_prompt": (), "telegram.lang_set": (), "telegram.forget_confirm": (),
-    "telegram.forget_done": ("count",), "telegram.forget_cancelled": (),
-    "telegram.feedback_thanks": (), "telegram.type_question": (),
-    "telegram.buttons.helpful": (), "telegram.buttons.not_helpful": (),
-    "telegram.buttons.topics": (), "telegram.buttons.all_topics": (),
-    "telegram.buttons.forget_yes": (), "telegram.buttons.forget_no": (),
-    "telegram.buttons.english": (), "telegram.buttons.chinese": (),
-    **{f"telegram.commands.{c}": () for c in COMMANDS},
+TEXTS: Final = chat.TEXTS | declare("texts.telegram.yml", {
+    "telegram.type_question": (), **{f"telegram.commands.{c}": () for c in COMMANDS},
 })
 
 QUESTION: Final = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & FOR_US
@@ -70,51 +67,13 @@ NOT_TEXT: Final = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUp
 
 def reply_view(reply: Reply, kb: KnowledgeBase, enquiry_id: int | None) -> tuple[list[Block], Rows]:
     """What the user sees for ``reply``: message blocks, and button rows (label, action)."""
-    lang = reply.language
-    blocks: list[Block] = []
-    rows: Rows = []
-    if reply.kind in ("report", "search"):
-        if reply.kind == "search":
-            blocks.append([Span(reply.note)])
-        blocks += [[Span(f"“{e.quoted}”", "blockquote")] for e in reply.excerpts]
-        if reply.caveat:
-            blocks.append([Span(reply.caveat, "i")])
-        if reply.source_label:
-            blocks.append([Span(f"{kb.text('labels.source', lang)}:", "b"),
-                           Span(f" {reply.source_label}")])
-        if reply.kind == "report":
-            blocks.append([Span(reply.note, "i")])
-    else:
-        blocks.append([Span(reply.text)])
-        # A refusal that quotes the heading a topic would stand under says where it is.
-        blocks += [[Span(f"“{e.quoted}”", "blockquote")] for e in reply.excerpts]
-        if reply.excerpts and reply.source_label:
-            blocks.append([Span(f"{kb.text('labels.source', lang)}:", "b"),
-                           Span(f" {reply.source_label}")])
-        if reply.note:
-            blocks.append([Span(reply.note, "i")])
-    rows += [[(o.title, cb.ShowIntent(o.intent_id, enquiry_id))] for o in reply.options]
-    rows += [[(r.title, cb.ShowIntent(r.intent_id))] for r in reply.related]
-    if reply.kind in ("report", "search") and enquiry_id is not None:
-        rows.append([(kb.text("telegram.buttons.helpful", lang), cb.Feedback(enquiry_id, True)),
-                     (kb.text("telegram.buttons.not_helpful", lang),
-                      cb.Feedback(enquiry_id, False))])
-    if reply.status != "answered":
-        rows.append([(kb.text("telegram.buttons.topics", lang), cb.ShowTopics())])
-    return blocks, rows
-
-
-def topic_rows(kb: KnowledgeBase, lang: str, replace: bool) -> Rows:
-    """One button per topic area that has intents."""
-    areas = kb.by_area()
-    return [[(kb.text(f"areas.{area}", lang), cb.ShowArea(area, replace))]
-            for area in TOPIC_AREAS if areas.get(area) and kb.has_text(f"areas.{area}")]
+    return chat.reply_blocks(reply, kb), chat.reply_rows(reply, kb, enquiry_id)
 
 
 def _asker(svc: BotServices, update: Update) -> Asker:
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
-    return Asker(Transport.TELEGRAM, chat.type, svc.user_hash(user), update.update_id)
+    user, chat_ = update.effective_user, update.effective_chat
+    assert user is not None and chat_ is not None
+    return Asker(Transport.TELEGRAM, chat_.type, svc.user_hash(user), update.update_id)
 
 
 async def _reply(update: Update, context: Context,
@@ -123,8 +82,14 @@ async def _reply(update: Update, context: Context,
     question."""
     svc = services(context)
     started = time.perf_counter()
+    await typing(update, context)
     answer = await answering(svc.service, _asker(svc, update))
     svc.metrics.enquiries.labels(answer.reply.status).inc()
+    if answer.reply.language != chosen_language(context) and context.user_data is not None \
+            and answer.reply.followup is not None and answer.reply.language in LANGS:
+        # "in Chinese" switched the language for good (the service kept it): so do the
+        # buttons and notices of this conversation from now on.
+        context.user_data[LANG_KEY] = answer.reply.language
     blocks, rows = reply_view(answer.reply, svc.kb, answer.enquiry_id)
     if answer.reply.handover and answer.enquiry_id is not None:
         # District staff could help with what the report does not say (or a choice that
@@ -143,7 +108,9 @@ def _without_mention(text: str, username: str) -> str:
 async def start(update: Update, context: Context) -> None:
     """Greets the user: what the bot knows, where answers come from, and topic buttons."""
     svc, lang = services(context), language(update, context)
-    rows = topic_rows(svc.kb, lang, replace=False)
+    # A new start: the next message is a question of its own, not a follow-up.
+    await svc.service.start(_asker(svc, update))
+    rows = chat.topic_rows(svc.kb, lang, replace=False)
     await send(update, context, service_html(svc, "services.greeting", lang), svc.markup(rows))
 
 
@@ -159,50 +126,51 @@ async def help_command(update: Update, context: Context) -> None:
 async def topics(update: Update, context: Context) -> None:
     """Shows the topic areas as buttons."""
     svc, lang = services(context), language(update, context)
-    rows = topic_rows(svc.kb, lang, replace=True)
-    await send(update, context, split_html([[Span(svc.text("telegram.topics", lang))]]),
+    rows = chat.topic_rows(svc.kb, lang, replace=True)
+    await send(update, context, split_html([[Span(svc.text("chat.topics", lang))]]),
                svc.markup(rows))
 
 
 async def about(update: Update, context: Context) -> None:
-    """Says which report the answers are quoted from, and its date."""
+    """Says which report the answers are quoted from, and when it was delivered."""
     svc, lang = services(context), language(update, context)
-    report = svc.kb.report
-    await send(update, context, split_html([
-        [Span(svc.fill("telegram.about", lang, title=report.title, date=report.date))],
-        [Span(svc.text("services.bot_info", lang))],
-        [Span(svc.text("service_note", lang), "i")],
-    ]))
+    blocks: list[Block] = [[Span(line)] for line in chat.about(svc.kb, lang)]
+    blocks.append([Span(svc.text("service_note", lang), "i")])
+    await send(update, context, split_html(blocks))
 
 
 async def choose_language(update: Update, context: Context) -> None:
     """Switches the interface language (/lang zh), or offers English / 中文 buttons."""
     svc = services(context)
     wanted = (context.args or [""])[0].lower()[:2]
-    if wanted in LANGS and context.user_data is not None:
-        context.user_data[LANG_KEY] = wanted
-        await send(update, context, split_html([[Span(svc.text("telegram.lang_set", wanted))]]))
+    if wanted in LANGS:
+        await _set_language(update, context, wanted)
+        await send(update, context, split_html([[Span(svc.text("chat.lang_set", wanted))]]))
         return
     lang = language(update, context)
-    rows: Rows = [[(svc.text("telegram.buttons.english", lang), cb.SetLanguage("en")),
-                   (svc.text("telegram.buttons.chinese", lang), cb.SetLanguage("zh"))]]
-    await send(update, context, split_html([[Span(svc.text("telegram.lang_prompt", lang))]]),
-               svc.markup(rows))
+    await send(update, context, split_html([[Span(svc.text("chat.lang_prompt", lang))]]),
+               svc.markup(chat.language_rows(svc.kb, lang)))
+
+
+async def _set_language(update: Update, context: Context, lang: str) -> None:
+    """Keep the choice in the store (it outlives a restart) and for this conversation."""
+    svc = services(context)
+    await svc.service.set_language(_asker(svc, update), lang)
+    if context.user_data is not None:
+        context.user_data[LANG_KEY] = lang
 
 
 async def forget(update: Update, context: Context) -> None:
     """Asks for confirmation before erasing everything logged about the user."""
     svc, lang, user = services(context), language(update, context), update.effective_user
     assert user is not None
-    owner = svc.owner(user)
-    rows: Rows = [[(svc.text("telegram.buttons.forget_yes", lang), cb.Forget(True, owner)),
-                   (svc.text("telegram.buttons.forget_no", lang), cb.Forget(False, owner))]]
-    blocks: list[Block] = [[Span(svc.text("telegram.forget_confirm", lang))]]
+    blocks: list[Block] = [[Span(svc.text("chat.forget_confirm", lang))]]
     for hook in svc.erase_hooks:
         note = await hook.note(svc, svc.user_hash(user), lang)
         if note:
             blocks.append([Span(note)])
-    await send(update, context, split_html(blocks), svc.markup(rows))
+    await send(update, context, split_html(blocks),
+               svc.markup(chat.forget_rows(svc.kb, lang, svc.owner(user))))
 
 
 # --------------------------------------------------------------------------- messages
@@ -215,8 +183,7 @@ async def answer_question(update: Update, context: Context) -> None:
     if not question:
         await help_command(update, context)
         return
-    chosen = chosen_language(context)
-    await _reply(update, context, lambda service, asker: service.ask(asker, question, chosen))
+    await _reply(update, context, lambda service, asker: service.ask(asker, question))
 
 
 async def ask_for_text(update: Update, context: Context) -> None:
@@ -242,19 +209,19 @@ async def press_button(update: Update, context: Context) -> None:
         case cb.Feedback():
             await _feedback(update, context, query, action, lang)
         case cb.ShowIntent():
-            await _show_intent(update, context, query, action, lang)
+            await _show_intent(update, context, query, action, action.lang or lang)
         case cb.ShowArea():
-            await _show_area(update, context, query, action, lang)
+            await _show_area(update, context, query, action, action.lang or lang)
         case cb.ShowTopics(replace):
             await query.answer()
-            rows = topic_rows(svc.kb, lang, replace=True)
-            await show(update, context, split_html([[Span(svc.text("telegram.topics", lang))]]),
+            rows = chat.topic_rows(svc.kb, lang, replace=True)
+            await show(update, context, split_html([[Span(svc.text("chat.topics", lang))]]),
                        svc.markup(rows), replace)
         case cb.SetLanguage(new):
-            if context.user_data is not None:
-                context.user_data[LANG_KEY] = new
+            # Answered first, as every press is: clients show a spinner on the button until then.
             await query.answer()
-            await show(update, context, split_html([[Span(svc.text("telegram.lang_set", new))]]),
+            await _set_language(update, context, new)
+            await show(update, context, split_html([[Span(svc.text("chat.lang_set", new))]]),
                        None, replace=True)
         case cb.Forget():
             await _forget(update, context, query, action, lang)
@@ -273,7 +240,7 @@ async def _feedback(update: Update, context: Context, query: CallbackQuery,
     if vote is Vote.NOT_YOURS:
         await toast(query, context, "telegram.not_yours", lang)
         return
-    await toast(query, context, "telegram.feedback_thanks", lang)
+    await toast(query, context, "chat.feedback_thanks", lang)
     message = query.message
     if vote is Vote.ALREADY_VOTED or not isinstance(message, Message) \
             or message.reply_markup is None:
@@ -311,8 +278,8 @@ async def _show_intent(update: Update, context: Context, query: CallbackQuery,
         asked = await svc.service.asked(action.enquiry_id, svc.user_hash(query.from_user))
         if asked is not None:
             question = asked.question
-            if chosen_language(context) is None:  # answer in the language it was asked in
-                lang = asked.language
+            if action.lang is None and chosen_language(context) is None:
+                lang = asked.language  # a button from before buttons carried the language
     await _reply(update, context,
                  lambda service, asker: service.choose(asker, intent.id, lang, question))
 
@@ -320,14 +287,12 @@ async def _show_intent(update: Update, context: Context, query: CallbackQuery,
 async def _show_area(update: Update, context: Context, query: CallbackQuery,
                      action: cb.ShowArea, lang: str) -> None:
     svc = services(context)
-    intents = svc.kb.by_area().get(action.area) if action.area in TOPIC_AREAS else None
-    if not intents:
+    rows = chat.area_rows(svc.kb, action.area, lang)
+    if rows is None:
         await toast(query, context, "telegram.stale_button", lang)
         return
     await query.answer()
-    title = svc.fill("telegram.area", lang, area=svc.text(f"areas.{action.area}", lang))
-    rows: Rows = [[(i.title(lang), cb.ShowIntent(i.id))] for i in intents]
-    rows.append([(svc.text("telegram.buttons.all_topics", lang), cb.ShowTopics(replace=True))])
+    title = chat.area_title(svc.kb, action.area, lang)
     await show(update, context, split_html([[Span(title)]]), svc.markup(rows), action.replace)
 
 
@@ -339,7 +304,7 @@ async def _forget(update: Update, context: Context, query: CallbackQuery, action
         return
     await query.answer()
     if not action.confirm:
-        await show(update, context, split_html([[Span(svc.text("telegram.forget_cancelled",
+        await show(update, context, split_html([[Span(svc.text("chat.forget_cancelled",
                                                                lang))]]), None, replace=True)
         return
     erasure = await svc.service.erase(svc.user_hash(query.from_user))
@@ -347,12 +312,28 @@ async def _forget(update: Update, context: Context, query: CallbackQuery, action
         # The language choice, and any dialogue under way (a bare /ask waiting for its
         # question), go with the rest.
         context.user_data.clear()
-    lines = [svc.fill("telegram.forget_done", lang, count=erasure.enquiries)]
+    lines = [chat.forget_done(svc.kb, lang, erasure.enquiries)]
     for hook in svc.erase_hooks:
         line = await hook.done(svc, erasure, lang)
         if line:
             lines.append(line)
     await show(update, context, split_html([[Span(" ".join(lines))]]), None, replace=True)
+
+
+# --------------------------------------------------------------------------- the user
+
+async def recall_language(update: Update, context: Context) -> None:
+    """Before any handler: the language the user chose, as the store keeps it, so that every
+    text of this update is in it (after a restart too)."""
+    user = update.effective_user
+    if user is None or context.user_data is None:
+        return
+    svc = services(context)
+    chosen = await svc.service.language(Asker(Transport.TELEGRAM, "", svc.user_hash(user)))
+    if chosen is None:
+        context.user_data.pop(LANG_KEY, None)
+    else:
+        context.user_data[LANG_KEY] = chosen
 
 
 # --------------------------------------------------------------------------- wiring
@@ -364,6 +345,7 @@ def menu(settings: Settings) -> list[tuple[str, str]]:
 
 def register(application: BotApp) -> None:
     """Register the commands, the general button handler and the question handlers."""
+    application.add_handler(TypeHandler(Update, recall_language), group=USER_GROUP)
     for command, handler in (("start", start), ("help", help_command), ("topics", topics),
                              ("about", about), ("lang", choose_language), ("forget", forget)):
         application.add_handler(CommandHandler(command, handler), group=FEATURE_GROUP)

@@ -530,7 +530,8 @@ async def _run_bot(settings: Settings, responder: Responder, store: Store, journ
     except StoreError as exc:
         log.error("could not import the journal %s yet: %s", journal.path.name, exc)
     journal.reserve()
-    service = Service(responder, store, salt=salt, journal=journal)
+    service = Service(responder, store, salt=salt, journal=journal,
+                      context_seconds=settings.context_minutes * 60)
     application = build_application(settings, service)
     # The knowledge base is hundreds of thousands of objects that live as long as the process:
     # kept out of the garbage collector's sight, its full passes stop walking them (they cost

@@ -23,10 +23,12 @@ from telegram import (
     Update,
     User,
 )
-from telegram.error import BadRequest
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes, filters
 
 from citizenbot import callback_data as cb
+from citizenbot import chat
 from citizenbot.config import Settings
 from citizenbot.core.knowledge import LANGS, KnowledgeBase
 from citizenbot.core.responder import Responder
@@ -42,16 +44,18 @@ log = logging.getLogger(__name__)
 
 BotApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 Context: TypeAlias = ContextTypes.DEFAULT_TYPE
-Rows: TypeAlias = list[list[tuple[str, cb.Action]]]  # button rows: (label, what it does)
+Rows: TypeAlias = chat.Rows  # button rows: (label, what it does)
 
 SERVICES: Final = "citizenbot"
-LANG_KEY: Final = "lang"  # the user's /lang choice, in user_data
+LANG_KEY: Final = "lang"  # the user's /lang choice, recalled from the store for each update
 MAX_TOAST: Final = 200  # answerCallbackQuery text limit
 
 # Handler groups, in the order python-telegram-bot tries them: the flood gate first, then the
-# multi-step dialogues (which stop an update they take), then the features, then the reply to
-# commands nobody handled. Within a group, the first handler registered that accepts wins.
-FLOOD_GROUP: Final = -2
+# user's stored language is recalled, then the multi-step dialogues (which stop an update they
+# take), then the features, then the reply to commands nobody handled. Within a group, the
+# first handler registered that accepts wins.
+FLOOD_GROUP: Final = -3
+USER_GROUP: Final = -2
 DIALOGUE_GROUP: Final = -1
 FEATURE_GROUP: Final = 0
 UNKNOWN_COMMAND_GROUP: Final = 1
@@ -221,6 +225,18 @@ async def show(update: Update, context: Context, chunks: Sequence[str],
             log.info("update %s: could not edit the message (%s); sending a new one",
                      update.update_id, exc)
     await send(update, context, chunks, markup)
+
+
+async def typing(update: Update, context: Context) -> None:
+    """Show "typing…" in the chat while an answer is prepared. A failure is not worth more
+    than a log line: the answer matters, not the indicator."""
+    chat_ = update.effective_chat
+    if chat_ is None:
+        return
+    try:
+        await context.bot.send_chat_action(chat_.id, ChatAction.TYPING)
+    except TelegramError as exc:
+        log.debug("update %s: no typing indicator (%s)", update.update_id, exc)
 
 
 async def say(update: Update, context: Context, key: str, **values: object) -> None:
