@@ -95,7 +95,7 @@ INBOX_PRUNE_EVERY: Final = 60 * 60.0  # handled updates older than two days are 
 JOURNAL_IMPORT_EVERY: Final = 60.0  # journaled enquiries go home once the database takes writes
 RELOAD_TASKS: Final = "citizenbot.reload_tasks"
 POLLER: Final = "citizenbot.poller"
-INCOMPLETE_GROUP: Final = -3  # before the flood gate: an update nobody could answer
+INCOMPLETE_GROUP: Final = FLOOD_GROUP - 1  # before the flood gate: an update nobody can answer
 
 # Every text the running bot uses; checked at start and by /reload, and by `citizenbot validate`.
 TEXTS: Final[TextSchema] = common.TEXTS | answers.TEXTS | tickets.TEXTS | admin.TEXTS
