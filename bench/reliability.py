@@ -150,13 +150,14 @@ async def latency(questions: list[str], source: Path | None, rate: float = 30.0,
                     user = users[n % len(users)]
                     sent_at[int(user["id"])] = time.monotonic()
                     api.send_text(user, questions[n % len(questions)])
-                async with asyncio.timeout(30):
-                    while len(got) < total:
-                        await asyncio.sleep(0.05)
+                deadline = time.monotonic() + 30
+                while len(got) < total and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
             finally:
                 await bot.stop()
             print(f"latency at {rate:g} msg/s offered for {seconds:g} s ({total} questions, "
-                  f"Telegram's pacing on): {len(got)} replies; update to reply p50 "
+                  f"Telegram's pacing on): {len(got)} replies, {len(sent_at)} waiting; "
+                  f"update to reply p50 "
                   f"{statistics.median(got):.1f} ms, p99 {percentile(got, 99):.1f} ms, "
                   f"max {max(got):.1f} ms")
 

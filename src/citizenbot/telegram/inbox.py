@@ -59,6 +59,7 @@ INBOX: Final = "citizenbot.inbox"  # the UpdateInbox, in bot_data
 # Telegram's response: bounding how many are, bounds what a crash can leave unanswered; a
 # reply waiting for its turn here is not marked yet, so a crash leaves it to the next start.
 FIRST_REPLIES_AT_ONCE: Final = 16
+UNPACED: Final = frozenset({"sendChatAction"})  # "typing…": not a message, not rate-limited
 READ_MARGIN: Final = 10.0  # seconds a long poll may take beyond its own timeout
 FIRST_PAUSE: Final = 1.0  # seconds after a failed getUpdates; grows by half each time
 LONGEST_PAUSE: Final = 30.0
@@ -96,7 +97,8 @@ async def handle(inbox: UpdateInbox, update: object, coroutine: Awaitable[Any]) 
 
 class InboxRateLimiter(AIORateLimiter):
     """python-telegram-bot's rate limiter, which sees every Bot API request: before the first
-    reply to an update goes out, the update is marked as being answered."""
+    reply to an update goes out, the update is marked as being answered; the typing indicator
+    is not paced with the messages."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -107,6 +109,11 @@ class InboxRateLimiter(AIORateLimiter):
         kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
+        if endpoint in UNPACED:
+            # Not a message: waiting for a turn behind the replies would halve how many answers
+            # fit in Telegram's 30 a second, and a 429 only costs the indicator (common.typing
+            # ignores any failure), so it goes straight out, once.
+            return await callback(*args, **kwargs)
         inflight = _CURRENT.get()
         if inflight is None or inflight.marked or endpoint not in REPLIES:
             return await super().process_request(callback, args, kwargs, endpoint, data,
