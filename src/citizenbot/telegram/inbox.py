@@ -60,6 +60,7 @@ INBOX: Final = "citizenbot.inbox"  # the UpdateInbox, in bot_data
 # reply waiting for its turn here is not marked yet, so a crash leaves it to the next start.
 FIRST_REPLIES_AT_ONCE: Final = 16
 UNPACED: Final = frozenset({"sendChatAction"})  # "typing…": not a message, not rate-limited
+INDICATORS_AT_ONCE: Final = 4  # typing indicators on their way at once; more are skipped
 READ_MARGIN: Final = 10.0  # seconds a long poll may take beyond its own timeout
 FIRST_PAUSE: Final = 1.0  # seconds after a failed getUpdates; grows by half each time
 LONGEST_PAUSE: Final = 30.0
@@ -103,6 +104,7 @@ class InboxRateLimiter(AIORateLimiter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._first_replies = asyncio.Semaphore(FIRST_REPLIES_AT_ONCE)
+        self._indicators = asyncio.Semaphore(INDICATORS_AT_ONCE)
 
     async def process_request(
         self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
@@ -112,8 +114,13 @@ class InboxRateLimiter(AIORateLimiter):
         if endpoint in UNPACED:
             # Not a message: waiting for a turn behind the replies would halve how many answers
             # fit in Telegram's 30 a second, and a 429 only costs the indicator (common.typing
-            # ignores any failure), so it goes straight out, once.
-            return await callback(*args, **kwargs)
+            # ignores any failure), so it goes straight out, once. When several are on their
+            # way already the bot is busy and answers come in a moment anyway: it is skipped
+            # rather than queued for a connection, where it would delay the answers.
+            if self._indicators.locked():
+                return True  # what Telegram answers to sendChatAction
+            async with self._indicators:
+                return await callback(*args, **kwargs)
         inflight = _CURRENT.get()
         if inflight is None or inflight.marked or endpoint not in REPLIES:
             return await super().process_request(callback, args, kwargs, endpoint, data,
