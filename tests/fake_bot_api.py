@@ -13,6 +13,9 @@ The test side reads like a chat transcript::
     reply = await api.next_message(ann)          # what the bot sent (or edited) in Ann's chat
     api.press(ann, reply, reply.data("Business"))  # press the button labelled "Business…"
 
+A getUpdates that is still waiting when another one arrives is ended with 409 Conflict, as
+Telegram ends it when a second process polls with the same token.
+
 Faults are injected per method: `api.fail("sendMessage", 403, "Forbidden: bot was blocked by
 the user")`, optionally `times=` and `retry_after=` (a 429 "Too Many Requests").
 `api.slow(method, seconds)` answers late; `api.drop(method)` closes the connection without an
@@ -220,6 +223,8 @@ class FakeBotApi:
         self.webhook: JSON | None = None  # url, secret_token, allowed_updates
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)
         self.confirmed = 0  # updates below this id have been confirmed by the bot
+        self.conflicts = 0  # getUpdates calls ended by a later one (409 Conflict)
+        self._polls = 0
         self.hooks: dict[str, Callable[[JSON], Awaitable[None]]] = {}
         self._faults: list[Fault] = []
         self.injected: list[tuple[str, str]] = []  # (method, Fault.kind) of each fault applied
@@ -446,6 +451,9 @@ class FakeBotApi:
                 await hook(params)
             result = await handler(params)
         except ApiError as exc:
+            if exc.status == 409 and (request.transport is None
+                                      or request.transport.is_closing()):
+                return web.Response(status=499)  # a long poll its client gave up: nobody hears
             self.calls.append(Call(method, params, False, time.monotonic()))
             self._notify()
             body: JSON = {"ok": False, "error_code": exc.status, "description": exc.description}
@@ -502,17 +510,25 @@ class FakeBotApi:
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = min(float(params.get("timeout") or 0), LONG_POLL_CAP)
+        # As Telegram does, a new getUpdates ends one still waiting with 409 Conflict: two
+        # processes polling with one token keep kicking each other out.
+        self._polls += 1
+        mine = self._polls
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
             self.confirmed = max(self.confirmed, offset)
-            self._notify()
+        self._notify()
         if timeout > 0:
             try:
                 async with asyncio.timeout(timeout):
-                    while not self._updates and not self._closing:
+                    while not self._updates and not self._closing and self._polls == mine:
                         await self._changed.wait()
             except TimeoutError:
                 pass
+        if self._polls != mine:
+            self.conflicts += 1
+            raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure "
+                                "that only one bot instance is running")
         return self._updates[:limit]
 
     async def _api_sendMessage(self, params: JSON) -> JSON:

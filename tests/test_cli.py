@@ -145,8 +145,8 @@ def test_validate_checks_every_text_a_door_needs_with_its_placeholders(
     edit(kb / "texts.telegram.yml", "  flood:\n", "  flood_renamed:\n")
     edit(kb / "texts.chat.yml", 'en: "Done. {count} logged questions',
          'en: "Done. {cuont} logged questions')
-    edit(kb / "texts.tickets.yml", "  sent:\n    en: \"Your question {ref} has gone",
-         "  sent:\n    en: \"Your question has gone")
+    edit(kb / "texts.tickets.yml", "  sent:\n    en: \"Your question {ref} is recorded",
+         "  sent:\n    en: \"Your question is recorded")
     edit(kb / "texts.staff.yml", "  heading:\n", "  headline:\n")
     result = cli("validate", str(kb))
     assert result.code == 1

@@ -19,7 +19,7 @@ import pytest
 
 from citizenbot.core.responder import Responder
 from citizenbot.service import hash_user
-from citizenbot.store import Store, import_journal, journal_path
+from citizenbot.store import Journal, Store, import_journal, journal_path
 from fake_bot_api import FakeBotApi
 from harness import ANN, ANSWERED, BOB, SALT, eventually, fill_disk, running_bot
 from load_driver import FaultPlan, drive
@@ -136,7 +136,7 @@ async def test_a_database_full_while_running_still_answers_and_loses_no_enquiry(
         assert journaled > 0
         assert all("👍 Helpful" not in r.labels for r in replies[-journaled:])  # no row to vote on
     journal = journal_path(bot.settings.db_path)
-    assert len(journal.read_text(encoding="utf-8").splitlines()) == journaled
+    assert Journal(journal).waiting == journaled
     async with await Store.open(bot.settings.db_path) as store:  # ... and the next start
         assert await import_journal(store, journal) == journaled  # brings them home
         assert await store.count_enquiries() == 31

@@ -297,7 +297,9 @@ async def test_pragmas(tmp_path: Path) -> None:
                 row = await cur.fetchone()
                 assert row is not None
                 got[pragma] = row[0]
-    assert got == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 5000}
+    # synchronous FULL (2): a commit is on disk before the caller hears of it; writes wait
+    # WRITE_WAIT_MS for another process, not the 5 s that opening may wait.
+    assert got == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 1000}
 
 
 @pytest.mark.asyncio

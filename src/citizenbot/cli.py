@@ -29,7 +29,15 @@ from citizenbot.core.knowledge import KnowledgeBase, KnowledgeBaseError, load_kn
 from citizenbot.core.responder import Responder, plain_text
 from citizenbot.model import DeliveryOutcome, LoggedEnquiry, Overview, Settle, StoreError, Transport
 from citizenbot.service import Asker, Service, StaffChat, TicketDesk, Unreachable
-from citizenbot.store import Journal, Store, import_journal, journal_path, load_or_create_salt
+from citizenbot.store import (
+    Journal,
+    Store,
+    check_file,
+    import_journal,
+    journal_path,
+    load_or_create_salt,
+)
+from citizenbot.store.db import open_private
 from citizenbot.store.files import quick_check
 from citizenbot.texts import TextSchema, declare, fill, plural, plural_key, require, shorten
 from citizenbot.tickets import MAX_ANSWER_CHARS, parse_reference, reference, table
@@ -235,6 +243,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, settings)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else EXIT_UNUSABLE
+    except StoreError as exc:
+        # The log failed mid-command (a corrupt page the quick check did not reach, a disk
+        # error): one line and "cannot run like this", as when it cannot be opened.
+        print(f"citizenbot: {exc} (CITIZENBOT_DB or --db chooses the file)", file=sys.stderr)
+        return EXIT_UNUSABLE
 
 
 def _opens_terminal_chat(args: argparse.Namespace, settings: Settings) -> bool:
@@ -379,6 +392,8 @@ def validate(directory: Path | None) -> int:
 
 async def _open_store(settings: Settings) -> Store:
     try:
+        # A corrupt page with the header intact opens fine and fails half-way through.
+        check_file(settings.db_path)
         return await Store.open(settings.db_path)
     except StoreError as exc:
         # One line, and exit code 2 ("cannot run like this"), as for a bad setting.
@@ -389,12 +404,14 @@ async def _open_store(settings: Settings) -> Store:
 async def _open_log(settings: Settings) -> tuple[Store, Journal]:
     """The store, with enquiries journaled while it was unwritable imported first."""
     store = await _open_store(settings)
-    journal = journal_path(settings.db_path)
+    journal = Journal(journal_path(settings.db_path))
     try:
         await import_journal(store, journal)
     except StoreError as exc:
-        log.error("could not import the journal %s yet: %s", journal.name, exc)
-    return store, Journal(journal)
+        log.error("could not import the journal %s yet: %s", journal.path.name, exc)
+    except OSError as exc:
+        log.error("could not read the journal %s: %s", journal.path.name, exc.strerror or exc)
+    return store, journal
 
 
 # ---------------------------------------------------------------------- the conversation
@@ -550,8 +567,9 @@ def _period_text(since: date | None, until: date | None, kb: KnowledgeBase | Non
 
 
 def _open_private(path: Path, encoding: str = "utf-8") -> io.TextIOWrapper:
-    """Open ``path`` for writing text, creating it owner-only: it holds what citizens typed."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Open ``path`` for writing text, owner-only (an existing file too) and never through a
+    symlink: it holds what citizens typed."""
+    fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     return open(fd, "w", encoding=encoding, errors="replace", newline="")
 
 

@@ -15,6 +15,9 @@ from pathlib import Path
 from citizenbot.core.responder import Thresholds
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+# A salt shorter than this is almost certainly a truncated or hand-edited value; hashing with it
+# would make user hashes (and the button signatures keyed by it) easy to brute-force.
+MIN_SALT_CHARS = 32
 
 # name -> (default shown in docs, meaning). The single list the docs are checked against.
 SETTINGS: dict[str, tuple[str, str]] = {
@@ -213,6 +216,10 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: Path | None = 
     if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         raise SettingsError("CITIZENBOT_WEBHOOK_SECRET may only use A-Z a-z 0-9 _ - "
                             "(1-256 characters)")
+    salt = merged.get("CITIZENBOT_SALT") or None
+    if salt is not None and len(salt.strip()) < MIN_SALT_CHARS:
+        raise SettingsError(f"CITIZENBOT_SALT has {len(salt.strip())} characters; it needs at "
+                            f"least {MIN_SALT_CHARS} (e.g. the output of `openssl rand -hex 32`)")
     fallback = {}
     if merged.get("CITIZENBOT_FALLBACK_TEXT"):
         fallback["en"] = merged["CITIZENBOT_FALLBACK_TEXT"]
@@ -224,7 +231,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: Path | None = 
         api_url=api_url,
         db_path=Path(db).expanduser() if db else default_db_path(merged),
         intents_dir=Path(intents).expanduser() if intents else None,
-        salt=merged.get("CITIZENBOT_SALT") or None,
+        salt=salt.strip() if salt else None,
         thresholds=thresholds,
         fallback_text=fallback,
         log_level=level,

@@ -49,6 +49,9 @@ class Enquiry:
     latency_ms: float
     ts: datetime | None = None  # UTC; None means "now"; a naive value is taken as UTC
     refusal: str | None = None  # why a fallback gave no quote (a scope or topic category)
+    # The chat service's update this answers: the row is linked to its inbox entry in the same
+    # transaction, so answering it again after a crash logs no second row.
+    update_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,24 @@ class Purge:
 
     enquiries: int
     tickets: int
+
+
+class InboxState(StrEnum):
+    """Where an incoming update stands (store.inbox)."""
+
+    RECEIVED = "received"  # stored, not yet answered
+    ANSWERING = "answering"  # its reply may be on its way: never handled again
+    DONE = "done"
+    INTERRUPTED = "interrupted"  # the process died while its reply was on its way
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What the inbox holds at start."""
+
+    pending: tuple[tuple[int, str], ...]  # (update id, payload) still to handle, oldest first
+    interrupted: int  # updates whose reply was on its way when the last process died
+    newest: int | None  # the newest update id stored in the last day (the polling offset)
 
 
 @dataclass(frozen=True)

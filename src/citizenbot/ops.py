@@ -9,17 +9,20 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
 from citizenbot.model import StoreError
+from citizenbot.store.db import open_private
 from citizenbot.store.files import quick_check
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY: Final = 60.0  # seconds between heartbeats of the running bot
 HEARTBEAT_MAX_AGE: Final = 300.0  # `citizenbot health` calls an older heartbeat stuck
+PROBLEM: Final = "problem: "  # a heartbeat line the running bot writes for each trouble
 
 
 def heartbeat_path(db_path: Path) -> Path:
@@ -34,12 +37,16 @@ class Heartbeat:
         self.path = heartbeat_path(db_path)
         self._failing = False
 
-    def beat(self) -> None:
-        """Write the heartbeat now; a failure is logged once, not every minute."""
+    def beat(self, problems: Sequence[str] = ()) -> None:
+        """Write the heartbeat now, with what is wrong (one line each, read back by `citizenbot
+        health`); a failure to write it is logged once, not every minute."""
+        for problem in problems:
+            log.critical("the enquiry log is in trouble: %s", problem)
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fd = open_private(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(f"{datetime.now(UTC).isoformat(timespec='seconds')} pid {os.getpid()}\n")
+                fh.writelines(f"{PROBLEM}{' '.join(p.split())}\n" for p in problems)
         except OSError as exc:
             if not self._failing:
                 log.warning("cannot write the heartbeat file %s: %s", self.path,
@@ -81,6 +88,14 @@ def check_health(db_path: Path, *, max_heartbeat_age: float = HEARTBEAT_MAX_AGE,
     except OSError as exc:
         return False, f"cannot read the heartbeat {beat}: {exc.strerror or exc}"
     age = max((time.time() if now is None else now) - changed, 0.0)
+    try:
+        reported = [line[len(PROBLEM):] for line in
+                    beat.read_text(encoding="utf-8", errors="replace").splitlines()
+                    if line.startswith(PROBLEM)]
+    except OSError:
+        reported = []
+    if reported:
+        return False, "the running bot reports: " + "; ".join(reported)
     if age > max_heartbeat_age:
         return False, (f"the bot's heartbeat {beat.name} is {age:.0f} s old (more than "
                        f"{max_heartbeat_age:.0f} s): the bot is stuck, or was killed")

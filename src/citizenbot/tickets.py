@@ -18,7 +18,7 @@ from typing import Final
 
 from citizenbot.core.knowledge import KnowledgeBase
 from citizenbot.html_text import Block, Span
-from citizenbot.model import Settle, Ticket, TicketStatus
+from citizenbot.model import MAX_QUESTION_CHARS, Settle, Ticket, TicketStatus
 from citizenbot.texts import fill, shorten
 
 PREFIX: Final = "Q-"
@@ -40,6 +40,38 @@ def parse_reference(text: str) -> int | None:
     """The ticket id in "Q-000042", "q42" or "42" (None when it is not a reference)."""
     match = _REFERENCE.match(text.strip())
     return int(match.group(1)) if match else None
+
+
+def card_reference(text: str, kb: KnowledgeBase, lang: str) -> int | None:
+    """The ticket a staff card is for, read from its heading (tickets.staff.new): None for any
+    other message, so that a reply to a notice about a ticket does not answer it."""
+    heading = (text.splitlines() or [""])[0]
+    before, _, after = kb.text("tickets.staff.new", lang).partition("{ref}")
+    if not (heading.startswith(before) and heading.endswith(after)):
+        return None
+    return parse_reference(heading[len(before):len(heading) - len(after)])
+
+
+# Bidirectional overrides and isolates can make a question read differently from what it says
+# (U+202E turns the rest backwards); staff must see what was typed, so they go, as do other
+# format and control characters (NUL, terminal escapes), except the line breaks people type.
+_UNSHOWN: Final = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def shown_to_staff(text: str) -> str:
+    """A citizen's text as staff see it: control, format and bidi characters removed."""
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in _UNSHOWN)
+
+
+def storable_question(text: str) -> str:
+    """The question as a ticket keeps it (and as the citizen confirms it): at most
+    MAX_QUESTION_CHARS characters, control and bidi characters removed, no surrounding space."""
+    return shown_to_staff(text).strip()[:MAX_QUESTION_CHARS].rstrip()
+
+
+def too_long(text: str) -> bool:
+    """Whether the ticket keeps less of the question than was typed."""
+    return len(shown_to_staff(text).strip()) > MAX_QUESTION_CHARS
 
 
 def one_line(text: str, width: int = SNIPPET) -> str:
@@ -147,7 +179,7 @@ def staff_card(ticket: Ticket, kb: KnowledgeBase, lang: str, *, late: bool = Fal
         blocks.append([Span(fill(kb.text("tickets.staff.retried", lang),
                                  time=minute(ticket.ts)), "i")])
     blocks += [
-        [Span(fits_one_message(ticket.question), "blockquote")],
+        [Span(fits_one_message(shown_to_staff(ticket.question)), "blockquote")],
         [Span(fill(kb.text("tickets.staff.meta", lang), lang=ticket.language,
                    user=ticket.user_hash[:USER_CHARS], time=minute(ticket.ts)))],
         [Span(fill(kb.text("tickets.staff.how", lang), ref=ref), "i")],
@@ -169,7 +201,7 @@ def open_list_blocks(tickets: Sequence[Ticket], kb: KnowledgeBase, lang: str,
             line.append(Span(" · " + kb.text("tickets.staff.answer_waiting", lang), "i"))
         elif not ticket.forwarded:
             line.append(Span(" · ⚠️ " + kb.text("tickets.staff.not_forwarded", lang), "i"))
-        line.append(Span(f"\n{one_line(ticket.question)}"))
+        line.append(Span(f"\n{one_line(shown_to_staff(ticket.question))}"))
         blocks.append(line)
     if len(tickets) > MAX_LISTED:
         blocks.append([Span(fill(kb.text("tickets.staff.more", lang),

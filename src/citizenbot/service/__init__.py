@@ -14,6 +14,7 @@ from citizenbot.service.ports import (
     MessengerError,
     Refused,
     Storage,
+    Uncertain,
     Unreachable,
 )
 from citizenbot.service.tickets import Answering, Opened, StaffChat, TicketDesk
@@ -31,6 +32,7 @@ __all__ = [
     "StaffChat",
     "Storage",
     "TicketDesk",
+    "Uncertain",
     "Unreachable",
     "hash_user",
 ]

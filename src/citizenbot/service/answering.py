@@ -49,6 +49,9 @@ class Asker:
     transport: Transport
     chat_type: str
     user_hash: str = ""
+    # The chat service's update being answered (Telegram's update_id), linked to its enquiry
+    # so that answering it again after a crash logs no second row; None without an inbox.
+    update_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,8 @@ class Service:
                 language=reply.language, question=question, status=reply.status,
                 intent=reply.intent_id, score=reply.score, latency_ms=latency_ms,
                 ts=datetime.now(UTC),
-                refusal=reply.refusal if reply.status == "fallback" else None))
+                refusal=reply.refusal if reply.status == "fallback" else None,
+                update_id=asker.update_id))
         return Answer(reply, enquiry_id, latency_ms)
 
     async def _record(self, enquiry: Enquiry) -> int | None:
@@ -214,7 +218,16 @@ class Service:
         except StoreError as exc:
             if self.journal is None:
                 raise
-            self.journal.append(replace(enquiry, ts=enquiry.ts or datetime.now(UTC)))
+            try:
+                self.journal.append(replace(enquiry, ts=enquiry.ts or datetime.now(UTC)))
+            except OSError as failure:
+                # Still answered: a user must not pay for a full disk; but nothing of this
+                # question is kept anywhere, and the log says so as loudly as it can.
+                self.journal.lost += 1
+                log.critical("%s; the journal %s cannot take it either (%s): this enquiry is "
+                             "not recorded (%d lost since start)", exc, self.journal.path.name,
+                             failure.strerror or failure, self.journal.lost)
+                return None
             log.error("%s; the enquiry was kept in the journal %s", exc, self.journal.path.name)
             return None
 
@@ -244,8 +257,18 @@ class Service:
         return await storage.vote(enquiry_id, helpful)
 
     async def erase(self, user_hash: str) -> Erasure:
-        """Everything kept about the user, in one transaction: enquiries, votes, tickets."""
+        """Everything kept about the user, in one transaction: enquiries, votes, tickets; and
+        the enquiries of theirs the journal holds (else they would come back at the next
+        start)."""
         erasure = await self._storage().erase_user(user_hash)
+        if self.journal is not None:
+            try:
+                journaled = self.journal.erase_user(user_hash)
+            except OSError as exc:
+                raise StoreError(f"cannot erase the user's lines from the journal "
+                                 f"{self.journal.path}: {exc.strerror or exc}") from exc
+            if journaled:
+                erasure = replace(erasure, enquiries=erasure.enquiries + journaled)
         log.info("erased %d enquiries and %d tickets at the request of user %s…",
                  erasure.enquiries, len(erasure.tickets), user_hash[:8])
         return erasure

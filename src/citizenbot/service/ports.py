@@ -17,6 +17,7 @@ from typing import Protocol
 
 from citizenbot.html_text import Block
 from citizenbot.model import (
+    Backlog,
     Enquiry,
     Erasure,
     LastAnswer,
@@ -39,6 +40,7 @@ class Storage(Protocol):
     # ---- enquiries
     async def log_enquiry(self, enquiry: Enquiry) -> int: ...
     async def log_enquiries(self, enquiries: Sequence[Enquiry]) -> int: ...
+    async def import_journaled(self, records: Sequence[tuple[str, Enquiry]]) -> int: ...
     async def get_enquiry(self, enquiry_id: int) -> Enquiry | None: ...
     async def vote(self, enquiry_id: int, helpful: bool) -> Vote: ...
     async def erase_user(self, user_hash: str) -> Erasure: ...
@@ -48,6 +50,18 @@ class Storage(Protocol):
                        top: int = 10, unanswered_limit: int = 5000) -> Overview: ...
     async def unanswered(self, since: datetime | None = None, until: datetime | None = None, *,
                          limit: int = 5000) -> list[tuple[str, str, str]]: ...
+
+    @property
+    def trouble(self) -> str | None:
+        """Why the storage does not take writes now (None: it does)."""
+        ...
+
+    # ---- incoming updates (the inbox)
+    async def receive_updates(self, updates: Sequence[tuple[int, str]]) -> list[int]: ...
+    async def mark_answering(self, update_id: int) -> None: ...
+    async def mark_done(self, update_id: int) -> None: ...
+    async def take_backlog(self) -> Backlog: ...
+    async def prune_inbox(self, days: int = 2) -> int: ...
 
     # ---- per user: the language chosen, the last answer (erased with the enquiries)
     async def user_state(self, user_hash: str) -> UserState: ...
@@ -88,9 +102,20 @@ class Journal(Protocol):
 
     path: Path
     appended: int  # enquiries kept here by this process
+    lost: int  # enquiries that could not be kept even here
+    problem: str | None  # why room could not be reserved in advance (None: it was)
 
     def append(self, enquiry: Enquiry) -> None:
         """Keep ``enquiry`` (its ts set); durable when this returns. OSError if it cannot."""
+        ...
+
+    def erase_user(self, user_hash: str) -> int:
+        """Erase the user's enquiries kept here (/forget); how many."""
+        ...
+
+    @property
+    def waiting(self) -> int:
+        """Enquiries kept here and not yet back in storage."""
         ...
 
 
@@ -108,6 +133,11 @@ class Refused(MessengerError):
 
 class Unreachable(MessengerError):
     """The chat service could not be reached or did not take it now: try again later."""
+
+
+class Uncertain(Unreachable):
+    """The request went out but no answer came back (a timeout, a connection closed
+    mid-request): the message may have been delivered."""
 
 
 class Messenger(Protocol):

@@ -3,11 +3,19 @@
 Door-neutral: the chat service is a `Messenger` (Telegram's lives in citizenbot.telegram), so
 the bot's handlers, its background jobs and `citizenbot reply` all run the same steps.
 
-Nothing is lost when a part fails. A ticket is written before anything is posted; one the staff
-chat did not take stays open and unforwarded, and `forward_waiting` posts it again later. A
-staff answer is recorded before it is delivered; one that could not be delivered now stays
-waiting, and `deliver_waiting` tries again. Deliveries are claimed in the store first, so two
-processes never both send one.
+Nothing is lost when a part fails. A ticket is committed at once, before and outside anything
+that waits on the chat service; posting it to the staff chat is queued work (`forward_waiting`,
+run by the door as soon as a ticket is opened, and again later for any the staff chat did not
+take), so a burst of tickets waits in the store, not in memory. A staff answer is recorded
+before it is delivered; one that could not be delivered now stays waiting, and
+`deliver_waiting` tries again. Deliveries are claimed in the store first, so two processes
+never both send one.
+
+Delivery is at least once: an answer the chat service refused (a 429 after its retries, a 5xx,
+no connection) was not delivered and is sent again at the next round; an answer whose response
+was lost (a timeout, a connection closed mid-request) may have arrived, so its claim is kept
+and it is tried again only once the claim's lease has run out (DELIVERY_LEASE_SECONDS): a
+second copy is then possible, never a quick one.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Final
 
 from citizenbot.core.knowledge import KnowledgeBase
@@ -29,13 +38,14 @@ from citizenbot.model import (
     Ticket,
     TicketStatus,
 )
-from citizenbot.service.ports import Messenger, MessengerError, Refused, Storage
+from citizenbot.service.ports import Messenger, MessengerError, Refused, Storage, Uncertain
 from citizenbot.texts import fill
-from citizenbot.tickets import answer_blocks, reference, staff_card
+from citizenbot.tickets import answer_blocks, parse_ts, reference, staff_card
 
 log = logging.getLogger(__name__)
 
 DELIVERY_LEASE_SECONDS: Final = 300.0  # a claim older than this (a crashed sender) is taken over
+LATE_SECONDS: Final = 120.0  # a card posted later than this after its ticket says so
 MAX_REASON_CHARS: Final = 200
 
 
@@ -77,23 +87,23 @@ class TicketDesk:
         self.storage = storage
         self.texts = texts
         self.staff = staff
-        # Held while a ticket is made and posted, or a waiting one re-posted: the retry round
-        # must not post a ticket that a "Send" is posting right now (staff would get it twice).
+        # Held while one ticket is posted: two rounds of forwarding at once must not post the
+        # same ticket twice. Never held while a ticket is recorded.
         self._forwarding = asyncio.Lock()
+        self.reachable = True  # the last post to the staff chat went through
 
     # ------------------------------------------------------------------ the citizen's side
 
-    async def open(self, messenger: Messenger, *, user_hash: str, chat_id: int, language: str,
-                   question: str, enquiry_id: int | None = None) -> Opened:
-        """Record the question, then post it to the staff chat."""
-        async with self._forwarding:
-            # Written first: whatever fails after this, the question is not lost.
-            ticket = await self.storage.create_ticket(
-                user_hash=user_hash, chat_id=chat_id, language=language, question=question,
-                enquiry_id=enquiry_id)
-            log.info("%s opened by user %s…", reference(ticket.id), user_hash[:8])
-            forwarded = await self.forward(messenger, ticket)
-        return Opened(ticket, forwarded)
+    async def open(self, *, user_hash: str, chat_id: int, language: str, question: str,
+                   enquiry_id: int | None = None) -> Opened:
+        """Record the question (committed when this returns); the door then queues
+        `forward_waiting` to post it. ``forwarded`` in the result says whether the staff chat
+        took the last card posted, i.e. whether this one is expected to get there soon."""
+        ticket = await self.storage.create_ticket(
+            user_hash=user_hash, chat_id=chat_id, language=language, question=question,
+            enquiry_id=enquiry_id)
+        log.info("%s opened by user %s…", reference(ticket.id), user_hash[:8])
+        return Opened(ticket, self.reachable)
 
     async def withdraw(self, messenger: Messenger, erased: Sequence[Ticket]) -> None:
         """Replace the staff-chat cards of tickets erased at the citizen's request."""
@@ -140,11 +150,14 @@ class TicketDesk:
         try:
             message_id = await messenger.send(chat_id, card)
         except MessengerError as exc:
+            self.reachable = False
             log.error("could not post %s to the staff chat %s: %s; it stays open and is posted "
-                      "again later", reference(ticket.id), chat_id, exc.reason)
+                      "again later (a second card, if the first did arrive, answers it too)",
+                      reference(ticket.id), chat_id, exc.reason)
             with contextlib.suppress(StoreError):
                 await self.storage.note_forward_error(ticket.id, exc.reason[:MAX_REASON_CHARS])
             return False
+        self.reachable = True
         try:
             await self.storage.mark_ticket_forwarded(ticket.id, chat_id, message_id)
         except StoreError as exc:
@@ -153,18 +166,28 @@ class TicketDesk:
         log.info("posted %s to the staff chat", reference(ticket.id))
         return True
 
-    async def forward_waiting(self, messenger: Messenger) -> None:
-        """Post the tickets the staff chat never got (the retry round)."""
+    async def forward_waiting(self, messenger: Messenger,
+                              going_on: Callable[[], bool] = lambda: True) -> int:
+        """Post the tickets the staff chat has not got, oldest first, while ``going_on()``
+        (a stopping bot leaves the rest in the store for its next start); how many."""
         if not self.staff.enabled:
-            return
+            return 0
+        posted = 0
         for waiting in await self.storage.unforwarded_tickets():
+            if not going_on():
+                break
             async with self._forwarding:
                 ticket = await self.storage.get_ticket(waiting.id)  # posted meanwhile? erased?
                 if ticket is None or ticket.forwarded or ticket.status is not TicketStatus.OPEN \
                         or ticket.answer is not None:
                     continue
-                if not await self.forward(messenger, ticket, late=True):
-                    return  # the staff chat is still unreachable; the rest wait for next round
+                # Staff see it was held back: an earlier post failed, or it waited long.
+                late = ticket.forward_error is not None or \
+                    (datetime.now(UTC) - parse_ts(ticket.ts)).total_seconds() > LATE_SECONDS
+                if not await self.forward(messenger, ticket, late=late):
+                    break  # the staff chat is still unreachable; the rest wait for next round
+                posted += 1
+        return posted
 
     # ------------------------------------------------------------------ answers
 
@@ -213,6 +236,12 @@ class TicketDesk:
             await self.storage.finish_delivery(ticket.id, TicketStatus.UNDELIVERABLE, reason)
             return Delivery(DeliveryOutcome.UNDELIVERABLE,
                             await self.storage.get_ticket(ticket.id), reason)
+        except Uncertain as exc:
+            # It may have arrived: keeping the claim means no copy before the lease runs out.
+            log.warning("%s: no answer from the chat service (%s); the answer may have arrived, "
+                        "so it is sent again only after %g s", reference(ticket.id), exc.reason,
+                        DELIVERY_LEASE_SECONDS)
+            return Delivery(DeliveryOutcome.DELAYED, ticket, exc.reason[:MAX_REASON_CHARS])
         except MessengerError as exc:
             log.warning("%s: the answer did not get through (%s); it is kept and sent again",
                         reference(ticket.id), exc.reason)

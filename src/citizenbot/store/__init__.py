@@ -3,8 +3,8 @@
 `Store` is the SQLite backend of the storage interface the service uses
 (`citizenbot.service.ports.Storage`): the enquiry queries (store.enquiries) and the ticket
 queries (store.tickets) on one database (store.db), plus the operations that span both tables.
-Files beside the log (salt, backups, checks) are in store.files, the fallback journal in
-store.journal.
+Files beside the log (salt, backups, checks, the one-instance lock) are in store.files, the
+fallback journal in store.journal, the incoming updates in store.inbox.
 """
 
 from __future__ import annotations
@@ -22,24 +22,27 @@ from citizenbot.store.db import (
     Tx,
 )
 from citizenbot.store.enquiries import Enquiries
-from citizenbot.store.files import backup, load_or_create_salt
+from citizenbot.store.files import InstanceLock, backup, check_file, load_or_create_salt
+from citizenbot.store.inbox import Inbox
 from citizenbot.store.journal import Journal, import_journal, journal_path
 from citizenbot.store.tickets import Tickets, select_tickets
 from citizenbot.store.users import Users
 
 __all__ = [
     "MIGRATIONS",
+    "InstanceLock",
     "Journal",
     "Migration",
     "Store",
     "StoreError",
+    "check_file",
     "import_journal",
     "journal_path",
     "load_or_create_salt",
 ]
 
 
-class Store(Enquiries, Tickets, Users):
+class Store(Enquiries, Tickets, Users, Inbox):
     """The enquiry log. Open it with ``await Store.open(path)``; use it as an async context."""
 
     def __init__(self, database: Database) -> None:
@@ -58,6 +61,19 @@ class Store(Enquiries, Tickets, Users):
     @property
     def where(self) -> str:
         return self._db.where
+
+    @property
+    def trouble(self) -> str | None:
+        """Why the database does not take writes now (None: the last write committed)."""
+        gone = self._db.gone
+        if gone is not None:
+            return f"the database file {self.where} {gone}"
+        return self._db.trouble
+
+    @property
+    def writer(self) -> Database:
+        """The database and its writer's figures (batches, units), for the benchmark."""
+        return self._db
 
     async def erase_user(self, user_hash: str) -> Erasure:
         """Delete everything kept about ``user_hash`` in one transaction: enquiries, their

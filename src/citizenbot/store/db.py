@@ -1,30 +1,36 @@
 """The SQLite file: opening it, migrating it by name, and the one way to read and to write.
 
-One aiosqlite connection per open database. aiosqlite runs statements on its own thread in
-submission order; on top of that one asyncio lock keeps every unit of work (a transaction, or a
-read snapshot) whole, so that statements of concurrent tasks never land inside somebody else's
-transaction. `Database.write` is the only way to change the file: it takes the lock, starts the
-transaction with BEGIN IMMEDIATE, runs the work, commits or rolls back, and turns any
-sqlite3.Error into a StoreError that names the file and says what to do, once for all callers
-(as datasette's execute_write_fn does). Rows are read by column name (sqlite3.Row).
+One aiosqlite connection per open database, and one writer on it. `Database.write` hands a unit
+of work to a queue; one drain task takes everything queued, runs it as one transaction (BEGIN
+IMMEDIATE, each unit inside its own SAVEPOINT, COMMIT) and gives every caller its own result or
+its own StoreError (group commit, as datasette's execute_write_fn serialises writes). So the
+fsync of `synchronous = FULL` is paid once per batch rather than once per message, and a busy or
+locked database delays one batch by at most WRITE_WAIT_MS instead of every message by the whole
+busy timeout. A unit that raises fails alone: the batch is rolled back and run again with each
+unit in a savepoint of its own (savepoints cost a trip to SQLite's thread each, so the common
+case goes without); an error that ends the transaction (a full disk, an I/O error) fails the
+whole batch. Before each batch the file is
+checked to be the one opened: a database deleted or replaced under the running bot would
+otherwise swallow every later write without a word.
 
-A single writer that batches the queued work of many callers into one transaction (group
-commit) would replace the body of `write` and nothing else: callers hand in a unit of work and
-get its result or its StoreError back, whatever runs it.
+Reads and the writer share one asyncio lock, so that a read never lands inside a batch's
+transaction. Rows are read by column name (sqlite3.Row).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 import aiosqlite
 
@@ -35,7 +41,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MEMORY: Final = ":memory:"
-DEFAULT_BUSY_TIMEOUT_MS: Final = 5000
+DEFAULT_BUSY_TIMEOUT_MS: Final = 5000  # at open: migrations may wait for another process
+# Once open, how long a batch waits for another process's write lock before its units fail (and
+# their enquiries go to the journal): long enough for a backup's or a CLI command's short
+# transaction, short enough that users still get their answers at once.
+WRITE_WAIT_MS: Final = 1000
+MAX_BATCH: Final = 500  # units in one transaction; the rest wait for the next
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,31 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             last_ts       TEXT
         );
     """),
+    Migration("0006_inbox", """
+        -- Every update fetched from Telegram, stored before Telegram is told it arrived, so
+        -- that a crash cannot lose it: received (not yet answered), answering (its reply is
+        -- being sent: never sent again), done, or interrupted (the process died while its
+        -- reply was being sent, so whether the user got it is unknown). The payload (what the
+        -- user sent, encrypted) is dropped as soon as the update is done. enquiry_id: the
+        -- enquiry logged for it, so that handling it again after a crash logs no second row.
+        CREATE TABLE inbox (
+            update_id   INTEGER PRIMARY KEY,
+            received_ts TEXT    NOT NULL,
+            state       TEXT    NOT NULL DEFAULT 'received'
+                        CHECK (state IN ('received', 'answering', 'done', 'interrupted')),
+            payload     TEXT,
+            done_ts     TEXT,
+            enquiry_id  INTEGER REFERENCES enquiries (id) ON DELETE SET NULL
+        );
+        CREATE INDEX inbox_state ON inbox (state, update_id);
+        CREATE INDEX inbox_received_ts ON inbox (received_ts);
+        -- Journal lines already imported, by their id: a crash between importing the journal
+        -- and clearing it must not import its enquiries twice.
+        CREATE TABLE journal_imported (
+            id          TEXT PRIMARY KEY,
+            imported_ts TEXT NOT NULL
+        );
+    """),
 )
 
 _BOOKKEEPING = (
@@ -203,8 +239,10 @@ class Tx:
         self._conn = conn
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> Changed:
-        async with self._conn.execute(sql, params) as cur:
-            return Changed(max(cur.rowcount, 0), cur.lastrowid)
+        # One trip to aiosqlite's thread, not two: the cursor of a data-changing statement
+        # holds nothing once executed, so it is left to the garbage collector, not closed.
+        cur = await self._conn.execute(sql, params)
+        return Changed(max(cur.rowcount, 0), cur.lastrowid)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
@@ -226,6 +264,15 @@ Work = Callable[[Tx], Awaitable[T]]
 
 # --------------------------------------------------------------------------- the database
 
+@dataclass
+class _Unit:
+    """One caller's work, waiting in the writer's queue."""
+
+    action: str
+    work: Work[Any]
+    future: asyncio.Future[Any]
+
+
 class Database:
     """One open SQLite file. Open it with ``await Database.open(path)``."""
 
@@ -234,10 +281,21 @@ class Database:
         self._conn: aiosqlite.Connection | None = conn
         self.where = where
         self._lock = asyncio.Lock()
+        self._queue: list[_Unit] = []
+        self._drain: asyncio.Task[None] | None = None
+        self._identity: tuple[int, int] | None = None
+        self._gone: str | None = None  # why the file on disk is no longer this database
+        # Why the last batch failed (None: the last batch committed): what health shows.
+        self.trouble: str | None = None
+        self._write_wait_ms = WRITE_WAIT_MS
+        self._impatient = False  # the database was found locked: batches do not wait for it
+        self.batches = 0  # transactions committed by the writer (for the benchmark)
+        self.units = 0  # units of work committed in them
 
     @classmethod
     async def open(cls, path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
-                   migrations: Sequence[Migration] = MIGRATIONS) -> Database:
+                   migrations: Sequence[Migration] = MIGRATIONS,
+                   write_wait_ms: int = WRITE_WAIT_MS) -> Database:
         """The database at ``path`` (":memory:" for a throwaway one), schema up to date.
 
         A new file is created owner-only (0600), with its parent directories. Raises StoreError,
@@ -258,7 +316,7 @@ class Database:
                 raise StoreError(f"cannot open the database at {where}: {os_reason(exc)}") from exc
         try:
             # isolation_level=None: the sqlite3 module must not open transactions behind our
-            # back; write() issues BEGIN IMMEDIATE and COMMIT itself.
+            # back; the writer issues BEGIN IMMEDIATE and COMMIT itself.
             conn = await aiosqlite.connect(where, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database at {where}: {sqlite_reason(exc)}") from exc
@@ -267,6 +325,13 @@ class Database:
         try:
             await database._configure(busy_timeout_ms, memory)
             await database._migrate(migrations)
+            await conn.execute(f"PRAGMA busy_timeout = {int(write_wait_ms)}")
+            database._write_wait_ms = write_wait_ms
+            if not memory:
+                database._identity = _identity(Path(where))
+        except sqlite3.Error as exc:
+            await conn.close()
+            raise database.error("cannot open the database", exc) from exc
         except BaseException:
             await conn.close()
             raise
@@ -281,7 +346,12 @@ class Database:
             await conn.execute("PRAGMA foreign_keys = ON")
             async with conn.execute("PRAGMA journal_mode = WAL") as cur:
                 row = await cur.fetchone()
-            await conn.execute("PRAGMA synchronous = NORMAL")
+            # FULL: a commit is on disk (the WAL fsynced) before the caller hears of it, so an
+            # answered question survives a power cut too; group commit keeps that cheap.
+            await conn.execute("PRAGMA synchronous = FULL")
+            # Deleted content is overwritten, not left in free space: an update's payload (which
+            # names the user) is dropped once it is answered, and an erasure must erase.
+            await conn.execute("PRAGMA secure_delete = ON")
         except sqlite3.Error as exc:
             raise self.error("cannot open the database", exc) from exc
         mode = str(row[0]).lower() if row else ""
@@ -329,28 +399,161 @@ class Database:
     # ------------------------------------------------------------------ the two primitives
 
     async def write(self, action: str, work: Work[T]) -> T:
-        """Run ``work`` in one write transaction and return its result.
+        """Run ``work`` in a write transaction and return its result.
 
         Committed when this returns; rolled back (and re-raised) if the work raises. Any SQLite
-        error becomes a StoreError: "<action> in the database at <path>: <what to do>".
+        error becomes a StoreError: "<action> in the database at <path>: <what to do>". The
+        work may share its transaction with other callers' (group commit); it must not await
+        anything but the Tx it is given.
         """
-        try:
-            async with self._lock:
-                conn = self._connection()
+        return cast(T, await self.submit(action, work))
+
+    def submit(self, action: str, work: Work[T]) -> asyncio.Future[T]:
+        """Queue ``work`` for the writer and return the future of its result at once: for
+        writes the caller need not wait for (marking an update done). The work runs even if
+        nobody awaits the future."""
+        if self._conn is None:
+            raise StoreError(f"the enquiry log at {self.where} is closed")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.append(_Unit(action, work, future))
+        if self._drain is None or self._drain.done():
+            self._drain = loop.create_task(self._run_writer(), name="citizenbot database writer")
+        return future
+
+    async def _run_writer(self) -> None:
+        """Commit what is queued, a batch per transaction, until the queue is empty."""
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                await self._commit(batch)
+            except BaseException as exc:  # cancelled at shutdown: nobody may wait for ever
+                for unit in batch:
+                    if not unit.future.done():
+                        unit.future.set_exception(StoreError(
+                            f"{unit.action} in the database at {self.where}: interrupted"))
+                raise exc
+
+    async def _commit(self, batch: list[_Unit]) -> None:
+        async with self._lock:
+            conn = self._conn
+            if conn is None:
+                self._fail(batch, lambda unit: StoreError(
+                    f"the enquiry log at {self.where} is closed"))
+                return
+            if self._moved():
+                gone = self._gone
+                self._fail(batch, lambda unit: StoreError(
+                    f"{unit.action}: the database file {self.where} {gone}; nothing more is "
+                    "written there until citizenbot restarts (enquiries go to the journal)"))
+                return
+            try:
                 # IMMEDIATE takes the write lock up front, so a busy database fails here (after
-                # busy_timeout) rather than half-way through the work.
+                # WRITE_WAIT_MS) rather than half-way through the work.
                 await conn.execute("BEGIN IMMEDIATE")
-                try:
-                    result = await work(Tx(conn))
-                    await conn.commit()
-                except BaseException:
-                    # Also after a failed COMMIT: a transaction left open would make every
-                    # later BEGIN fail with "cannot start a transaction within a transaction".
+            except sqlite3.Error as exc:
+                if _busy(exc) and not self._impatient:
+                    # The first batch of a locked episode waited; the next ones look once and
+                    # fail at once while the lock is held, and succeed as soon as it is let go.
+                    self._impatient = True
+                    await conn.execute("PRAGMA busy_timeout = 0")
+                self._fail(batch, partial(self._sqlite_failure, exc))
+                return
+            try:
+                outcomes = await self._run_units(conn, batch, careful=False)
+                if outcomes is None:
+                    # A unit raised: start again, each unit in a savepoint of its own, so that
+                    # it fails alone (the first try costs no savepoints in the common case).
                     await conn.rollback()
-                    raise
-        except sqlite3.Error as exc:
-            raise self.error(action, exc) from exc
-        return result
+                    await conn.execute("BEGIN IMMEDIATE")
+                    outcomes = await self._run_units(conn, batch, careful=True)
+                    assert outcomes is not None
+                await conn.commit()
+            except sqlite3.Error as exc:
+                # Also after a failed COMMIT: a transaction left open would make every later
+                # BEGIN fail with "cannot start a transaction within a transaction".
+                await _rollback_quietly(conn)
+                self._fail(batch, partial(self._sqlite_failure, exc))
+                return
+            except BaseException:
+                await _rollback_quietly(conn)
+                raise
+        if self._impatient:
+            self._impatient = False
+            with contextlib.suppress(sqlite3.Error):
+                await conn.execute(f"PRAGMA busy_timeout = {int(self._write_wait_ms)}")
+        self.batches += 1
+        self.units += len(batch)
+        if self.trouble is not None:
+            log.warning("the database at %s takes writes again", self.where)
+            self.trouble = None
+        for unit, ok, value in outcomes:
+            if unit.future.done():
+                continue
+            if ok:
+                unit.future.set_result(value)
+            elif isinstance(value, sqlite3.Error):
+                unit.future.set_exception(self.error(unit.action, value))
+            else:
+                unit.future.set_exception(value)
+
+    @staticmethod
+    async def _run_units(conn: aiosqlite.Connection, batch: list[_Unit], *,
+                         careful: bool) -> list[tuple[_Unit, bool, Any]] | None:
+        """Run every unit of ``batch`` in the open transaction: (unit, ok, result or error)
+        each. Not ``careful``: None as soon as one raises (the caller rolls back and tries again
+        carefully). ``careful``: each in a savepoint, a unit that raises rolled back alone. An
+        SQLite error that ends the transaction itself (a full disk) is raised."""
+        outcomes: list[tuple[_Unit, bool, Any]] = []
+        for unit in batch:
+            if careful:
+                await conn.execute("SAVEPOINT unit")
+            try:
+                result = await unit.work(Tx(conn))
+            except Exception as exc:
+                if not conn.in_transaction:
+                    raise  # the error ended the whole transaction: the batch fails
+                if not careful:
+                    return None
+                await conn.execute("ROLLBACK TO unit")
+                await conn.execute("RELEASE unit")
+                outcomes.append((unit, False, exc))
+                continue
+            if careful:
+                await conn.execute("RELEASE unit")
+            outcomes.append((unit, True, result))
+        return outcomes
+
+    def _sqlite_failure(self, exc: sqlite3.Error, unit: _Unit) -> StoreError:
+        return self.error(unit.action, exc)
+
+    def _fail(self, batch: list[_Unit], error: Callable[[_Unit], StoreError]) -> None:
+        first = error(batch[0])
+        if self.trouble is None:
+            # Loud once per episode; each refused enquiry is logged again where it is journaled.
+            log.critical("the database cannot take writes: %s", first)
+        self.trouble = str(first)
+        for unit in batch:
+            if not unit.future.done():
+                unit.future.set_exception(error(unit))
+
+    def _moved(self) -> bool:
+        """Whether the file at our path is no longer the one we opened (deleted, replaced)."""
+        if self._gone is not None:
+            return True
+        if self._identity is None:
+            return False
+        try:
+            now = _identity(Path(self.where))
+        except FileNotFoundError:
+            self._gone = "was deleted (or moved away) while citizenbot was running"
+            return True
+        except OSError:
+            return False  # cannot tell; SQLite will say if it cannot write
+        if now != self._identity:
+            self._gone = "was replaced by another file while citizenbot was running"
+            return True
+        return False
 
     async def read(self, action: str, work: Work[T], *, snapshot: bool = False) -> T:
         """Run ``work`` that only reads; ``snapshot``: all its queries see one moment of the
@@ -394,8 +597,19 @@ class Database:
     def memory(self) -> bool:
         return self.where == MEMORY
 
+    @property
+    def gone(self) -> str | None:
+        """Why the file at the path is no longer this database (None: it still is)."""
+        self._moved()
+        return self._gone
+
     async def close(self) -> None:
-        """Close the connection; further use raises StoreError. Closing twice is harmless."""
+        """Finish the queued writes, then close; further use raises StoreError. Closing twice
+        is harmless."""
+        drain = self._drain
+        if drain is not None and not drain.done():
+            with contextlib.suppress(Exception):
+                await drain
         conn, self._conn = self._conn, None
         if conn is not None:
             async with self._lock:
@@ -407,6 +621,22 @@ class Database:
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         await self.close()
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_dev, info.st_ino
+
+
+async def _rollback_quietly(conn: aiosqlite.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        if conn.in_transaction:
+            await conn.rollback()
 
 
 async def _applied(tx: Tx, known: Sequence[str]) -> list[str]:
@@ -465,3 +695,16 @@ def create_owner_only(path: Path) -> None:
         os.fchmod(fd, 0o600)
     finally:
         os.close(fd)
+
+
+def open_private(path: Path, flags: int) -> int:
+    """A file descriptor for ``path`` opened with ``flags``: created owner-only (0600) if new,
+    made 0600 if it existed (it holds what citizens typed), and never through a symlink
+    (OSError ELOOP), so nobody can point a file citizenbot writes at another one."""
+    fd = os.open(path, flags | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

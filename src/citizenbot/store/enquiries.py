@@ -20,12 +20,19 @@ from citizenbot.model import (
     Vote,
 )
 from citizenbot.store.db import Database, Tx, bounds, iso, stamp
+from citizenbot.store.inbox import link_enquiry, logged_for, mark_answering
 
 log = logging.getLogger(__name__)
 
 _INSERT: Final = (
     "INSERT INTO enquiries (ts, transport, user_hash, chat_type, language, question, status,"
     " intent, score, latency_ms, refusal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_UNLESS_LOGGED: Final = (
+    "INSERT INTO enquiries (ts, transport, user_hash, chat_type, language, question, status,"
+    " intent, score, latency_ms, refusal) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+    " WHERE NOT EXISTS (SELECT 1 FROM inbox AS i JOIN enquiries AS e ON e.id = i.enquiry_id"
+    " WHERE i.update_id = ?)"
 )
 _FEEDBACK_BY_INTENT: Final = (
     "SELECT e.intent AS intent, SUM(f.helpful) AS helpful, SUM(1 - f.helpful) AS not_helpful"
@@ -69,8 +76,19 @@ class Enquiries:
         params = _params(e)
 
         async def insert(tx: Tx) -> int:
-            changed = await tx.execute(_INSERT, params)
+            if e.update_id is None:
+                changed = await tx.execute(_INSERT, params)
+            else:
+                # Handled again after a crash: the row logged the first time is the row (one
+                # statement in the usual case, where there is none).
+                changed = await tx.execute(_INSERT_UNLESS_LOGGED, (*params, e.update_id))
+                if not changed.rows:
+                    logged = await logged_for(tx, e.update_id)
+                    assert logged is not None
+                    return logged
             assert changed.last_id is not None  # sqlite3 always sets it after an INSERT
+            if e.update_id is not None:
+                await link_enquiry(tx, e.update_id, changed.last_id)
             return changed.last_id
 
         return await self._db.write("cannot log the enquiry", insert)
@@ -84,6 +102,29 @@ class Enquiries:
             return len(rows)
 
         return await self._db.write("cannot log the enquiries", insert)
+
+    async def import_journaled(self, records: Sequence[tuple[str, Enquiry]]) -> int:
+        """Record enquiries kept in the journal, each under its journal line id, in one
+        transaction; a line imported before (a crash before the journal was cleared) is
+        skipped. Returns how many were new."""
+        rows = [(line_id, _params(e), e.update_id) for line_id, e in records]
+
+        async def insert(tx: Tx) -> int:
+            now, fresh = stamp(), 0
+            for line_id, params, update_id in rows:
+                seen = await tx.execute("INSERT INTO journal_imported (id, imported_ts)"
+                                        " VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                                        (line_id, now))
+                if seen.rows:
+                    changed = await tx.execute(_INSERT, params)
+                    fresh += 1
+                    if update_id is not None and changed.last_id is not None:
+                        # Journaled just before its reply went out: never answered again.
+                        await link_enquiry(tx, update_id, changed.last_id)
+                        await mark_answering(tx, update_id)
+            return fresh
+
+        return await self._db.write("cannot import the journal", insert)
 
     async def vote(self, enquiry_id: int, helpful: bool) -> Vote:
         """Record a 👍 or 👎 on an enquiry: the first vote counts, later ones change nothing."""

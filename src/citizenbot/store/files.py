@@ -6,6 +6,8 @@ User ids never reach the database: the service stores ``hash_user(salt, user_id)
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
 import os
 import secrets
@@ -13,16 +15,19 @@ import sqlite3
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
+from citizenbot.config import MIN_SALT_CHARS
 from citizenbot.model import StoreError
-from citizenbot.store.db import Database, create_owner_only, os_reason, sqlite_reason
+from citizenbot.store.db import (
+    Database,
+    create_owner_only,
+    open_private,
+    os_reason,
+    sqlite_reason,
+)
 
 log = logging.getLogger(__name__)
 
-# A salt shorter than this is almost certainly a truncated or hand-edited file; hashing with it
-# would make user hashes easy to reverse by brute force over Telegram's id space.
-MIN_SALT_CHARS: Final = 32
 
 
 def load_or_create_salt(path: Path) -> str:
@@ -144,7 +149,7 @@ def quick_check(path: Path, *, count: bool = False, read_only: bool = False) -> 
         finally:
             con.close()
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot read the database at {path}: {exc}") from exc
+        raise StoreError(f"cannot read the database at {path}: {sqlite_reason(exc)}") from exc
     return Checked(() if result == ["ok"] else tuple(result), enquiries)
 
 
@@ -160,3 +165,68 @@ def _unlink_quietly(path: Path) -> None:
         path.unlink(missing_ok=True)
     except OSError:
         log.warning("could not remove the temporary file %s", path)
+
+
+def check_file(path: Path) -> None:
+    """Refuse a database that fails SQLite's quick check (a corrupt page with the header
+    intact opens fine and fails later, half-way through serving): StoreError, one line that
+    says what to do. A file that does not exist yet passes."""
+    if not path.exists():
+        return
+    checked = quick_check(path)
+    if checked.problems:
+        first = " ".join(" ".join(checked.problems[:2]).split())[:200]
+        raise StoreError(f"the database at {path} is corrupt ({first}); restore "
+                         "it from a backup (citizenbot backup) or move it aside")
+
+
+# --------------------------------------------------------------------------- one instance
+
+def lock_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".lock")
+
+
+class InstanceLock:
+    """The one bot serving a database: an exclusive lock on `<db>.lock`, held while the bot
+    runs and let go by the kernel however the process ends (SIGKILL included), so a stale lock
+    never blocks a restart. Commands that only read or add a row (stats, reply, backup) do not
+    take it."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+
+    @classmethod
+    def take(cls, db_path: Path) -> InstanceLock:
+        """The lock, or StoreError naming the process that holds it."""
+        path = lock_path(Path(db_path))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = open_private(path, os.O_RDWR | os.O_CREAT)
+        except OSError as exc:
+            raise StoreError(f"cannot create the lock file {path}: {os_reason(exc)}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise StoreError(
+                    f"another citizenbot bot is already running on the database {db_path} "
+                    f"(pid {holder}); stop it first, or give this one its own CITIZENBOT_DB"
+                ) from None
+            raise StoreError(f"cannot lock {path}: {os_reason(exc)}") from exc
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        return cls(path, fd)
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __enter__(self) -> InstanceLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

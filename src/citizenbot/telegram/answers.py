@@ -73,7 +73,7 @@ def reply_view(reply: Reply, kb: KnowledgeBase, enquiry_id: int | None) -> tuple
 def _asker(svc: BotServices, update: Update) -> Asker:
     user, chat_ = update.effective_user, update.effective_chat
     assert user is not None and chat_ is not None
-    return Asker(Transport.TELEGRAM, chat_.type, svc.user_hash(user))
+    return Asker(Transport.TELEGRAM, chat_.type, svc.user_hash(user), update.update_id)
 
 
 async def _reply(update: Update, context: Context,

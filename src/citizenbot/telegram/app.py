@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -31,13 +32,13 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     ApplicationHandlerStop,
     BaseUpdateProcessor,
     CallbackQueryHandler,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -51,8 +52,17 @@ from citizenbot.logs import protect_secrets
 from citizenbot.model import StoreError
 from citizenbot.ops import HEARTBEAT_EVERY, Heartbeat
 from citizenbot.service import Service, StaffChat, TicketDesk
-from citizenbot.store import Journal, Store, import_journal, journal_path, load_or_create_salt
-from citizenbot.telegram import admin, answers, common, tickets, webhook
+from citizenbot.service.inbox import UpdateInbox
+from citizenbot.store import (
+    InstanceLock,
+    Journal,
+    Store,
+    check_file,
+    import_journal,
+    journal_path,
+    load_or_create_salt,
+)
+from citizenbot.telegram import admin, answers, common, inbox, tickets, webhook
 from citizenbot.telegram.common import (
     FLOOD_GROUP,
     FOR_US,
@@ -73,13 +83,19 @@ log = logging.getLogger(__name__)
 EXIT_UNUSABLE: Final = 2
 POLL_TIMEOUT: Final = 30  # seconds a getUpdates long poll may wait
 MAX_CONCURRENT_UPDATES: Final = 256
+CONNECTIONS: Final = 32  # to the Bot API at once (sends; getUpdates has its own)
+POOL_WAIT: Final = 30.0  # seconds a request may wait for one of them
 # How often a send is retried when Telegram answers 429 "retry after N" (its flood control):
 # Telegram asks to wait N seconds and then try again, which AIORateLimiter does.
 RETRIES_AFTER_FLOOD_CONTROL: Final = 3
 # Telegram's limit on messages a second to all chats together; AIORateLimiter keeps to it.
 OVERALL_MAX_RATE: Final = 30
 PURGE_EVERY: Final = 24 * 60 * 60.0  # the retention purge runs at start and then this often
+INBOX_PRUNE_EVERY: Final = 60 * 60.0  # handled updates older than two days are forgotten
+JOURNAL_IMPORT_EVERY: Final = 60.0  # journaled enquiries go home once the database takes writes
 RELOAD_TASKS: Final = "citizenbot.reload_tasks"
+POLLER: Final = "citizenbot.poller"
+INCOMPLETE_GROUP: Final = FLOOD_GROUP - 1  # before the flood gate: an update nobody can answer
 
 # Every text the running bot uses; checked at start and by /reload, and by `citizenbot validate`.
 TEXTS: Final[TextSchema] = common.TEXTS | answers.TEXTS | tickets.TEXTS | admin.TEXTS
@@ -114,6 +130,20 @@ async def limit_flood(update: Update, context: Context) -> None:
         if query is not None:
             # Without an answer the client shows a spinner on the button for a long while.
             await query.answer()
+    raise ApplicationHandlerStop
+
+
+# --------------------------------------------------------------------------- incomplete updates
+
+async def drop_incomplete(update: Update, context: Context) -> None:
+    """Drops a message or button press that names no sender or no chat (Telegram sends such
+    updates for channel posts and anonymous admins; a forged webhook request may too): there is
+    nobody to answer, and every handler after this one may rely on both."""
+    if update.effective_user is not None and update.effective_chat is not None:
+        return
+    if update.callback_query is not None and update.effective_user is not None:
+        return  # a button under an inline message: no chat, but a user to answer
+    log.info("update %s has no sender or no chat; ignored", update.update_id)
     raise ApplicationHandlerStop
 
 
@@ -172,27 +202,58 @@ class _OnePerChat(BaseUpdateProcessor):
     A slow send to one chat (Telegram's limits) does not hold up everyone else, a user's
     questions are still answered in the order they were asked, and the /ask dialogue (a
     ConversationHandler) sees each chat's updates one by one, as it requires.
+
+    Each update's handling is followed by the inbox (telegram.inbox.handle), and afterwards
+    python-telegram-bot's per-user and per-chat dictionaries are dropped when they hold nothing,
+    so that memory does not grow with every person who ever wrote.
     """
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(self, max_concurrent_updates: int, updates: UpdateInbox,
+                 application: Callable[[], BotApp]) -> None:
         super().__init__(max_concurrent_updates)
+        self._inbox = updates
+        self._application = application
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine
+            await inbox.handle(self._inbox, update, coroutine)
+            self._forget_if_empty(update)
             return
         lock = self._locks.setdefault(chat.id, asyncio.Lock())
         self._users[chat.id] = self._users.get(chat.id, 0) + 1
         try:
             async with lock:
-                await coroutine
+                await inbox.handle(self._inbox, update, coroutine)
+                self._forget_if_empty(update)
         finally:
             self._users[chat.id] -= 1
             if not self._users[chat.id]:
                 del self._users[chat.id], self._locks[chat.id]
+
+    def _forget_if_empty(self, update: object) -> None:
+        if not isinstance(update, Update):
+            return
+        application = self._application()
+        user, chat = update.effective_user, update.effective_chat
+        # Under the chat's lock: no other update of this chat is being handled to refill them.
+        if user is not None and not application.user_data.get(user.id, True):
+            application.drop_user_data(user.id)
+        if chat is not None and not application.chat_data.get(chat.id, True):
+            application.drop_chat_data(chat.id)
+        # Without persistence python-telegram-bot still notes every user and chat it saw for a
+        # persistence that never comes, in sets nobody empties (about 100 bytes per person);
+        # what the updates in hand note after this is bounded by how many are in hand.
+        if application.persistence is None:
+            for name in ("_user_ids_to_be_updated_in_persistence",
+                         "_user_ids_to_be_deleted_in_persistence",
+                         "_chat_ids_to_be_updated_in_persistence",
+                         "_chat_ids_to_be_deleted_in_persistence"):
+                noted = getattr(application, name, None)
+                if isinstance(noted, set):
+                    noted.clear()
 
     async def initialize(self) -> None:
         pass
@@ -205,9 +266,46 @@ class _OnePerChat(BaseUpdateProcessor):
 
 async def beat(context: Context) -> None:
     """Job: touch the heartbeat file `citizenbot health` reads."""
-    heartbeat = services(context).heartbeat
-    if heartbeat is not None:
-        heartbeat.beat()
+    svc = services(context)
+    if svc.heartbeat is not None:
+        svc.heartbeat.beat(problems(svc))
+
+
+async def prune_inbox(context: Context) -> None:
+    """Job: forget handled updates older than two days (no repeat of their ids can come)."""
+    storage = services(context).service.storage
+    if storage is not None:
+        await storage.prune_inbox()
+
+
+async def bring_journal_home(context: Context) -> None:
+    """Job: once the database takes writes again, move the journaled enquiries into it."""
+    service = services(context).service
+    journal, storage = service.journal, service.storage
+    if not isinstance(journal, Journal) or storage is None or not journal.waiting:
+        return
+    try:
+        await import_journal(storage, journal)
+    except StoreError as exc:
+        # Still refusing: already said loudly by the writer and the heartbeat.
+        log.debug("the journal stays until the database takes writes: %s", exc)
+
+
+def problems(svc: BotServices) -> list[str]:
+    """What is wrong with keeping the log right now, for the heartbeat, /healthz and logs."""
+    found = []
+    storage, journal = svc.service.storage, svc.service.journal
+    if storage is not None and storage.trouble is not None:
+        found.append(f"the database cannot take writes: {storage.trouble}")
+    if journal is not None:
+        if journal.problem is not None:
+            found.append(journal.problem)
+        waiting = journal.waiting
+        if waiting:
+            found.append(f"{waiting} enquiries wait in the journal {journal.path}")
+        if journal.lost:
+            found.append(f"{journal.lost} enquiries could not be recorded at all")
+    return found
 
 
 async def apply_retention(context: Context) -> None:
@@ -280,20 +378,33 @@ def build_application(settings: Settings, service: Service, *,
         raise ValueError("the Telegram bot logs every enquiry: give the service a store")
     require(service.kb, TEXTS)
     protect_secrets(settings.token, settings.webhook_secret)
+    storage = service.storage
+    updates = UpdateInbox(storage, service.salt)
+    built: list[BotApp] = []
     application = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.api_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(AIORateLimiter(overall_max_rate=overall_max_rate,
-                                     max_retries=RETRIES_AFTER_FLOOD_CONTROL))
-        .concurrent_updates(_OnePerChat(MAX_CONCURRENT_UPDATES))
+        .rate_limiter(inbox.InboxRateLimiter(overall_max_rate=overall_max_rate,
+                                             max_retries=RETRIES_AFTER_FLOOD_CONTROL))
+        .concurrent_updates(_OnePerChat(MAX_CONCURRENT_UPDATES, updates, lambda: built[0]))
+        # httpx looks at every pooled connection for each request: a pool sized for the
+        # replies that go out at once (inbox.FIRST_REPLIES_AT_ONCE and the rest), not for
+        # every update in hand, costs less CPU per message; a request waits for a free
+        # connection rather than failing.
+        .connection_pool_size(CONNECTIONS)
+        .pool_timeout(POOL_WAIT)
+        # No Updater: telegram.inbox.Poller fetches the updates and stores each batch before
+        # Telegram is told it arrived (see that module for why).
+        .updater(None)
         .post_init(post_init)
         .post_stop(post_stop)
         .build()
     )
-    storage = service.storage
+    built.append(application)
+    application.bot_data[inbox.INBOX] = updates
     common.install(application, BotServices(
         settings=settings, service=service,
         desk=TicketDesk(storage, lambda: service.kb,
@@ -302,6 +413,7 @@ def build_application(settings: Settings, service: Service, *,
         button_key=cb.derive_key(service.salt), texts=TEXTS,
         heartbeat=Heartbeat(settings.db_path),
     ))
+    application.add_handler(TypeHandler(Update, drop_incomplete), group=INCOMPLETE_GROUP)
     application.add_handler(MessageHandler(FLOOD_COUNTED, limit_flood), group=FLOOD_GROUP)
     application.add_handler(CallbackQueryHandler(limit_flood), group=FLOOD_GROUP)
     # Within a handler group the first feature registered that accepts an update wins: the
@@ -314,6 +426,8 @@ def build_application(settings: Settings, service: Service, *,
         webhook.register(application)
     application.add_error_handler(on_error)
     every(application, HEARTBEAT_EVERY, beat, "heartbeat")
+    every(application, INBOX_PRUNE_EVERY, prune_inbox, "inbox")
+    every(application, JOURNAL_IMPORT_EVERY, bring_journal_home, "journal")
     if settings.retention_days > 0:
         log.info("retention: enquiries older than %d days are deleted now and every %g h",
                  settings.retention_days, PURGE_EVERY / 3600)
@@ -323,37 +437,41 @@ def build_application(settings: Settings, service: Service, *,
 
 # --------------------------------------------------------------------------- running
 
-def _polling_error(error: TelegramError) -> None:
-    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
-        log.warning("cannot fetch updates (%s); retrying", error)
-    else:
-        log.error("fetching updates failed: %s", error)
-
-
-async def start_bot(application: BotApp) -> None:
-    """Connect (getMe), run post_init, start receiving and handling updates and the jobs."""
+async def start_bot(application: BotApp,
+                    on_fatal: Callable[[str], None] | None = None) -> None:
+    """Connect (getMe), run post_init, queue what the inbox holds from the last run, start
+    receiving and handling updates and the jobs. ``on_fatal`` hears why receiving had to stop
+    for good (another process polling with the token: 409 Conflict)."""
     await application.initialize()
     if application.post_init is not None:
         await application.post_init(application)
     settings = services_of(application).settings
+    updates = inbox.inbox_of(application)
+    newest = await inbox.replay(application, updates)
     if settings.webhook_url:
         url = await webhook.start(application)
         log.info("receiving updates by webhook at %s (listening on %s:%d; also /healthz and "
                  "/metrics)", url, settings.webhook_listen, settings.webhook_port)
     else:
-        updater = application.updater
-        assert updater is not None
-        await updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=webhook.ALLOWED_UPDATES,
-                                    error_callback=_polling_error)
+        poller = inbox.Poller(application, updates, timeout=POLL_TIMEOUT,
+                              allowed_updates=webhook.ALLOWED_UPDATES,
+                              on_fatal=on_fatal or _fatal)
+        application.bot_data[POLLER] = poller
+        await poller.start(newest)
         log.info("receiving updates by long polling")
     await application.start()
+
+
+def _fatal(reason: str) -> None:
+    log.critical("citizenbot stopped receiving updates: %s", reason)
 
 
 async def stop_bot(application: BotApp) -> None:
     """Stop receiving updates, finish the updates and jobs in hand, and disconnect."""
     await webhook.stop(application)
-    if application.updater is not None and application.updater.running:
-        await application.updater.stop()
+    poller = application.bot_data.get(POLLER)
+    if isinstance(poller, inbox.Poller):
+        await poller.stop()
     if application.running:
         await application.stop()  # waits for the updates being handled and the running jobs
         if application.post_stop is not None:
@@ -378,37 +496,66 @@ def run_telegram(settings: Settings, responder: Responder) -> int:
 
 async def _serve(settings: Settings, responder: Responder) -> int:
     salt = settings.salt or load_or_create_salt(settings.salt_path)
-    store = await Store.open(settings.db_path)
+    # One bot per database: a second one would answer every question twice.
+    with InstanceLock.take(settings.db_path):
+        # A corrupt page with the header intact opens fine and fails later, mid-answer.
+        check_file(settings.db_path)
+        store = await Store.open(settings.db_path)
+        journal = Journal(journal_path(settings.db_path))
+        try:
+            return await _run_bot(settings, responder, store, journal, salt)
+        finally:
+            await store.close()
+            journal.close()
+
+
+async def _run_bot(settings: Settings, responder: Responder, store: Store, journal: Journal,
+                   salt: str) -> int:
+    stopping = asyncio.Event()
+    fatal: list[str] = []
+
+    def give_up(reason: str) -> None:
+        fatal.append(reason)
+        stopping.set()
+
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        with contextlib.suppress(NotImplementedError):  # not on Windows' default loop
+            # From the first moment: a SIGTERM while the journal is imported is a clean stop.
+            loop.add_signal_handler(sig, stopping.set)
     try:
-        journal = journal_path(settings.db_path)
         # Enquiries kept in the journal while the database was unwritable come home first.
         await import_journal(store, journal)
-        service = Service(responder, store, salt=salt, journal=Journal(journal),
-                          context_seconds=settings.context_minutes * 60)
-        application = build_application(settings, service)
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        signals = (signal.SIGINT, signal.SIGTERM)
-        for sig in signals:
-            with contextlib.suppress(NotImplementedError):  # not on Windows' default loop
-                loop.add_signal_handler(sig, stopping.set)
-        try:
-            await start_bot(application)
-            await stopping.wait()
-            log.info("stopping: finishing the updates in hand")
-        except InvalidToken:
-            print("citizenbot: cannot start: Telegram refused the bot token "
-                  "(check TELEGRAM_BOT_TOKEN)", file=sys.stderr)
-            return EXIT_UNUSABLE
-        except (TelegramError, OSError) as exc:
-            print(f"citizenbot: cannot start: {exc} (Bot API at {settings.api_url})",
-                  file=sys.stderr)
-            return EXIT_UNUSABLE
-        finally:
-            for sig in signals:
-                with contextlib.suppress(NotImplementedError):
-                    loop.remove_signal_handler(sig)
-            await stop_bot(application)
+    except StoreError as exc:
+        log.error("could not import the journal %s yet: %s", journal.path.name, exc)
+    journal.reserve()
+    service = Service(responder, store, salt=salt, journal=journal,
+                      context_seconds=settings.context_minutes * 60)
+    application = build_application(settings, service)
+    # The knowledge base is hundreds of thousands of objects that live as long as the process:
+    # kept out of the garbage collector's sight, its full passes stop walking them (they cost
+    # pauses of tens of milliseconds under load, enough to show in the reply time's p99).
+    gc.collect()
+    gc.freeze()
+    try:
+        await start_bot(application, give_up)
+        await stopping.wait()
+        log.info("stopping: finishing the updates in hand")
+    except InvalidToken:
+        print("citizenbot: cannot start: Telegram refused the bot token "
+              "(check TELEGRAM_BOT_TOKEN)", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (TelegramError, OSError) as exc:
+        print(f"citizenbot: cannot start: {exc} (Bot API at {settings.api_url})",
+              file=sys.stderr)
+        return EXIT_UNUSABLE
     finally:
-        await store.close()
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(sig)
+        await stop_bot(application)
+    if fatal:
+        print(f"citizenbot: {fatal[0]}", file=sys.stderr)
+        return EXIT_UNUSABLE
     return 0

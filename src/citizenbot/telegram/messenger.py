@@ -11,18 +11,20 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Final
 
+import httpx
 from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 
 from citizenbot.config import Settings
 from citizenbot.html_text import Block, split_html
 from citizenbot.logs import protect_secrets
-from citizenbot.service import MessengerError, Refused, Unreachable
+from citizenbot.service import MessengerError, Refused, Uncertain, Unreachable
 
 log = logging.getLogger(__name__)
 
 _NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
+READ_TIMEOUT: Final = 30.0  # seconds to wait for Telegram's answer to a staff-chat send
 
 
 def _failure(exc: TelegramError) -> MessengerError:
@@ -30,7 +32,22 @@ def _failure(exc: TelegramError) -> MessengerError:
     # Blocked, chat deleted, bot removed from the group: Telegram's rule is not to try again.
     if isinstance(exc, Forbidden | BadRequest):
         return Refused(reason)
+    if _maybe_delivered(exc):
+        return Uncertain(reason)
+    # A 429 (after the rate limiter's own retries), a 5xx, no connection: Telegram did not
+    # take the message, so sending it again cannot make a second copy.
     return Unreachable(reason)
+
+
+def _maybe_delivered(exc: TelegramError) -> bool:
+    """Whether the request may have reached Telegram and taken effect: it timed out waiting
+    for the answer, or the connection broke after the request was sent."""
+    cause = exc.__cause__
+    if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return False  # never sent
+    if isinstance(exc, TimedOut):
+        return True
+    return isinstance(cause, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError)
 
 
 class TelegramMessenger:
@@ -46,6 +63,9 @@ class TelegramMessenger:
             for chunk in split_html(blocks):
                 sent = await self.bot.send_message(
                     chat_id, chunk, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW,
+                    # A slow Telegram is not a failed one: waiting longer than the default 5 s
+                    # makes a lost response (and so a possible second copy) rarer.
+                    read_timeout=READ_TIMEOUT,
                     reply_parameters=(ReplyParameters(reply_to, allow_sending_without_reply=True)
                                       if reply_to is not None and first is None else None),
                 )

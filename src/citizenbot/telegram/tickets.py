@@ -40,7 +40,7 @@ from telegram.warnings import PTBUserWarning
 from citizenbot import callback_data as cb
 from citizenbot.config import Settings
 from citizenbot.html_text import Span, split_html
-from citizenbot.model import Erasure, Settle
+from citizenbot.model import MAX_QUESTION_CHARS, Erasure, Settle
 from citizenbot.telegram.common import (
     DIALOGUE_GROUP,
     FEATURE_GROUP,
@@ -64,11 +64,14 @@ from citizenbot.telegram.common import (
 from citizenbot.texts import declare
 from citizenbot.tickets import (
     MAX_OPEN_PER_USER,
+    card_reference,
     mine_blocks,
     open_list_blocks,
     parse_reference,
     reference,
     refusal_key,
+    storable_question,
+    too_long,
 )
 
 log = logging.getLogger(__name__)
@@ -79,13 +82,15 @@ AWAIT_SECONDS: Final = 600.0  # how long each step of the /ask dialogue waits
 MAX_CLOSE_NOTE: Final = 300
 CITIZEN_COMMANDS: Final = ("ask", "mytickets")
 DRAFT_KEY: Final = "ticket_draft"
+FORWARD_NOW: Final = "forwarding new tickets"
 ASKING: Final = "waiting for the question"
 CONFIRMING: Final = "waiting for send or cancel"
 
 TEXTS: Final = declare("texts.tickets.yml", {
     "tickets.buttons.ask": (), "tickets.buttons.send": (), "tickets.buttons.cancel": (),
     "tickets.commands.ask": (), "tickets.commands.mytickets": (), "tickets.help": (),
-    "tickets.ask_prompt": (), "tickets.confirm": ("question",), "tickets.sent": ("ref",),
+    "tickets.ask_prompt": (), "tickets.confirm": ("question",), "tickets.cut": ("limit",),
+    "tickets.sent": ("ref",),
     "tickets.queued": ("ref",), "tickets.cancelled": (), "tickets.not_enabled": (),
     "tickets.private_only": (), "tickets.too_many": ("count",), "tickets.already": ("ref",),
     "tickets.answer_title": ("ref",), "tickets.your_question": (), "tickets.answer_note": (),
@@ -112,8 +117,14 @@ class _Draft:
     """The /ask dialogue's step, kept in user_data: the message whose buttons belong to it
     (the prompt, then the confirmation) and, once typed, the question."""
 
-    message_id: int
+    message_id: int | None  # None: sent, but Telegram's response (its id) never came
     question: str | None = None
+
+    def owns(self, message: object) -> bool:
+        """Whether the buttons under ``message`` belong to this step of the dialogue."""
+        if self.message_id is None:
+            return True
+        return isinstance(message, Message) and message.message_id == self.message_id
 
 
 def _stop(state: object = None) -> NoReturn:
@@ -157,7 +168,17 @@ async def _offer(update: Update, context: Context, question: str,
                     cb.SendTicket(True, owner, enquiry_id)),
                    (svc.text("tickets.buttons.cancel", lang),
                     cb.SendTicket(False, owner, enquiry_id))]]
+    cut = too_long(question)
+    question = storable_question(question)
     text = svc.fill("tickets.confirm", lang, question=question)
+    if cut:
+        # What staff get is what the citizen confirms: the first MAX_QUESTION_CHARS, and they
+        # are told so.
+        text += "\n\n" + svc.fill("tickets.cut", lang, limit=MAX_QUESTION_CHARS)
+    if enquiry_id is None and context.user_data is not None:
+        # Kept before the confirmation goes out: if Telegram's response to it is lost, its
+        # Send button must still work (message id None: the newest confirmation is this one).
+        context.user_data[DRAFT_KEY] = _Draft(None, question)
     sent = await send(update, context, split_html([[Span(text)]]), svc.markup(rows))
     if enquiry_id is None and context.user_data is not None and sent is not None:
         # Kept with its confirmation: "Send" under an older one must not send this question.
@@ -174,8 +195,9 @@ async def _send_ticket(update: Update, context: Context, query: CallbackQuery, q
     if waiting >= MAX_OPEN_PER_USER:
         await _replace(update, context, "tickets.too_many", lang, count=waiting)
         return
-    opened = await svc.desk.open(svc.messenger, user_hash=user_hash, chat_id=chat.id,
-                                 language=lang, question=question, enquiry_id=enquiry_id)
+    opened = await svc.desk.open(user_hash=user_hash, chat_id=chat.id, language=lang,
+                                 question=question, enquiry_id=enquiry_id)
+    forward_soon(context)
     await _replace(update, context, "tickets.sent" if opened.forwarded else "tickets.queued",
                    lang, ref=reference(opened.ticket.id))
 
@@ -229,8 +251,7 @@ async def draft_button(update: Update, context: Context) -> object:
         await toast(query, context, "telegram.not_yours", lang)
         _stop()
     draft = _draft(context)
-    current = draft is not None and isinstance(query.message, Message) \
-        and draft.message_id == query.message.message_id
+    current = draft is not None and draft.owns(query.message)
     if not action.confirm:
         await query.answer()
         await _replace(update, context, "tickets.cancelled", lang)
@@ -323,8 +344,16 @@ async def press_ticket_button(update: Update, context: Context) -> None:
             await query.answer()
             await _replace(update, context, "tickets.cancelled", lang)
             return
-        if action.enquiry_id is None:  # a draft whose dialogue has ended
-            await toast(query, context, "telegram.stale_button", lang)
+        if action.enquiry_id is None:
+            draft = _draft(context)
+            if draft is not None and draft.question is not None and draft.owns(query.message):
+                # The dialogue never started: /ask <question> whose confirmation's response
+                # was lost. The draft was kept before it was sent, so Send still works.
+                if context.user_data is not None:
+                    del context.user_data[DRAFT_KEY]
+                await _send_ticket(update, context, query, draft.question, None, lang)
+                return
+            await toast(query, context, "telegram.stale_button", lang)  # the dialogue ended
             return
         await _send_enquiry(update, context, query, action.enquiry_id, lang)
 
@@ -413,7 +442,13 @@ async def staff_reply(update: Update, context: Context) -> None:
     """A reply to one of the bot's messages in the staff chat: the answer to that ticket."""
     svc, message, chat = services(context), update.effective_message, update.effective_chat
     assert message is not None and chat is not None and message.reply_to_message is not None
-    ticket = await svc.desk.for_staff_message(chat.id, message.reply_to_message.message_id)
+    replied = message.reply_to_message
+    ticket = await svc.desk.for_staff_message(chat.id, replied.message_id)
+    if ticket is None:
+        # A second card of one ticket (posted again because Telegram's response to the first
+        # was lost) is not the one the store remembers: its heading names the ticket.
+        card = card_reference(replied.text or "", svc.kb, svc.desk.staff.language)
+        ticket = await svc.desk.storage.get_ticket(card) if card is not None else None
     if ticket is None:
         await _staff_say(update, context, "tickets.staff.not_a_ticket")
         return
@@ -484,9 +519,19 @@ async def deliver_waiting(context: Context) -> None:
 
 
 async def forward_waiting(context: Context) -> None:
-    """Job: post the tickets the staff chat has not taken yet."""
+    """Job: post the tickets the staff chat has not taken yet (until the bot stops: the rest
+    wait in the store for the next start)."""
     svc = services(context)
-    await svc.desk.forward_waiting(svc.messenger)
+    await svc.desk.forward_waiting(svc.messenger, lambda: context.application.running)
+
+
+def forward_soon(context: Context) -> None:
+    """Queue the forwarding job now, unless a round is already queued (it takes every ticket
+    waiting when it runs)."""
+    jobs = context.job_queue
+    if jobs is None or jobs.get_jobs_by_name(FORWARD_NOW):
+        return
+    jobs.run_once(forward_waiting, 0, name=FORWARD_NOW, job_kwargs={"misfire_grace_time": None})
 
 
 # --------------------------------------------------------------------------- wiring

@@ -31,6 +31,7 @@ from citizenbot.config import Settings
 from citizenbot.metrics import CONTENT_TYPE, Metrics
 from citizenbot.model import StoreError
 from citizenbot.service import Service
+from citizenbot.telegram import inbox
 from citizenbot.telegram.common import BotApp, services_of
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,9 @@ class _TelegramUpdates(tornado.web.RequestHandler):
             server.refused(self.request.remote_ip, f"that is not an update ({exc})")
             raise tornado.web.HTTPError(400) from None
         server.metrics.webhook_requests.labels("accepted").inc()
-        await server.application.update_queue.put(update)
+        # Stored before the 200 (Telegram forgets an update once it has its 200); an id seen
+        # before is answered 200 and not handled again.
+        await inbox.accept(server.application, inbox.inbox_of(server.application), [update])
         self.set_status(200)
 
     def log_exception(self, *args: Any) -> None:
@@ -163,9 +166,13 @@ class WebhookServer:
         await self._http.close_all_connections()
 
     async def problem(self) -> str | None:
-        """Why the bot is unhealthy, or None: it runs and its database answers."""
+        """Why the bot is unhealthy, or None: it runs and its database answers and takes
+        writes."""
         if not self.application.running:
             return "the bot is not running"
+        storage = self.service.storage
+        if storage is not None and storage.trouble is not None:
+            return f"the database cannot take writes ({storage.trouble})"
         try:
             async with asyncio.timeout(HEALTH_TIMEOUT):
                 await self.service.ping()
