@@ -9,10 +9,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-# Pages other branches are writing (docs/quality.md: matching, thresholds, evaluation, speed;
-# docs/reliability.md: how the bot survives failures). Until they land a link to them may wait;
-# once a page exists, its links and anchors are checked like every other.
-WRITTEN_ELSEWHERE = {ROOT / "docs" / "reliability.md"}
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 
@@ -41,8 +37,7 @@ def broken(page: Path) -> list[str]:
         path, _, fragment = target.partition("#")
         file = (page.parent / path).resolve() if path else page
         if not file.exists():
-            if file not in WRITTEN_ELSEWHERE:
-                found.append(f"{page.name}: {target} (no such file)")
+            found.append(f"{page.name}: {target} (no such file)")
             continue
         if fragment and file.suffix == ".md" and fragment not in anchors(file):
             found.append(f"{page.name}: {target} (no heading #{fragment})")
