@@ -143,3 +143,24 @@ def test_normalising_folds_width_case_traditional_and_punctuation() -> None:
 def test_huge_input_is_capped_before_matching(kb: KnowledgeBase) -> None:
     matcher = Matcher(kb)
     assert matcher.rank("tax " * 100_000)[0].intent_id == "tax-and-fee-reduction"
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("Which shopping centres did the mayor call increasingly prosperous?",
+     "Lingxiucheng Guihe Shopping Center"),
+    ("How does the mayor sum up the urban and rural environmental quality of the past five "
+     "years?", "environmental quality is prominent"),
+    ("according to the mayor, how many market players are there now?", "110,100"),
+])
+def test_who_said_it_frames_the_question_and_is_not_its_subject(
+        responder: Responder, question: str, phrase: str) -> None:
+    """"Does the mayor say" is not a question about the mayor."""
+    reply = responder.respond(question)
+    assert reply.status == "answered", (reply.refusal, reply.text)
+    assert phrase in reply.text
+
+
+def test_the_mayor_asked_about_is_still_the_mayor(responder: Responder) -> None:
+    reply = responder.respond("Who is the mayor, and what does the mayor say about the report?")
+    assert reply.status == "answered"
+    assert "Zhai Libo" in reply.text

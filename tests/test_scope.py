@@ -236,3 +236,24 @@ def test_a_heading_that_names_the_topic_is_the_answer_with_its_caveat(
     assert reply.status == "answered"
     assert "new habitat suitable for business and living" in reply.text
     assert reply.caveat
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    # The topic is in a part the English version gives in full, though a heading-only part
+    # would also be a place for it: the full part answers.
+    ("Do the key tasks up to 2025 include ecology, the lucid water and lush mountains?",
+     "lucid water and lush mountains"),
+])
+def test_a_topic_left_out_in_one_part_is_answered_from_another(
+        responder: Responder, question: str, phrase: str) -> None:
+    reply = responder.respond(question)
+    assert reply.status == "answered", (reply.refusal, reply.text)
+    assert phrase.lower() in reply.text.lower()
+
+
+def test_a_small_aside_left_out_does_not_refuse_what_the_report_answers(
+        responder: Responder, kb: KnowledgeBase) -> None:
+    reply = responder.respond("生活服务业打算怎么升级？电商、健康、教育培训、家政，还有养老呢")
+    assert reply.status == "answered", (reply.refusal, reply.text)
+    assert "life service system" in reply.text
+    assert reply.caveat and reply.handover  # and says that the English version has no more

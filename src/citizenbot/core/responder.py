@@ -43,6 +43,7 @@ SERVICE_EXPLAINED = 0.7  # a greeting's words must be most of the message
 DECLINE_CORE = 2  # examples of an out-of-scope topic that must share a word for it to count
 MAX_CLARIFY = 3
 MIN_CLARIFY = 2
+ASIDE_SHARE = 0.2  # a topic the English version leaves out, beside a question answered
 
 
 @dataclass(frozen=True)
@@ -344,16 +345,56 @@ class Responder:
             return self._refuse(query.question, lang, refusal, owner, best.confidence,
                                 topic_sentences=sentences, query=query)
         heading = self._abridged_unexplained(query, best)
+        partly = False
         if heading is not None:
-            return self._refuse(query.question, lang, Refusal("abridged", heading=heading), None,
-                                best.confidence)
+            # Another passage close behind may say what the best one does not ("rural
+            # revitalization in the five-year plan": the plan's fourth task, not its guiding
+            # ideology); or the part left out may be a small aside of a question the passage
+            # answers ("life services, such as domestic service, elderly care"): quote it and
+            # say that the English version has no more.
+            other = None if heading is best.sentence else self._explaining(
+                query, candidates, best)  # particulars of a heading-only part stay refused
+            if other is not None:
+                best = other
+                pieces, refusal = self._excerpt_for(query, best)
+                if refusal is not None:
+                    return self._refuse(query.question, lang, refusal, None, best.confidence)
+            elif self._aside(query, best):
+                partly = True
+            else:
+                return self._refuse(query.question, lang, Refusal("abridged", heading=heading),
+                                    None, best.confidence)
         decline = self._decline_for(query, ranked, best)
         if decline is not None:
             return self._decline(query.question, lang, decline, best.confidence)
         options = () if self._clear(candidates) else self._options(candidates, lang)
         if len(options) >= MIN_CLARIFY:
             return self._clarify(query, lang, best, options)
-        return self._answer(query, lang, best, pieces)
+        return self._answer(query, lang, best, pieces, partly=partly)
+
+    def _explaining(self, query: Query, candidates: list[_Candidate],
+                    best: _Candidate) -> _Candidate | None:
+        """A close candidate that explains what the best one leaves to a heading-only part."""
+        for other in candidates[1:MAX_CLARIFY + 2]:
+            if other.confidence < max(self.thresholds.clarify, best.confidence
+                                      - 2 * self.thresholds.margin):
+                break
+            if self._abridged_unexplained(query, other) is None:
+                return other  # a clipped line that names it is quoted, with its caveat
+        return None
+
+    def _aside(self, query: Query, best: _Candidate) -> bool:
+        """Whether what the best passage leaves unexplained (the topics of the part left out,
+        words the report does not use) is a small part of the question, a fifth of its weight
+        at most, beside what it answers."""
+        found = self.scope.abridged_heading(self._cue_text(query))
+        if found is None or self.scope.asks_specifics(self._cue_text(query)):
+            return False
+        total = sum(query.weights.values()) or 1.0
+        missing = set(query.unknown - best.explained)
+        for topic in found[1]:
+            missing |= (self.index.text_features(topic) & query.weights.keys()) - best.explained
+        return sum(query.weights[f] for f in missing) <= ASIDE_SHARE * total
 
     @staticmethod
     def _cue_text(query: Query) -> str:
@@ -488,7 +529,7 @@ class Responder:
         return pieces, refusal
 
     def _answer(self, query: Query, lang: str, best: _Candidate,
-                pieces: list[excerpts.Piece]) -> Reply:
+                pieces: list[excerpts.Piece], partly: bool = False) -> Reply:
         sentences = [p.sentence for p in pieces]
         intent = best.intent
         owner = intent or self._owner.get(best.sentence.id)
@@ -501,7 +542,7 @@ class Responder:
         if owner is not None:
             related = tuple(Suggestion(r, self._intents[r].title(lang))
                             for r in owner.related[:MAX_RELATED] if r in self._intents)
-        abridged = any(self.scope.is_abridged(s) for s in sentences)
+        abridged = partly or any(self.scope.is_abridged(s) for s in sentences)
         via_intent = owner is not None and (intent is not None or best.coverage >= 50)
         return Reply(
             question=query.question, status="answered",

@@ -42,6 +42,7 @@ HEADING_CREDIT = 0.5
 PART_CREDIT = 0.8  # "Work Arrangement in 2021", "the 13th Five-Year Plan period"
 IN_TERM_SHARE = 0.25  # the weight of a word inside a named term, beside the name
 ASKER_SHARE = 0.3  # the weight of words where the asker speaks of themselves
+FRAME_SHARE = 0.15  # the weight of "does the mayor say", "how does the report describe"
 _PARTS = re.compile(r"[.?!;。？！；]+|\s[-–—]+\s|[:：]\s")
 _ASKER = re.compile(r"^(?:i|i'm|im|i am|we|we're|we are|my|our|as an?|我|我们)\b", re.IGNORECASE)
 _ASKS = re.compile(r"\?|？|\b(?:what|which|how|where|when|why|who|is there|are there|does|do|"
@@ -50,6 +51,20 @@ _ASKS = re.compile(r"\?|？|\b(?:what|which|how|where|when|why|who|is there|are 
 # unknown, but less sure than an unknown English word (it may be an unlisted way of saying a
 # known thing, and a word of n characters gives n-1 pairs).
 ZH_LEFTOVER_SHARE = 0.35
+# Who said it, and that it was said: "what does the mayor claim about...", "how does the
+# report describe...", "according to the report", "报告里怎么说". The speaker and the verb frame
+# the question; they are not its subject, and "mayor" alone would pull it to the line that
+# names the mayor. Run on the normalised question.
+_SPEAKER = (r"(?:the\s+)?(?:district\s+)?"
+            r"(?:mayor|report|government|outline|plan|document|district|they)")
+_SAYING = (r"(?:say|says|said|claim|claims|state|states|mention|mentions|describe|describes|"
+           r"sum\s+up|summari[sz]e|characteri[sz]e|call|point\s+to|talk\s+about|list|"
+           r"present|put\s+it|see|view|assess)")
+_FRAME = re.compile(
+    rf"\b(?:(?:do|does|did|will|would)\s+{_SPEAKER}\s+{_SAYING}"
+    rf"|{_SPEAKER}\s+(?:says|said|claims|mentions|states|describes)"
+    rf"|according\s+to\s+{_SPEAKER}|in\s+the\s+mayor's\s+words)\b"
+    r"|(?:报告|区长|政府)(?:里|中|上)?(?:是)?(?:怎么|如何)?(?:说|提到|提出|讲|描述|总结|表述)(?:的|了)?")
 _NUMBER = re.compile(r"^\d+$")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 
@@ -253,9 +268,12 @@ class SentenceIndex:
         # "How good is 5G coverage? I'm thinking of relocating my tech team": what the asker
         # says about themselves is context, not the subject.
         about_asker = self._about_asker(question)
+        framing = self._framing(norm)
         for f in list(weights):
             if f in about_asker:
                 weights[f] *= ASKER_SHARE
+            if f in framing:
+                weights[f] *= FRAME_SHARE
         return Query(question=question, language=language_of(question), norm=norm, text=text,
                      terms=rewritten.terms, weights=weights, unknown=frozenset(unknown),
                      corrected=corrected)
@@ -274,6 +292,26 @@ class SentenceIndex:
             return set()
         said = set().union(*(text_features(p, self.glossary, self.synonyms) for p in asker))
         asked = set().union(*(text_features(p, self.glossary, self.synonyms) for p in rest))
+        return said - asked
+
+    def _framing(self, norm: str) -> set[str]:
+        """Features that stand only in the words that frame a question as what someone said
+        ("what does the mayor claim about the environment"), when the rest asks something."""
+        spans = [m.span() for m in _FRAME.finditer(norm)]
+        if not spans:
+            return set()
+        rest, framed, at = [], [], 0
+        for start, end in spans:
+            rest.append(norm[at:start])
+            framed.append(norm[start:end])
+            at = end
+        rest.append(norm[at:])
+        asked = text_features(" ".join(rest), self.glossary, self.synonyms)
+        if not asked & self._idf.keys():
+            return set()  # "what does the report say?": the frame is all there is
+        framed_text = " ".join(framed)
+        said = text_features(framed_text, self.glossary, self.synonyms) | text_features(
+            self.glossary.rewrite(framed_text).text, self.glossary, self.synonyms)
         return said - asked
 
     # -- ranking ---------------------------------------------------------------------------
