@@ -164,3 +164,11 @@ def test_the_mayor_asked_about_is_still_the_mayor(responder: Responder) -> None:
     reply = responder.respond("Who is the mayor, and what does the mayor say about the report?")
     assert reply.status == "answered"
     assert "Zhai Libo" in reply.text
+
+
+def test_another_form_of_a_report_word_is_not_taken_for_a_typo(responder: Responder) -> None:
+    """"ecology" is rarer in general English than the spelling check's bar, but it is the
+    report's "ecological", not a misspelt "technology"."""
+    reply = responder.respond("ecology protection plans")
+    assert reply.status == "answered"
+    assert "ecological" in reply.text

@@ -33,6 +33,7 @@ from citizenbot.core.text import (
     is_english_word,
     language_of,
     normalise,
+    stem,
     strip_zh_filler,
 )
 
@@ -231,10 +232,13 @@ class SentenceIndex:
         """Rewrite and weigh a question."""
         norm = normalise(question, MAX_MATCH_CHARS)
         # A real English word the report does not use is kept ("divided" is not a typo of
-        # "dividend"); only what no dictionary knows is corrected.
+        # "dividend"), and so is another form of a report word ("ecology" beside
+        # "ecological", rarer in general English than the bar, is not "technology"); only
+        # what no dictionary knows is corrected.
         corrected = " ".join(
             w if CJK_RUN.fullmatch(w) or w in self._vocabulary or w.isdigit()
-            or is_english_word(w) else self._correct(w)
+            or is_english_word(w) or (len(w) >= 6 and stem(w) in self._idf)
+            else self._correct(w)
             for w in norm.split()
         )
         rewritten = self.glossary.rewrite(corrected)
