@@ -18,6 +18,7 @@ import yaml
 
 from citizenbot.core.followup import FollowUpRules, parse_followups
 from citizenbot.core.glossary import Gazetteer, Glossary, parse_glossary, parse_places
+from citizenbot.core.outline import Lists, parse_lists
 from citizenbot.core.report import Report, ReportError, load_report
 from citizenbot.core.scope import ScopeRules, parse_scope
 
@@ -26,7 +27,8 @@ LANGS = ("en", "zh")
 MAX_EXCERPT_CHARS = 700
 # A button label must fit a phone's width: the title is used when it fits, else a label is due.
 MAX_LABEL = {"en": 32, "zh": 16}
-SPECIAL_FILES = ("synonyms.yml", "glossary.yml", "places.yml", "scope.yml", "followups.yml")
+SPECIAL_FILES = ("synonyms.yml", "glossary.yml", "places.yml", "scope.yml", "followups.yml",
+                 "lists.yml")
 REQUIRED_TEXTS = (
     "service_note",
     "labels.source",
@@ -146,6 +148,7 @@ class KnowledgeBase:
     gazetteer: Gazetteer = field(default_factory=lambda: Gazetteer(()))
     scope: ScopeRules = field(default_factory=ScopeRules)
     followups: FollowUpRules = field(default_factory=lambda: FollowUpRules({}))
+    lists: Lists = field(default_factory=Lists)
 
     def intent(self, intent_id: str) -> Intent | None:
         for intent in self.intents:
@@ -436,7 +439,8 @@ def load_knowledge_base(
     gazetteer = Gazetteer(())
     scope = ScopeRules()
     followups = FollowUpRules({})
-    for name in ("glossary.yml", "places.yml", "scope.yml", "followups.yml"):
+    lists = Lists()
+    for name in ("glossary.yml", "places.yml", "scope.yml", "followups.yml", "lists.yml"):
         path = directory / name
         if not path.is_file():
             continue  # optional: without it the bot is only less capable
@@ -449,6 +453,8 @@ def load_knowledge_base(
             gazetteer, found = parse_places(data)
         elif name == "followups.yml":
             followups, found = parse_followups(data)
+        elif name == "lists.yml":
+            lists, found = parse_lists(data, report)
         else:
             scope, found = parse_scope(data, report)
         problems.extend(Problem(name, message) for message in found)
@@ -583,4 +589,4 @@ def load_knowledge_base(
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(directory=directory, report=report, intents=tuple(intents), texts=texts,
                          synonyms=synonyms, glossary=glossary, gazetteer=gazetteer, scope=scope,
-                         followups=followups)
+                         followups=followups, lists=lists)

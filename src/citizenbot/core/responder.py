@@ -29,10 +29,11 @@ from citizenbot.core.followup import FollowUp, Previous
 from citizenbot.core.glossary import Synonyms
 from citizenbot.core.knowledge import Excerpt, Intent, KnowledgeBase
 from citizenbot.core.matcher import Candidate, Matcher
+from citizenbot.core.outline import ListQuestion
 from citizenbot.core.report import Passage, Sentence
 from citizenbot.core.scope import Refusal, Scope
 from citizenbot.core.search import Query, SentenceIndex
-from citizenbot.core.text import english_frequency, normalise
+from citizenbot.core.text import STOPWORDS_EN, english_frequency, normalise
 
 Status = Literal["answered", "clarify", "fallback"]
 Kind = Literal["report", "service", "search", "decline", "clarify", "fallback", "refusal"]
@@ -43,6 +44,7 @@ SERVICE_EXPLAINED = 0.7  # a greeting's words must be most of the message
 DECLINE_CORE = 2  # examples of an out-of-scope topic that must share a word for it to count
 MAX_CLARIFY = 3
 MIN_CLARIFY = 2
+LIST_OTHER_WORDS = 1  # report words a list question may hold besides the list's ("called")
 ASIDE_SHARE = 0.2  # a topic the English version leaves out, beside a question answered
 
 
@@ -299,6 +301,9 @@ class Responder:
             if query.norm.strip() and query.norm.replace(" ", "").isdigit():
                 return self._refuse(question, lang, Refusal("no_choice"), None, 0.0)
             return self._plain_fallback(question, lang, 0.0)
+        listed = self._list_question(query)
+        if listed is not None:
+            return self._list_answer(query, lang, listed)
         ranked = self.matcher.rank(query.corrected or question, spelled=bool(query.corrected))
         service = self._service(question, lang, ranked)
         if service is not None:
@@ -313,6 +318,32 @@ class Responder:
                 t.answer, t.search)):
             return self._confident(query, lang, best, ranked, candidates)
         return self._not_sure(query, lang, ranked, candidates)
+
+    def _list_question(self, query: Query) -> ListQuestion | None:
+        """A question about one of the report's numbered lists as a list ("how many key
+        tasks", "the sixth and seventh"), and nothing else besides: "what are the key tasks
+        for attracting talent" asks about talent, and goes to the search."""
+        listed = self.kb.lists.asked(query.corrected or query.norm, query.text)
+        if listed is None:
+            return None
+        own = self.index.text_features(listed.report_list.words)  # "next 5 yrs", "plan"
+        known = [f for f in self.index.text_features(listed.rest) - own
+                 if not f.startswith(("zh:", "~")) and not f.isdigit()
+                 and f not in STOPWORDS_EN and self.index.weight(f) < self.index.unknown_weight]
+        return listed if len(known) <= LIST_OTHER_WORDS else None
+
+    def _list_answer(self, query: Query, lang: str, listed: ListQuestion) -> Reply:
+        sentences = listed.sentences
+        refusal = self.scope.after(self._cue_text(query), sentences)
+        # "How many" is answered by the items themselves, not by a figure in them; another
+        # district's key tasks, or another year's, are still not these.
+        if refusal is not None and refusal.category != "no_figure":
+            return self._refuse(query.question, lang, refusal, None, 100.0,
+                                topic_sentences=sentences, query=query)
+        pieces = [excerpts.Piece(s, s.text) for s in sentences]
+        best = _Candidate(listed.report_list.intro, 100.0, 100.0, 100.0, None, 0.0,
+                          frozenset(query.weights))
+        return self._answer(query, lang, best, pieces)
 
     def _detail_answer(self, query: Query, lang: str,
                        candidates: list[_Candidate]) -> Reply | None:

@@ -1,0 +1,90 @@
+"""Questions about the report's numbered lists as lists: how many, which is the second, the
+last; answered with the introducing sentence and the items asked for, verbatim."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from citizenbot.core.knowledge import KnowledgeBase, default_directory
+from citizenbot.core.responder import Responder
+from harness import Cli
+
+KEY_TASKS_INTRO = "the Outline proposes key tasks"
+
+
+@pytest.mark.parametrize(("question", "wanted", "not_wanted"), [
+    ("what's the second of the key tasks in the outline?",
+     ["Second, construct a new pattern"], ["First, build", "Third,"]),
+    ("And the last key task of the 14th five-year plan?",
+     ["Eighth, firmly practice the people-centered"], ["Seventh,"]),
+    ("十四五纲要的第五项重点任务讲的是什么", ["Fifth, build an all-round open"], ["Sixth,"]),
+])
+def test_an_item_asked_by_its_position_is_quoted_with_its_list(
+        responder: Responder, question: str, wanted: list[str], not_wanted: list[str]) -> None:
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    assert KEY_TASKS_INTRO in reply.text  # says what list the item belongs to
+    for phrase in wanted:
+        assert phrase in reply.text
+    for phrase in not_wanted:
+        assert phrase not in reply.text
+
+
+@pytest.mark.parametrize(("question", "first", "last"), [
+    ("十四五纲要一共有几项重点任务？", "First, build a high-level", "Eighth, firmly practice"),
+    ("how many key tasks does the outline set out", "First, build a high-level",
+     "Eighth, firmly practice"),
+    ("How many parts does the work arrangement for 2021 have?",
+     "(I) Insist on the principle", "(VII) Insist on the advancement"),
+    ("what are the industry highlands the district is building?",
+     "First, speed up the construction of modern financial industry highland",
+     "Fifth, speed up the construction of high-end commercial and trade industry highland"),
+])
+def test_how_many_gets_the_whole_list(responder: Responder, question: str, first: str,
+                                      last: str) -> None:
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    assert first in reply.text and last in reply.text
+
+
+def test_the_fourth_aspect_of_2021_is_its_fourth_heading(responder: Responder) -> None:
+    reply = responder.respond("what is the fourth aspect of the 2021 work?")
+    assert "(IV) Insist on reform and innovation" in reply.text
+    assert "(III)" not in reply.text and "(V)" not in reply.text
+
+
+@pytest.mark.parametrize("question", [
+    "What are the key tasks for attracting talent?",  # about talent, not the list
+    "which industry ranks first in the city",  # "first" without a list
+])
+def test_a_question_that_only_shares_a_list_word_is_not_answered_with_the_list(
+        responder: Responder, question: str) -> None:
+    reply = responder.respond(question)
+    assert "Eighth, firmly practice" not in reply.text
+    assert KEY_TASKS_INTRO not in reply.text
+
+
+def test_a_list_of_another_place_is_still_another_place(responder: Responder) -> None:
+    reply = responder.respond("How many key tasks does Lixia District's outline have?")
+    assert (reply.status, reply.refusal) == ("fallback", "other_place")
+
+
+def test_the_lists_are_found_in_the_report(kb: KnowledgeBase) -> None:
+    sizes = {rl.id: len(rl.items) for rl in kb.lists.lists}
+    assert sizes == {"key-tasks-14th-plan": 8, "work-2021": 7, "highlands-2021": 5}
+
+
+def test_validate_refuses_a_list_the_report_does_not_introduce(tmp_path: Path,
+                                                               cli: Cli) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(default_directory(), kb)
+    lists = kb / "lists.yml"
+    lists.write_text(lists.read_text(encoding="utf-8").replace(
+        "intro: the Outline proposes key tasks", "intro: the Outline proposes nine wishes"),
+        encoding="utf-8")
+    result = cli("validate", str(kb))
+    assert result.code == 1
+    assert "lists.yml" in result.out and "the Outline proposes nine wishes" in result.out
