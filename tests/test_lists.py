@@ -1,5 +1,6 @@
 """Questions about the report's numbered lists as lists: how many, which is the second, the
-last; answered with the introducing sentence and the items asked for, verbatim."""
+last; answered with the introducing sentence and the items asked for, verbatim. And the
+checks validate makes on lists.yml and everyday.yml, the two newest word lists."""
 
 from __future__ import annotations
 
@@ -88,3 +89,16 @@ def test_validate_refuses_a_list_the_report_does_not_introduce(tmp_path: Path,
     result = cli("validate", str(kb))
     assert result.code == 1
     assert "lists.yml" in result.out and "the Outline proposes nine wishes" in result.out
+
+
+def test_validate_refuses_an_everyday_word_that_is_the_reports_own(tmp_path: Path,
+                                                                   cli: Cli) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(default_directory(), kb)
+    everyday = kb / "everyday.yml"
+    everyday.write_text(everyday.read_text(encoding="utf-8")
+                        + "  attract: [introduce]\n  teleport: [beam]\n", encoding="utf-8")
+    result = cli("validate", str(kb))
+    assert result.code == 1
+    assert "everyday.yml, en.attract: 'introduce' is itself a word of the report" in result.out
+    assert "everyday.yml, en.teleport: not a word of the report" in result.out

@@ -172,3 +172,22 @@ def test_another_form_of_a_report_word_is_not_taken_for_a_typo(responder: Respon
     reply = responder.respond("ecology protection plans")
     assert reply.status == "answered"
     assert "ecological" in reply.text
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("Is the district trying to woo headquarters of big multinationals?",
+     "headquarters enterprises"),
+    ("Which shopping centres are bustling now?", "increasingly prosperous"),
+])
+def test_everyday_words_reach_the_reports_words(responder: Responder, question: str,
+                                                phrase: str) -> None:
+    """everyday.yml: "woo" is the report's "attract", "bustling" its "prosperous"."""
+    reply = responder.respond(question)
+    assert reply.status == "answered", (reply.refusal, reply.text)
+    assert phrase in reply.text
+
+
+def test_everyday_words_never_hide_a_topic_the_english_version_leaves_out(
+        responder: Responder) -> None:
+    reply = responder.respond("what is the district doing about smog?")
+    assert (reply.status, reply.refusal) == ("fallback", "abridged")

@@ -21,14 +21,15 @@ from citizenbot.core.glossary import Gazetteer, Glossary, parse_glossary, parse_
 from citizenbot.core.outline import Lists, parse_lists
 from citizenbot.core.report import Report, ReportError, load_report
 from citizenbot.core.scope import ScopeRules, parse_scope
+from citizenbot.core.text import normalise, stem
 
 AREAS = ("business", "talent", "parks", "plans", "smalltalk", "out_of_scope")
 LANGS = ("en", "zh")
 MAX_EXCERPT_CHARS = 700
 # A button label must fit a phone's width: the title is used when it fits, else a label is due.
 MAX_LABEL = {"en": 32, "zh": 16}
-SPECIAL_FILES = ("synonyms.yml", "glossary.yml", "places.yml", "scope.yml", "followups.yml",
-                 "lists.yml")
+SPECIAL_FILES = ("synonyms.yml", "everyday.yml", "glossary.yml", "places.yml", "scope.yml",
+                 "followups.yml", "lists.yml")
 REQUIRED_TEXTS = (
     "service_note",
     "labels.source",
@@ -269,9 +270,31 @@ def _load_texts(directory: Path, problems: list[Problem]) -> dict[str, dict[str,
     return texts
 
 
-def _load_synonyms(directory: Path, problems: list[Problem]) -> dict[str, dict[str, str]]:
-    """Variant -> canonical word, per language."""
-    path = directory / "synonyms.yml"
+def _load_synonyms(directory: Path, problems: list[Problem],
+                   report_text: str = "") -> dict[str, dict[str, str]]:
+    """Variant -> canonical word, per language: synonyms.yml, then everyday.yml's everyday
+    English for the report's words where synonyms.yml does not already list the variant.
+    An everyday key must be the report's word (in some form), and a variant must not be: it
+    would merge two of the report's own words."""
+    result = _load_word_map(directory / "synonyms.yml", problems)
+    everyday = _load_word_map(directory / "everyday.yml", problems)
+    report_words = set(normalise(report_text).split())
+    report_stems = {stem(w) for w in report_words}
+    for lang, mapping in everyday.items():
+        for variant, canonical in mapping.items():
+            if report_text and not all(stem(w) in report_stems
+                                       for w in normalise(canonical).split()):
+                problems.append(Problem("everyday.yml", "not a word of the report",
+                                        field=f"{lang}.{canonical}"))
+            elif report_text and normalise(variant) in report_words:
+                problems.append(Problem("everyday.yml", f"'{variant}' is itself a word of "
+                                        "the report", field=f"{lang}.{canonical}"))
+            else:
+                result[lang].setdefault(variant, canonical)
+    return result
+
+
+def _load_word_map(path: Path, problems: list[Problem]) -> dict[str, dict[str, str]]:
     result: dict[str, dict[str, str]] = {lang: {} for lang in LANGS}
     if not path.is_file():
         return result
@@ -432,9 +455,9 @@ def load_knowledge_base(
     texts = _load_texts(directory, problems)
     if check_texts is not None:
         problems += check_texts(texts)
-    synonyms = _load_synonyms(directory, problems)
     report_text = "\n".join([h for _, h in report.part_headings]
                             + [p.text for p in report.passages])
+    synonyms = _load_synonyms(directory, problems, report_text)
     glossary = Glossary(())
     gazetteer = Gazetteer(())
     scope = ScopeRules()
