@@ -253,6 +253,15 @@ class Synonyms:
         else:
             self._pattern = None
         self._lookup = dict(self._pairs)
+        self._cjk = cjk
+        # English variants by their first word, longest first: a thousand variants looked up
+        # word by word instead of tried as one long alternation at every position.
+        self._by_first: dict[str, list[tuple[list[str], str]]] = {}
+        for v, c in self._pairs:
+            words = v.split(" ")
+            self._by_first.setdefault(words[0], []).append((words, c))
+        for options in self._by_first.values():
+            options.sort(key=lambda o: -len(o[0]))
         # One-word variants match whatever their ending ("aiming" as "aim"), unless the word
         # is itself a canonical word or stems like one ("parking" is not "park").
         canonical = {stem(c) for _, c in self._pairs if " " not in c}
@@ -262,11 +271,23 @@ class Synonyms:
     def apply(self, text: str) -> str:
         if self._pattern is None:
             return text
-        text = self._pattern.sub(lambda m: self._lookup[m.group(0)], text)
-        if not self._by_stem:
-            return text
-        return " ".join(self._by_stem.get(stem(w), w) if w.isalpha() else w
-                        for w in text.split(" "))
+        if self._cjk:
+            return self._pattern.sub(lambda m: self._lookup[m.group(0)], text)
+        words = text.split(" ")
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for variant, canonical in self._by_first.get(words[i], ()):
+                if words[i:i + len(variant)] == variant:
+                    out.append(canonical)
+                    i += len(variant)
+                    break
+            else:
+                w = words[i]
+                out.append(self._by_stem.get(stem(w), w) if self._by_stem and w.isalpha()
+                           else w)
+                i += 1
+        return " ".join(out)
 
 
 @dataclass(frozen=True)
