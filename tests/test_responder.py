@@ -191,3 +191,22 @@ def test_everyday_words_never_hide_a_topic_the_english_version_leaves_out(
         responder: Responder) -> None:
     reply = responder.respond("what is the district doing about smog?")
     assert (reply.status, reply.refusal) == ("fallback", "abridged")
+
+
+def test_an_amount_in_chinese_units_is_the_reports_billions() -> None:
+    """100亿 is ten billion, not a hundred: the report counts in billions and millions."""
+    assert normalise("一般公共预算收入有没有突破100亿") == "一般公共预算收入有没有突破 10 billion"
+    assert normalise("GDP要达到1500亿元吗") == "gdp 要达到 150 billion yuan 吗"
+    assert normalise("5000万元以上项目") == "50 million yuan 以上项目"
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("财政收入是不是已经过了100亿？", "threshold of 10 billion yuan"),
+    ("Is fiscal revenue above 10bn already?", "threshold of 10 billion yuan"),
+])
+def test_an_amount_asked_is_the_sentence_with_that_amount(responder: Responder, question: str,
+                                                          phrase: str) -> None:
+    """"10 billion" is one thing: not the 2025 targets' "10%" beside "14 billion"."""
+    reply = responder.respond(question)
+    assert reply.status == "answered"
+    assert phrase in reply.text

@@ -67,6 +67,7 @@ _FRAME = re.compile(
     rf"|according\s+to\s+{_SPEAKER}|in\s+the\s+mayor's\s+words)\b"
     r"|(?:报告|区长|政府)(?:里|中|上)?(?:是)?(?:怎么|如何)?(?:说|提到|提出|讲|描述|总结|表述)(?:的|了)?")
 _NUMBER = re.compile(r"^\d+$")
+_AMOUNT = re.compile(r"\b(\d+(?: \d{3})*(?: \d+)?) (billion|million)\b")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
@@ -102,6 +103,9 @@ def text_features(text: str, glossary: Glossary, synonyms: Synonyms | None = Non
     if not normalised:
         text = normalise(text)
     feats = {f"~{t.key}" for t in glossary.terms_in(text) if " " in t.key}
+    # An amount is one thing: "10 billion" is not "10%" and "14 billion" ("突破100亿" is the
+    # review's "threshold of 10 billion yuan", not the 2025 target's "10%" and "14 billion").
+    feats |= {f"#{m.group(1)} {m.group(2)}" for m in _AMOUNT.finditer(text)}
     if synonyms is not None:
         text = synonyms.apply(text)
     feats |= set(content_stems(text))

@@ -141,7 +141,25 @@ def fold(text: str) -> str:
     # "10bn", "100m", "1.2m": the report writes "10 billion", "100 million".
     text = re.sub(r"(\d)\s*(?:bn|b)\b", r"\1 billion", text)
     text = re.sub(r"(\d)\s*(?:mn|m)\b", r"\1 million", text)
+    # "100亿" is ten billion, "5000万" fifty million: the report's English counts in billions
+    # and millions, so an amount in Chinese units is said the way the report says it.
+    if "亿" in text or "万" in text:
+        text = _ZH_AMOUNT.sub(_english_amount, text)
     return text
+
+
+_ZH_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(亿|万)(元(?!人民币))?")
+
+
+def _english_amount(m: re.Match[str]) -> str:
+    value = float(m.group(1)) * (1e8 if m.group(2) == "亿" else 1e4)
+    if value >= 1e9:
+        amount = f"{value / 1e9:g} billion"
+    elif value >= 1e6:
+        amount = f"{value / 1e6:g} million"
+    else:
+        amount = f"{value:,.0f}"  # "110,100", as the report writes it
+    return f" {amount}{' yuan' if m.group(3) else ''} "
 
 
 def normalise(text: str, limit: int | None = None) -> str:
