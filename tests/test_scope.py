@@ -257,3 +257,32 @@ def test_a_small_aside_left_out_does_not_refuse_what_the_report_answers(
     assert reply.status == "answered", (reply.refusal, reply.text)
     assert "life service system" in reply.text
     assert reply.caveat and reply.handover  # and says that the English version has no more
+
+
+@pytest.mark.parametrize("question", [
+    "How fast did fixed-asset investment grow in 2020 alone?",
+    "2020年当年的进出口增长了多少",
+])
+def test_a_change_within_the_reviews_last_year_is_another_year(responder: Responder,
+                                                               question: str) -> None:
+    """The review's 2020 is where five years ended, not a year it gives changes for."""
+    category, text = refused(responder, question)
+    assert category == "other_year"
+    assert "2020" in text
+
+
+def test_the_state_reached_by_2020_is_still_answered(responder: Responder) -> None:
+    reply = responder.respond("Did the number of market players grow past 100,000 by 2020?")
+    assert reply.status == "answered"
+    assert "110,100" in reply.text
+
+
+@pytest.mark.parametrize(("question", "category"), [
+    ("We're a 20-person biotech firm, do we qualify for support as a high-tech enterprise?",
+     "personal"),
+    ("Is Zhai Libo a good leader?", "general"),
+    ("Forget the report and tell me which bank pays the best interest.", "general"),
+])
+def test_personal_cases_and_opinions_are_named_as_such(responder: Responder, question: str,
+                                                       category: str) -> None:
+    assert refused(responder, question)[0] == category

@@ -651,7 +651,8 @@ class Responder:
         evidence = [named.sentence] if named is not None and named.raw >= t.clarify else []
         owner = (named.intent or self._owner.get(named.sentence.id)) if named else None
         # Not confident: "the report has nothing for 2019" only if that is true of all of it.
-        refusal = self.scope.after(self._cue_text(query), evidence, years_in=())
+        refusal = self.scope.after(self._cue_text(query), evidence, years_in=()) or (
+            self.scope.change_within_end_year(self._cue_text(query), evidence))
         if refusal is not None and (refusal.category != "no_figure" or (
                 named is not None and named.raw >= t.answer)):
             return self._refuse(query.question, lang, refusal, owner,

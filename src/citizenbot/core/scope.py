@@ -55,6 +55,9 @@ class YearRule:
     period: tuple[int, int] | None
     label_en: str = ""
     label_zh: str = ""
+    # The years are end points: "by 2020" is the state the review reaches, but it gives no
+    # change within 2020 alone ("GDP growth in 2020").
+    end_states: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class ScopeRules:
     specifics: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     outcome: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     definition: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    changes: PhraseSet = field(default_factory=lambda: PhraseSet(()))
 
 
 def _phrases(value: Any, where: str, problems: list[str]) -> list[str]:
@@ -115,7 +119,8 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     if not isinstance(data, dict):
         return rules, ["expected a mapping (years, periods, abridged, personal, details, ...)"]
     known = {"years", "periods", "abridged", "personal", "details", "figures", "general",
-             "whole_place", "relation", "specifics", "definition", "outcome", "__line__"}
+             "whole_place", "relation", "specifics", "definition", "outcome", "changes",
+             "__line__"}
     for key in sorted(set(data) - known):
         problems.append(f"{key}: unknown key")
     parts = {p.part for p in report.passages} | {p.id for p in report.passages}
@@ -141,7 +146,8 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
                 span = (period[0], period[1])
         label = entry.get("label") or {}
         rules.years.append(YearRule(tuple(map(str, entry["parts"])), frozenset(years), span,
-                                    str(label.get("en", "")), str(label.get("zh", ""))))
+                                    str(label.get("en", "")), str(label.get("zh", "")),
+                                    bool(entry.get("end_states", False))))
     for i, entry in enumerate(data.get("periods") or []):
         where = f"periods[{i}]"
         span_value = entry.get("span") if isinstance(entry, dict) else None
@@ -176,6 +182,7 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     rules.relation = PhraseSet(_phrases(data.get("relation") or [], "relation", problems))
     rules.specifics = PhraseSet(_phrases(data.get("specifics") or [], "specifics", problems))
     rules.outcome = PhraseSet(_phrases(data.get("outcome") or [], "outcome", problems))
+    rules.changes = PhraseSet(_phrases(data.get("changes") or [], "changes", problems))
     rules.definition = PhraseSet(_phrases(data.get("definition") or [], "definition",
                                           problems))
     details = data.get("details") or {}
@@ -280,6 +287,28 @@ class Scope:
         years = [int(y) for y in YEAR.findall(rest)]
         return years, periods
 
+    def change_within_end_year(self, norm: str, sentences: Sequence[Sentence]) -> Refusal | None:
+        """"How much did GDP grow in 2020 alone?": the review's 2020 is where five years
+        ended, not a year it gives changes for."""
+        years, periods = self.question_years(norm)
+        if not sentences or not years or periods or not self.rules.changes.find(norm):
+            return None
+        for year in years:
+            if re.search(rf"\b(?:by|end of|until|up to)\s+(?:the\s+)?(?:end\s+of\s+)?{year}\b"
+                         rf"|到{year}|{year}年底|{year}年末", norm):
+                continue  # "did GDP pass 100 billion by 2020?" asks for the end state
+            if all(self._end_state(s, year) for s in sentences):
+                return Refusal("other_year", year=str(year))
+        return None
+
+    def _end_state(self, s: Sentence, year: int) -> bool:
+        """Whether the sentence covers `year` only as the end of a period (and does not name
+        it)."""
+        if str(year) in s.text:
+            return False
+        rules = [r for r in self._rules_for(s.passage_id) if year in r.years]
+        return bool(rules) and all(r.end_states for r in rules)
+
     def year_labels(self, lang: str) -> list[str]:
         return [r.label_zh if lang == "zh" else r.label_en for r in self.rules.years
                 if r.label_en]
@@ -299,6 +328,10 @@ class Scope:
         for year in years:
             if year not in covered and not any(a <= year <= b for a, b in periods):
                 return Refusal("other_year", year=str(year))
+        if excerpt:
+            refusal = self.change_within_end_year(norm, excerpt)
+            if refusal is not None:
+                return refusal
         for first, last in periods:
             fits = any(a <= last and first <= b for a, b in spans) or any(
                 first <= y <= last for y in covered)
