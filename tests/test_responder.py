@@ -210,3 +210,10 @@ def test_an_amount_asked_is_the_sentence_with_that_amount(responder: Responder, 
     reply = responder.respond(question)
     assert reply.status == "answered"
     assert phrase in reply.text
+
+
+def test_a_misspelling_tie_goes_to_the_likelier_slip(responder: Responder) -> None:
+    """"mayer" is as near "maker" as "mayor": a vowel for a vowel is the likelier slip."""
+    assert responder.index.query("the mayer").corrected == "the mayor"
+    reply = responder.respond("whos the mayer")
+    assert reply.status == "answered" and "Zhai Libo" in reply.text

@@ -30,6 +30,7 @@ from citizenbot.core.text import (
     MAX_MATCH_CHARS,
     STOPWORDS_EN,
     content_stems,
+    english_frequency,
     is_english_word,
     language_of,
     normalise,
@@ -110,6 +111,14 @@ def text_features(text: str, glossary: Glossary, synonyms: Synonyms | None = Non
         text = synonyms.apply(text)
     feats |= set(content_stems(text))
     return feats
+
+
+def _vowel_slip(typed: str, known: str) -> bool:
+    """Whether the two differ only by vowels put for vowels."""
+    if len(typed) != len(known):
+        return False
+    return all(a in "aeiou" and b in "aeiou" for a, b in zip(typed, known, strict=True)
+               if a != b)
 
 
 def cjk_features(run: str) -> list[str]:
@@ -220,7 +229,11 @@ class SentenceIndex:
             if best:
                 top = [b for b in best if b[1] == best[0][1]]
                 same_letters = [b for b in top if sorted(b[0]) == sorted(word)]
-                fixed = str((same_letters or top)[0][0])
+                # A tie is settled by the likelier slip: letters swapped, then a vowel for a
+                # vowel ("mayer" is "mayor", not "maker"), then the commoner word.
+                fixed = str(same_letters[0][0]) if same_letters else max(
+                    (str(b[0]) for b in top),
+                    key=lambda c: (_vowel_slip(word, c), english_frequency(c)))
             else:
                 # A missing space: "onestopservice" -> "onestop service".
                 for cut in range(3, len(word) - 2):
