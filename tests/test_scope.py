@@ -286,3 +286,33 @@ def test_the_state_reached_by_2020_is_still_answered(responder: Responder) -> No
 def test_personal_cases_and_opinions_are_named_as_such(responder: Responder, question: str,
                                                        category: str) -> None:
     assert refused(responder, question)[0] == category
+
+
+@pytest.mark.parametrize("question", [
+    "We're moving the family here next year - will the district give us a housing subsidy?",
+    "Could my startup be certified as a Gazelle enterprise?",
+    "我们公司能不能认定为瞪羚企业？",
+])
+def test_the_asker_and_something_granted_is_a_personal_case(responder: Responder,
+                                                             question: str) -> None:
+    assert refused(responder, question)[0] == "personal"
+
+
+@pytest.mark.parametrize("question", [
+    "What subsidies are there for high-level talents?",  # policy, not a case
+    "Can I register my company online?",  # a service the report names
+])
+def test_the_asker_alone_or_a_grant_alone_is_not_a_personal_case(responder: Responder,
+                                                                  question: str) -> None:
+    assert responder.respond(question).refusal != "personal"
+
+
+def test_where_something_will_be_is_the_sentence_that_says_where(responder: Responder) -> None:
+    reply = responder.respond("Where are they going to put the intelligent manufacturing?")
+    assert reply.status == "answered"
+    assert "in the west of Erhuan Road" in reply.text
+
+
+def test_a_neighbours_location_is_not_given_for_another_topic(responder: Responder) -> None:
+    reply = responder.respond("where are the academician workstations?")
+    assert "Nanbeikang" not in reply.text

@@ -46,6 +46,7 @@ MAX_CLARIFY = 3
 MIN_CLARIFY = 2
 LIST_OTHER_WORDS = 1  # report words a list question may hold besides the list's ("called")
 ASIDE_SHARE = 0.2  # a topic the English version leaves out, beside a question answered
+DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
 
 
 @dataclass(frozen=True)
@@ -357,8 +358,10 @@ class Responder:
             if near.confidence < self.thresholds.clarify:
                 break
             sentence = self.scope.detail_sentence(cue, near.sentence)
-            if sentence is None:
-                continue
+            if sentence is None or (sentence.id != near.sentence.id and self.index.coverage(
+                    query, [sentence]) < DETAIL_SHARE * self.index.coverage(
+                    query, [near.sentence])):
+                continue  # a neighbour's location is not this topic's
             pieces = excerpts.choose(query, sentence, self.index, self.kb.report)
             if self.scope.after(cue, [p.sentence for p in pieces]) is None:
                 return self._answer(query, lang, replace(near, sentence=sentence), pieces)

@@ -83,6 +83,10 @@ class ScopeRules:
     periods: list[tuple[PhraseSet, tuple[int, int]]] = field(default_factory=list)
     abridged: list[AbridgedRule] = field(default_factory=list)
     personal: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    # Together, not alone: the asker ("I", "we", "my company") and something granted to one
+    # ("a subsidy", "certified", "count as"): "will the district give me a housing subsidy?"
+    asker: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    granted: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     details: list[DetailRule] = field(default_factory=list)
     figures: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     general: PhraseSet = field(default_factory=lambda: PhraseSet(()))
@@ -118,7 +122,8 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     rules = ScopeRules()
     if not isinstance(data, dict):
         return rules, ["expected a mapping (years, periods, abridged, personal, details, ...)"]
-    known = {"years", "periods", "abridged", "personal", "details", "figures", "general",
+    known = {"years", "periods", "abridged", "personal", "asker", "granted", "details",
+             "figures", "general",
              "whole_place", "relation", "specifics", "definition", "outcome", "changes",
              "__line__"}
     for key in sorted(set(data) - known):
@@ -175,6 +180,8 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
         topics = _phrases(entry.get("topics"), f"{where}.topics", problems)
         rules.abridged.append(AbridgedRule(target, str(when), StemPhraseSet(topics)))
     rules.personal = PhraseSet(_phrases(data.get("personal") or [], "personal", problems))
+    rules.asker = PhraseSet(_phrases(data.get("asker") or [], "asker", problems))
+    rules.granted = PhraseSet(_phrases(data.get("granted") or [], "granted", problems))
     rules.figures = PhraseSet(_phrases(data.get("figures") or [], "figures", problems))
     rules.general = PhraseSet(_phrases(data.get("general") or [], "general", problems))
     rules.whole_place = PhraseSet(_phrases(data.get("whole_place") or [], "whole_place",
@@ -387,6 +394,16 @@ class Scope:
 
     # -- the checks -----------------------------------------------------------------------
 
+    def is_personal(self, norm: str) -> bool:
+        """A case of the asker's own: a sign of one ("do I qualify"), or the asker and
+        something granted to one person or company in the same question."""
+        if self.rules.personal.find(norm):
+            return True
+        # The weaker sign gives way to a practical detail asked ("which form do I need for
+        # the housing subsidy?" asks for a form, which the report does not give either).
+        return bool(self.rules.asker.find(norm) and self.rules.granted.find(norm)
+                    and not any(rule.cues.find(norm) for rule in self.rules.details))
+
     def before(self, norm: str, language: str, question: str = "") -> Refusal | None:
         """Refusals that need no passage: another language, a request that is not a
         question about the report (arithmetic is looked for in the question as typed)."""
@@ -403,7 +420,7 @@ class Scope:
         instead (none: the whole report, when no passage is a confident answer)."""
         # A personal case first: "I'm a returnee PhD from Germany, do I qualify?" is about
         # the asker, not about Germany.
-        if self.rules.personal.find(norm):
+        if self.is_personal(norm):
             return Refusal("personal")
         refusal = self._place_refusal(norm, excerpt)
         if refusal is None:
