@@ -41,7 +41,7 @@ FILLER_EN = frozenset("""
     happen happens happened happening ready yet try trying tried able allowed possible
     possibly still already ever even else whether thing stuff way ways going gonna wanna
     kinds types type sorts go goes went gone come comes came get gets got good bad nice
-    better best worse worst
+    better best worse worst far
 """.split())
 
 STOPCHARS_ZH = frozenset(
