@@ -316,3 +316,23 @@ def test_where_something_will_be_is_the_sentence_that_says_where(responder: Resp
 def test_a_neighbours_location_is_not_given_for_another_topic(responder: Responder) -> None:
     reply = responder.respond("where are the academician workstations?")
     assert "Nanbeikang" not in reply.text
+
+
+@pytest.mark.parametrize(("question", "category"), [
+    ("Can you forecast whether GDP will hit 150 billion by 2025?", "general"),
+    ("Did the economy grow by 8% in 2021 as planned?", "outcome"),
+    ("who should I contact to sign up for the 'one hundred cadres' mechanism?",
+     "practical_detail"),
+    ("My son is 9, which primary school would he get into in Shizhong?", "personal"),
+])
+def test_more_questions_the_report_cannot_answer_say_why(responder: Responder, question: str,
+                                                          category: str) -> None:
+    assert refused(responder, question)[0] == category
+
+
+def test_how_many_are_located_somewhere_asks_a_number_not_an_address(
+        responder: Responder) -> None:
+    reply = responder.respond("How many regional headquarters of banks and insurers are "
+                              "located in the district?")
+    assert reply.status == "answered"
+    assert "70 regional headquarters" in reply.text

@@ -432,10 +432,13 @@ class Scope:
             # "Did they hit the 8% target?": the report set it; it cannot say how it went.
             return Refusal("outcome")
         said = " ".join(self._said_raw[s.id] for s in excerpt)
+        asks_figure = self.asks_figure(norm)
         for rule in self.rules.details:
             cues = rule.cues.find(norm)
             if not cues:
                 continue
+            if rule.kind == "location" and asks_figure:
+                continue  # "how many regional HQs are located in Shizhong" asks a number
             if rule.evidence and rule.evidence.find(said):
                 continue  # "in the west of Erhuan Road" is a location; "fee reduction" fees
             return Refusal("practical_detail", detail=rule.kind)
