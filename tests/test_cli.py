@@ -226,7 +226,7 @@ def test_eval_reports_figures_and_fails_below_target(tmp_path: Path, cli: Cli) -
         "十四五目标是什么\ttargets-2025\t\n"
         "wat is the finacial industy park\tfinancial-industry-park\ttypo\n"
         "how do i renew my passport\tnone\t\n"
-        "where is the one stop service\ttargets-2021\t\n",  # deliberately mislabelled
+        "is there a one stop service\ttargets-2021\t\n",  # deliberately mislabelled
         encoding="utf-8")
     result = cli("eval", str(labelled), "--json")
     assert result.code == 0, result.err
