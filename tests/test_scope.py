@@ -336,3 +336,20 @@ def test_how_many_are_located_somewhere_asks_a_number_not_an_address(
                               "located in the district?")
     assert reply.status == "answered"
     assert "70 regional headquarters" in reply.text
+
+
+@pytest.mark.parametrize("question", [
+    "I'm relocating from Singapore with my family; will the district give us a talent apartment?",
+    "我是香港来的，我们公司能不能申请人才公寓？",
+])
+def test_where_the_asker_comes_from_is_not_the_subject(responder: Responder,
+                                                        question: str) -> None:
+    """Coming from Singapore says who asks: the question is a personal case, not one about
+    Singapore."""
+    assert refused(responder, question)[0] == "personal"
+
+
+def test_a_place_asked_about_is_still_another_place_when_the_asker_is_from_it(
+        responder: Responder) -> None:
+    assert refused(responder, "I'm from Lixia: what are Lixia's 2025 targets?")[0] == \
+        "other_place"

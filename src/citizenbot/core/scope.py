@@ -25,6 +25,11 @@ _RANGE = re.compile(
     r"((?:19|20)\d\d)")
 _DIGIT = re.compile(r"\d")
 # A sum to work out ("what is 17 * 23", "12+7=?"), not a span of years ("2016-2020").
+# Where the asker comes from, when the asker speaks of themselves (see _without_origin).
+_ORIGIN = re.compile(
+    r"\b(?:(?:coming|moving|come|move|returning|relocating|back)\s+(?:back\s+)?)?from\s+"
+    r"(?:the\s+)?[a-z]+(?:\s+[a-z]+)?(?=\s+(?:with|and|to|as|i|we|next|this|soon|will)\b|\s*$)"
+    r"|我(?:们)?是[^，,。？?！!\s]{1,8}?(?:来的|人)|(?:我|我们)(?:刚)?(?:从|来自)[^，,。？?！!\s]{1,8}")
 _ARITHMETIC = re.compile(
     r"(?:^|\b(?:what is|what's|whats|calculate|compute|how much is)\s+)"
     r"\d+(?:\.\d+)?\s*[-+*/×÷^x]\s*\d+(?:\.\d+)?(?:\s*[-+*/×÷^x]\s*\d+(?:\.\d+)?)*"
@@ -353,7 +358,8 @@ class Scope:
         # question is not about Shandong, and "Five Jinan" in a passage does not speak of
         # the city. The glossary translates Chinese names first (山东新金融产业园).
         mentions = self.gazetteer.find(
-            self.glossary.mask(self.glossary.rewrite(norm).text, self._place_names))
+            self.glossary.mask(self.glossary.rewrite(self._without_origin(norm)).text,
+                               self._place_names))
         if not mentions:
             return None
         home = any(m.place.role == "home" for m in mentions)
@@ -379,6 +385,13 @@ class Scope:
                 if whole and not related:
                     return Refusal("other_place", place=place)
         return None
+
+    def _without_origin(self, norm: str) -> str:
+        """The question without where the asker comes from: "I'm moving back from Germany
+        with a PhD" or 我是台湾来的创业者 says who asks, not what about."""
+        if not self.rules.asker.find(norm):
+            return norm
+        return _ORIGIN.sub(" ", norm)
 
     def _place_words(self, place: Place) -> list[str]:
         found = self._names_of.get(id(place))
