@@ -25,6 +25,7 @@ labels:
   quoted_from: {en: "Quoted from the report.", zh: "摘自报告。"}
   clarify_none: {en: "None of these?", zh: "都不是？"}
   abridged: {en: "Only the heading.", zh: "只有标题。"}
+  list: {en: "The report lists {count}.", zh: "报告列出{count}项。"}
   language_switched: {en: "English from now on.", zh: "从现在起用中文。"}
 refusals:
   other_place: {en: "Nothing on {place}.", zh: "没有{place}的内容。"}

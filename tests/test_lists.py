@@ -102,3 +102,16 @@ def test_validate_refuses_an_everyday_word_that_is_the_reports_own(tmp_path: Pat
     assert result.code == 1
     assert "everyday.yml, en.attract: 'introduce' is itself a word of the report" in result.out
     assert "everyday.yml, en.teleport: not a word of the report" in result.out
+
+
+def test_a_whole_list_says_how_many_and_is_not_called_a_heading_only_part(
+        responder: Responder) -> None:
+    reply = responder.respond("how many key tasks are there and what is the third?")
+    assert "The report lists 8" in reply.caveat
+    assert "heading" not in reply.caveat and not reply.handover
+
+
+def test_one_item_asked_by_its_position_is_that_item(responder: Responder) -> None:
+    reply = responder.respond("what is the third key task?")
+    assert "Third, accelerate the development of modern industrial system" in reply.text
+    assert "Fourth," not in reply.text

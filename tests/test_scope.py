@@ -353,3 +353,14 @@ def test_a_place_asked_about_is_still_another_place_when_the_asker_is_from_it(
         responder: Responder) -> None:
     assert refused(responder, "I'm from Lixia: what are Lixia's 2025 targets?")[0] == \
         "other_place"
+
+
+def test_whether_a_2025_target_was_reached_is_not_claimed(responder: Responder) -> None:
+    assert refused(responder, "was the 2025 GDP target reached?")[0] == "outcome"
+
+
+def test_a_quote_spanning_years_keeps_only_the_year_asked(responder: Responder) -> None:
+    """Asked about 2020, the 2021 plan's "31 new high-tech enterprises" is not quoted, where a
+    reader would take it for 2020's count."""
+    reply = responder.respond("How many high-tech enterprises were there in 2020?")
+    assert "31 new high-tech enterprises" not in reply.text

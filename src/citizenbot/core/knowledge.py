@@ -39,6 +39,7 @@ REQUIRED_TEXTS = (
     "labels.quoted_from",
     "labels.clarify_none",
     "labels.abridged",
+    "labels.list",
     "labels.language_switched",
     "services.fallback",
     "refusals.other_place",

@@ -344,7 +344,14 @@ class Responder:
         pieces = [excerpts.Piece(s, s.text) for s in sentences]
         best = _Candidate(listed.report_list.intro, 100.0, 100.0, 100.0, None, 0.0,
                           frozenset(query.weights))
-        return self._answer(query, lang, best, pieces)
+        reply = self._answer(query, lang, best, pieces)
+        if listed.positions:
+            return reply  # an item: "tell me more" goes on into it, any caveat is its own
+        # The whole list: first lines by design, not a part the English version leaves out;
+        # and how many, which is what "how many" asked.
+        count = str(len(listed.report_list.items))
+        return replace(reply, caveat=self.kb.text("labels.list", lang).replace(
+            "{count}", count), handover=False)
 
     def _detail_answer(self, query: Query, lang: str,
                        candidates: list[_Candidate]) -> Reply | None:
@@ -559,7 +566,15 @@ class Responder:
             # is the answer, unless the question asks for a detail elsewhere in the passage.
             base = self._quoted[best.intent.id]
         pieces = excerpts.choose(query, best.sentence, self.index, self.kb.report, base)
-        refusal = self.scope.after(self._cue_text(query), [p.sentence for p in pieces])
+        cue = self._cue_text(query)
+        # A curated quote may span years ("high-tech enterprises": the review's count and
+        # 2021's "31 new"): asked about one year, the pieces about another go, so that the
+        # 2021 figure is not read as 2020's.
+        fitting = [p for p in pieces if self.scope.year_refusal(cue, [p.sentence]) is None]
+        if fitting and len(fitting) < len(pieces) and any(
+                self.scope.question_years(cue)):
+            pieces = fitting
+        refusal = self.scope.after(cue, [p.sentence for p in pieces])
         return pieces, refusal
 
     def _answer(self, query: Query, lang: str, best: _Candidate,
