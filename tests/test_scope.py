@@ -364,3 +364,20 @@ def test_a_quote_spanning_years_keeps_only_the_year_asked(responder: Responder) 
     reader would take it for 2020's count."""
     reply = responder.respond("How many high-tech enterprises were there in 2020?")
     assert "31 new high-tech enterprises" not in reply.text
+
+
+def test_a_misspelt_report_name_is_not_another_place(responder: Responder) -> None:
+    """"shandong new finacial industry park" is the park once the typo is corrected, not the
+    province."""
+    reply = responder.respond("shandong new finacial industy park how many instituions")
+    assert reply.status == "answered"
+    assert "more than 200 new financial institutions" in reply.text
+
+
+@pytest.mark.parametrize("question", [
+    "We're relocating from Canada next year. What is the one-stop service?",
+    "我先生是韩国人，我们的孩子能上哪所学校？",
+])
+def test_more_ways_of_saying_where_the_asker_comes_from(responder: Responder,
+                                                        question: str) -> None:
+    assert responder.respond(question).refusal != "other_place"

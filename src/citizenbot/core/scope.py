@@ -27,9 +27,12 @@ _DIGIT = re.compile(r"\d")
 # A sum to work out ("what is 17 * 23", "12+7=?"), not a span of years ("2016-2020").
 # Where the asker comes from, when the asker speaks of themselves (see _without_origin).
 _ORIGIN = re.compile(
-    r"\b(?:(?:coming|moving|come|move|returning|relocating|back)\s+(?:back\s+)?)?from\s+"
-    r"(?:the\s+)?[a-z]+(?:\s+[a-z]+)?(?=\s+(?:with|and|to|as|i|we|next|this|soon|will)\b|\s*$)"
-    r"|我(?:们)?是[^，,。？?！!\s]{1,8}?(?:来的|人)|(?:我|我们)(?:刚)?(?:从|来自)[^，,。？?！!\s]{1,8}")
+    r"\b(?:coming|moving|come|move|returning|relocating|relocate|back)\s+(?:back\s+)?from\s+"
+    r"(?:the\s+)?[a-z]+(?:\s+[a-z]+)?"
+    r"|\bfrom\s+(?:the\s+)?[a-z]+(?:\s+[a-z]+)?"
+    r"(?=\s+(?:with|and|to|as|i|we|next|this|soon|will)\b|\s*$)"
+    r"|(?:我|我们|我太太|我妻子|我老婆|我先生|我丈夫|我老公|我家人|孩子)是[^，,。？?！!\s]{1,8}?(?:来的|人)"
+    r"|(?:我|我们)(?:刚)?(?:从|来自)[^，,。？?！!\s]{1,8}")
 _ARITHMETIC = re.compile(
     r"(?:^|\b(?:what is|what's|whats|calculate|compute|how much is)\s+)"
     r"\d+(?:\.\d+)?\s*[-+*/×÷^x]\s*\d+(?:\.\d+)?(?:\s*[-+*/×÷^x]\s*\d+(?:\.\d+)?)*"
@@ -435,7 +438,10 @@ class Scope:
         # the asker, not about Germany.
         if self.is_personal(norm):
             return Refusal("personal")
-        refusal = self._place_refusal(norm, excerpt)
+        # Another place only if the question as typed and as corrected both name it:
+        # "shandong new finacial industry park" is the park once "finacial" is corrected.
+        refusals = [self._place_refusal(variant, excerpt) for variant in norm.split(" | ")]
+        refusal = refusals[0] if all(refusals) else None
         if refusal is None:
             refusal = self.year_refusal(norm, excerpt if years_in is None else years_in)
         if refusal is not None:
