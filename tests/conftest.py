@@ -38,6 +38,7 @@ refusals:
   other_language: {en: "English or Chinese.", zh: "中文或英文。"}
   outcome: {en: "Not whether it was met.", zh: "无法说明是否实现。"}
   no_more: {en: "That is all.", zh: "就这些。"}
+  no_previous: {en: "Nothing to go on with.", zh: "没有可以接着讲的。"}
   no_choice: {en: "No list.", zh: "没有列表。"}
 areas:
   business: {en: Business services, zh: 营商服务}

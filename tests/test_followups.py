@@ -3,6 +3,8 @@ other language, or a fragment read with the last question."""
 
 from __future__ import annotations
 
+import pytest
+
 from citizenbot.core.followup import FollowUp, Previous
 from citizenbot.core.knowledge import KnowledgeBase
 from citizenbot.core.responder import Reply, Responder
@@ -83,3 +85,10 @@ def test_a_bare_number_or_emoji_is_not_a_question(responder: Responder) -> None:
         reply = responder.respond(message)
         assert (reply.status, reply.refusal) == ("fallback", refusal), message
     assert "no list" in responder.respond("3").text
+
+
+@pytest.mark.parametrize("question", ["tell me more", "更多"])
+def test_more_with_nothing_before_says_so(responder: Responder, question: str) -> None:
+    reply = responder.respond(question)
+    assert (reply.status, reply.refusal) == ("fallback", "no_previous")
+    assert "Ask a question first" in reply.text or "请先提一个问题" in reply.text

@@ -49,6 +49,7 @@ REQUIRED_TEXTS = (
     "refusals.practical_detail",
     "refusals.no_figure",
     "refusals.no_more",
+    "refusals.no_previous",
     "refusals.no_choice",
     "refusals.abridged",
     "refusals.general",

@@ -195,6 +195,14 @@ class Responder:
                 return self.again(previous, question, "zh" if kind is FollowUp.CHINESE else "en")
             if self.kb.followups.is_fragment(question):
                 return self._fragment(question, lang, previous)
+        elif self.kb.followups.classify(question) is FollowUp.MORE:
+            # "tell me more" with nothing before it (or after the context expired): say so,
+            # rather than "the report doesn't cover this".
+            lang = lang or ("zh" if self.index.query(question).language == "zh" else "en")
+            return Reply(
+                question=question, status="fallback", kind="refusal", language=lang,
+                intent_id=None, score=0.0, text=self.kb.text("refusals.no_previous", lang),
+                note=self.kb.text("service_note", lang), refusal="no_previous")
         return self._respond(question, lang)
 
     def _fragment(self, question: str, lang: str | None, previous: Previous) -> Reply:

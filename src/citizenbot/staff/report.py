@@ -46,8 +46,8 @@ SLOT: Final = 10  # SVG units per bar slot; the bar takes BAR of it, centred
 BAR: Final = 7
 
 # Why a fallback gave no quote, as the responder logs it (texts.yml says each in full).
-REFUSALS: Final = ("not_in_report", "no_more", "no_choice", "other_place", "other_year",
-                   "outcome", "personal",
+REFUSALS: Final = ("not_in_report", "no_more", "no_previous", "no_choice", "other_place",
+                   "other_year", "outcome", "personal",
                    "practical_detail", "no_figure", "abridged", "general", "other_language",
                    "weather", "documents", "transport", "health", "personal_matters", "leisure",
                    "personal_finance", "utilities")
