@@ -8,13 +8,18 @@ chat prints for the same words.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from citizenbot.core.knowledge import KnowledgeBase
 from citizenbot.core.responder import Responder
 from citizenbot.model import LastAnswer
 from citizenbot.service import hash_user
+from citizenbot.telegram import answers
 from fake_bot_api import FakeBotApi, Sent
 from harness import ANN, BOB, LI, SALT, Bot, run_subprocess, running_bot
 
@@ -142,13 +147,31 @@ async def test_related_buttons_answer_in_the_language_of_their_answer(
     assert "出处：" in topic.text and "👍 有帮助" in topic.labels
 
 
-async def test_typing_is_shown_while_an_answer_is_prepared(bot: Bot, api: FakeBotApi) -> None:
+async def test_typing_is_shown_while_a_slow_answer_is_prepared(
+        bot: Bot, api: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = bot.services.service
+    ask = service.ask
+
+    async def slow_ask(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.3)  # as while another process holds the database
+        return await ask(*args, **kwargs)
+
+    monkeypatch.setattr(service, "ask", slow_ask)
+    monkeypatch.setattr(answers, "TYPING_AFTER", 0.05)
     api.send_text(ANN, "one stop service")
     await api.next_message(ANN)
     calls = [c.method for c in api.calls if c.method in ("sendChatAction", "sendMessage")]
     assert calls == ["sendChatAction", "sendMessage"]
     [typing] = api.calls_of("sendChatAction")
     assert typing.params["action"] == "typing" and typing.params["chat_id"] == ANN["id"]
+
+
+async def test_a_quick_answer_needs_no_typing_indicator(bot: Bot, api: FakeBotApi) -> None:
+    """The Bot API recommends "typing…" only for a noticeable wait; an answer found in a
+    millisecond is not one, and the indicator would cost a request per question."""
+    api.send_text(ANN, "one stop service")
+    await api.next_message(ANN)
+    assert api.calls_of("sendChatAction") == []
 
 
 async def test_every_topic_button_fits_a_phone_and_chinese_uses_chinese_punctuation(
