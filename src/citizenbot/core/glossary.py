@@ -245,23 +245,19 @@ class Synonyms:
         pairs = sorted(((normalise(v), normalise(c)) for v, c in mapping.items()),
                        key=lambda p: -len(p[0]))
         self._pairs = [(v, c) for v, c in pairs if v and v != c]
-        if self._pairs and not cjk:
-            alternatives = "|".join(re.escape(v) for v, _ in self._pairs)
-            self._pattern: re.Pattern[str] | None = re.compile(rf"\b(?:{alternatives})\b")
-        elif self._pairs:
-            self._pattern = re.compile("|".join(re.escape(v) for v, _ in self._pairs))
-        else:
-            self._pattern = None
         self._lookup = dict(self._pairs)
-        self._cjk = cjk
-        # English variants by their first word, longest first: a thousand variants looked up
-        # word by word instead of tried as one long alternation at every position.
+        # Chinese has no word boundaries: one alternation, longest first. English variants
+        # are looked up by their first word, longest first: a thousand variants word by word
+        # instead of tried as one long alternation at every position.
+        self._pattern = (re.compile("|".join(re.escape(v) for v, _ in self._pairs))
+                         if cjk and self._pairs else None)
         self._by_first: dict[str, list[tuple[list[str], str]]] = {}
-        for v, c in self._pairs:
-            words = v.split(" ")
-            self._by_first.setdefault(words[0], []).append((words, c))
-        for options in self._by_first.values():
-            options.sort(key=lambda o: -len(o[0]))
+        if not cjk:
+            for v, c in self._pairs:
+                words = v.split(" ")
+                self._by_first.setdefault(words[0], []).append((words, c))
+            for options in self._by_first.values():
+                options.sort(key=lambda o: -len(o[0]))
         # One-word variants match whatever their ending ("aiming" as "aim"), unless the word
         # is itself a canonical word or stems like one ("parking" is not "park").
         canonical = {stem(c) for _, c in self._pairs if " " not in c}
@@ -269,9 +265,9 @@ class Synonyms:
             stem(v): c for v, c in self._pairs if " " not in v and stem(v) not in canonical}
 
     def apply(self, text: str) -> str:
-        if self._pattern is None:
+        if not self._pairs:
             return text
-        if self._cjk:
+        if self._pattern is not None:
             return self._pattern.sub(lambda m: self._lookup[m.group(0)], text)
         words = text.split(" ")
         out: list[str] = []
