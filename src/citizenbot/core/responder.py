@@ -33,7 +33,7 @@ from citizenbot.core.outline import ListQuestion
 from citizenbot.core.report import Passage, Sentence
 from citizenbot.core.scope import Refusal, Scope
 from citizenbot.core.search import Query, SentenceIndex
-from citizenbot.core.text import STOPWORDS_EN, english_frequency, normalise
+from citizenbot.core.text import STOPWORDS_EN, english_frequency, language_of, normalise
 
 Status = Literal["answered", "clarify", "fallback"]
 Kind = Literal["report", "service", "search", "decline", "clarify", "fallback", "refusal"]
@@ -198,7 +198,7 @@ class Responder:
         elif self.kb.followups.classify(question) is FollowUp.MORE:
             # "tell me more" with nothing before it (or after the context expired): say so,
             # rather than "the report doesn't cover this".
-            lang = lang or ("zh" if self.index.query(question).language == "zh" else "en")
+            lang = lang or ("zh" if language_of(question) == "zh" else "en")
             return Reply(
                 question=question, status="fallback", kind="refusal", language=lang,
                 intent_id=None, score=0.0, text=self.kb.text("refusals.no_previous", lang),
@@ -575,13 +575,14 @@ class Responder:
             base = self._quoted[best.intent.id]
         pieces = excerpts.choose(query, best.sentence, self.index, self.kb.report, base)
         cue = self._cue_text(query)
-        # A curated quote may span years ("high-tech enterprises": the review's count and
-        # 2021's "31 new"): asked about one year, the pieces about another go, so that the
-        # 2021 figure is not read as 2020's.
-        fitting = [p for p in pieces if self.scope.year_refusal(cue, [p.sentence]) is None]
-        if fitting and len(fitting) < len(pieces) and any(
-                self.scope.question_years(cue)):
-            pieces = fitting
+        years, periods = self.scope.question_years(cue)
+        if years or periods:
+            # A curated quote may span years ("high-tech enterprises": the review's count and
+            # 2021's "31 new"): asked about one year, the pieces about another go, so that
+            # the 2021 figure is not read as 2020's.
+            fitting = [p for p in pieces if self.scope.year_refusal(cue, [p.sentence]) is None]
+            if fitting:
+                pieces = fitting
         refusal = self.scope.after(cue, [p.sentence for p in pieces])
         return pieces, refusal
 
@@ -677,8 +678,7 @@ class Responder:
         evidence = [named.sentence] if named is not None and named.raw >= t.clarify else []
         owner = (named.intent or self._owner.get(named.sentence.id)) if named else None
         # Not confident: "the report has nothing for 2019" only if that is true of all of it.
-        refusal = self.scope.after(self._cue_text(query), evidence, years_in=()) or (
-            self.scope.change_within_end_year(self._cue_text(query), evidence))
+        refusal = self.scope.after(self._cue_text(query), evidence, years_in=())
         if refusal is not None and (refusal.category != "no_figure" or (
                 named is not None and named.raw >= t.answer)):
             return self._refuse(query.question, lang, refusal, owner,

@@ -24,7 +24,6 @@ _RANGE = re.compile(
     r"((?:19|20)\d\d)\s*(?:年)?\s*(?:-|–|—|~|to|until|till|through|and|至|到)?\s*"
     r"((?:19|20)\d\d)")
 _DIGIT = re.compile(r"\d")
-# A sum to work out ("what is 17 * 23", "12+7=?"), not a span of years ("2016-2020").
 # Where the asker comes from, when the asker speaks of themselves (see _without_origin).
 _ORIGIN = re.compile(
     r"\b(?:coming|moving|come|move|returning|relocating|relocate|back)\s+(?:back\s+)?from\s+"
@@ -33,6 +32,7 @@ _ORIGIN = re.compile(
     r"(?=\s+(?:with|and|to|as|i|we|next|this|soon|will)\b|\s*$)"
     r"|(?:我|我们|我太太|我妻子|我老婆|我先生|我丈夫|我老公|我家人|孩子)是[^，,。？?！!\s]{1,8}?(?:来的|人)"
     r"|(?:我|我们)(?:刚)?(?:从|来自)[^，,。？?！!\s]{1,8}")
+# A sum to work out ("what is 17 * 23", "12+7=?"), not a span of years ("2016-2020").
 _ARITHMETIC = re.compile(
     r"(?:^|\b(?:what is|what's|whats|calculate|compute|how much is)\s+)"
     r"\d+(?:\.\d+)?\s*[-+*/×÷^x]\s*\d+(?:\.\d+)?(?:\s*[-+*/×÷^x]\s*\d+(?:\.\d+)?)*"
@@ -444,6 +444,10 @@ class Scope:
         refusal = refusals[0] if all(refusals) else None
         if refusal is None:
             refusal = self.year_refusal(norm, excerpt if years_in is None else years_in)
+        if refusal is None and years_in is not None:
+            # Years judged against the whole report still leave "GDP growth in 2020 alone"
+            # to the passage named: the review's 2020 is only where its five years ended.
+            refusal = self.change_within_end_year(norm, excerpt)
         if refusal is not None:
             return refusal
         if self.rules.outcome.find(norm) and any(
