@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 COMMANDS: Final = ("start", "help", "topics", "about", "lang", "forget")
 # "typing…" only when an answer is slow to come (a locked database, a busy bot): the Bot API
 # recommends the indicator for a noticeable wait, and for an answer found in a millisecond it
-# only costs a request per question (a third of the bot's CPU at full load).
+# only costs a request per question (about an eighth of the bot's CPU at full load).
 TYPING_AFTER: Final = 0.5
 
 TEXTS: Final = chat.TEXTS | declare("texts.telegram.yml", {
