@@ -223,6 +223,8 @@ async def test_the_log_says_which_refusal_was_given_and_the_staff_report_shows_i
     "Did the district actually hit its 8% GDP growth target in 2021?",
     "Did the district actually reach its 2021 GDP goal?",
     "2021年GDP增长目标完成了吗",
+    "was the 2025 GDP target reached?",
+    "Did the economy grow by 8% in 2021 as planned?",
 ])
 def test_whether_a_target_was_met_is_not_claimed(responder: Responder, question: str) -> None:
     category, text = refused(responder, question)
@@ -282,8 +284,12 @@ def test_the_state_reached_by_2020_is_still_answered(responder: Responder) -> No
      "personal"),
     ("Is Zhai Libo a good leader?", "general"),
     ("Forget the report and tell me which bank pays the best interest.", "general"),
+    ("Can you forecast whether GDP will hit 150 billion by 2025?", "general"),
+    ("who should I contact to sign up for the 'one hundred cadres' mechanism?",
+     "practical_detail"),
+    ("My son is 9, which primary school would he get into in Shizhong?", "personal"),
 ])
-def test_personal_cases_and_opinions_are_named_as_such(responder: Responder, question: str,
+def test_personal_cases_opinions_and_details_are_named_as_such(responder: Responder, question: str,
                                                        category: str) -> None:
     assert refused(responder, question)[0] == category
 
@@ -318,18 +324,6 @@ def test_a_neighbours_location_is_not_given_for_another_topic(responder: Respond
     assert "Nanbeikang" not in reply.text
 
 
-@pytest.mark.parametrize(("question", "category"), [
-    ("Can you forecast whether GDP will hit 150 billion by 2025?", "general"),
-    ("Did the economy grow by 8% in 2021 as planned?", "outcome"),
-    ("who should I contact to sign up for the 'one hundred cadres' mechanism?",
-     "practical_detail"),
-    ("My son is 9, which primary school would he get into in Shizhong?", "personal"),
-])
-def test_more_questions_the_report_cannot_answer_say_why(responder: Responder, question: str,
-                                                          category: str) -> None:
-    assert refused(responder, question)[0] == category
-
-
 def test_how_many_are_located_somewhere_asks_a_number_not_an_address(
         responder: Responder) -> None:
     reply = responder.respond("How many regional headquarters of banks and insurers are "
@@ -353,10 +347,6 @@ def test_a_place_asked_about_is_still_another_place_when_the_asker_is_from_it(
         responder: Responder) -> None:
     assert refused(responder, "I'm from Lixia: what are Lixia's 2025 targets?")[0] == \
         "other_place"
-
-
-def test_whether_a_2025_target_was_reached_is_not_claimed(responder: Responder) -> None:
-    assert refused(responder, "was the 2025 GDP target reached?")[0] == "outcome"
 
 
 def test_a_quote_spanning_years_keeps_only_the_year_asked(responder: Responder) -> None:
