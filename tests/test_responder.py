@@ -151,6 +151,8 @@ def test_huge_input_is_capped_before_matching(kb: KnowledgeBase) -> None:
     ("How does the mayor sum up the urban and rural environmental quality of the past five "
      "years?", "environmental quality is prominent"),
     ("according to the mayor, how many market players are there now?", "110,100"),
+    ("Which commercial districts does the mayor single out as prosperous?",
+     "Old Commercial Ports"),
 ])
 def test_who_said_it_frames_the_question_and_is_not_its_subject(
         responder: Responder, question: str, phrase: str) -> None:
@@ -158,6 +160,23 @@ def test_who_said_it_frames_the_question_and_is_not_its_subject(
     reply = responder.respond(question)
     assert reply.status == "answered", (reply.refusal, reply.text)
     assert phrase in reply.text
+
+
+@pytest.mark.parametrize(("plain", "padded"), [
+    ("What happened to fiscal revenue in the five years?",
+     "What happened to fiscal revenue throughout the five years?"),
+    ("How did the proportion of the three industries change from 2015?",
+     "How did the proportion of the three industries change since 2015?"),
+    ("How many market players were added in the five years?",
+     "How many market players were added during the five years?"),
+])
+def test_small_linking_words_do_not_change_the_answer(responder: Responder, plain: str,
+                                                      padded: str) -> None:
+    """"since", "during", "throughout" say nothing of the subject: rare in the report, they
+    must not weigh like its rarest words."""
+    a, b = responder.respond(plain), responder.respond(padded)
+    assert a.status == b.status == "answered"
+    assert (a.text, round(a.score, 1)) == (b.text, round(b.score, 1))
 
 
 def test_the_mayor_asked_about_is_still_the_mayor(responder: Responder) -> None:

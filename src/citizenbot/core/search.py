@@ -61,7 +61,8 @@ _SPEAKER = (r"(?:the\s+)?(?:district\s+)?"
             r"(?:mayor|report|government|outline|plan|document|district|they)")
 _SAYING = (r"(?:say|says|said|claim|claims|state|states|mention|mentions|describe|describes|"
            r"sum\s+up|summari[sz]e|characteri[sz]e|call|point\s+to|talk\s+about|list|"
-           r"present|put\s+it|see|view|assess)")
+           r"present|put\s+it|see|view|assess|single\s+out|highlight|hold\s+up|cite|"
+           r"point\s+out|stress|emphasi[sz]e|name|identify|flag)")
 _FRAME = re.compile(
     rf"\b(?:(?:do|does|did|will|would)\s+{_SPEAKER}\s+{_SAYING}"
     rf"|{_SPEAKER}\s+(?:says|said|claims|mentions|states|describes)"

@@ -24,6 +24,9 @@ STOPWORDS_EN = frozenset("""
     own same s t don not no yes ok thing things anything something anyone really actually kind
     sort lot lots bit maybe etc im id ive whats hows wheres whos thats theres isnt arent dont
     doesnt didnt wont cant apart
+    since among amongst during through throughout within without upon onto toward
+    towards via each every both either neither while whilst whereas because although
+    though until till after before again once besides despite unless
 """.split())
 
 # Words that make a question a question but say nothing of its subject. They are dropped
