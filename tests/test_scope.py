@@ -275,6 +275,30 @@ def test_a_change_within_the_reviews_last_year_is_another_year(responder: Respon
     assert "2020" in text
 
 
+@pytest.mark.parametrize("question", [
+    "What did the district achieve in the 12th five-year plan?",
+    "How much foreign capital was used during the 12th FYP?",
+])
+def test_a_period_named_only_as_a_starting_point_is_another_period(responder: Responder,
+                                                                   question: str) -> None:
+    """"from 53,600 at the end of the 12th Five Year Plan" is where the review starts, not
+    an account of 2011-2015."""
+    category, text = refused(responder, question)
+    assert category == "other_year"
+    assert "2011–2015" in text
+
+
+@pytest.mark.parametrize("question", [
+    "How many market players were there at the end of the 12th Five-Year Plan?",
+    "十二五末市场主体有多少",
+])
+def test_the_state_at_a_periods_end_is_still_answered(responder: Responder,
+                                                      question: str) -> None:
+    reply = responder.respond(question)
+    assert reply.status == "answered"
+    assert "53,600" in reply.text
+
+
 def test_the_state_reached_by_2020_is_still_answered(responder: Responder) -> None:
     reply = responder.respond("Did the number of market players grow past 100,000 by 2020?")
     assert reply.status == "answered"

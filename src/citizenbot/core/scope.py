@@ -43,6 +43,7 @@ _NUMBER_WORDS = re.compile(r"\b(?:hundred|thousand|million|billion|percent|dozen
 WHEN = ("past", "plan", "year")
 DETAIL_KINDS = ("address", "location", "phone", "hours", "fee", "deadline", "form", "duration")
 
+_END_ASKED = re.compile(r"\b(?:by|end|ended|ending|until|up to|as of)\b|末|底|到")
 
 @dataclass(frozen=True)
 class Refusal:
@@ -347,9 +348,12 @@ class Scope:
             refusal = self.change_within_end_year(norm, excerpt)
             if refusal is not None:
                 return refusal
+        # A passage that names only a period's last year ("from 53,600 at the end of the
+        # 12th Five Year Plan to 110,100") gives its end state, not what happened during it.
+        end_asked = bool(_END_ASKED.search(norm))
         for first, last in periods:
             fits = any(a <= last and first <= b for a, b in spans) or any(
-                first <= y <= last for y in covered)
+                first <= y < last or (y == last and end_asked) for y in covered)
             if not fits:
                 return Refusal("other_year", year=f"{first}–{last}")
         return None
