@@ -155,6 +155,26 @@ def test_requests_that_are_not_questions_about_the_report(responder: Responder,
     assert category == "general"
 
 
+@pytest.mark.parametrize(("question", "name"), [
+    ("Who was Deng Xiaoping?", "Deng Xiaoping theory"),
+    ("explain the three represents", "Three Represents"),
+    ("马克思列宁主义是什么？", "马克思列宁主义"),
+])
+def test_a_theory_the_report_only_cites_is_general_knowledge(
+        responder: Responder, question: str, name: str) -> None:
+    """The guiding ideology names Marxism-Leninism; quoting that line does not say what it
+    is. The refusal says the report names it."""
+    category, text = refused(responder, question)
+    assert category == "general"
+    assert name in text
+
+
+def test_what_the_report_says_of_a_cited_theory_is_answered(responder: Responder) -> None:
+    reply = responder.respond("Does the guiding ideology follow Xi Jinping Thought?")
+    assert reply.status == "answered"
+    assert "Xi Jinping" in reply.text
+
+
 @pytest.mark.parametrize("question", [
     "金融産業パークはどこですか", "한국 투자자를 위한 지원이 있나요?", "Какие цели на 2025 год?",
     "Quels sont les objectifs pour 2025 ?", "Welche Steuervergünstigungen gibt es für Unternehmen?",

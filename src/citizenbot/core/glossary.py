@@ -22,7 +22,7 @@ from citizenbot.core.text import CJK_RUN, fold, normalise, stem
 # Questions remembered by the phrase finders; bounded, since questions are user input.
 MEMO_SIZE = 512
 TERM_KINDS = ("programme", "park", "platform", "strategy", "slogan", "figure", "organisation",
-              "concept", "period", "place")
+              "concept", "period", "place", "theory")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ batch command, the Telegram package renders the same value as HTML with buttons.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -46,6 +47,9 @@ MAX_CLARIFY = 3
 MIN_CLARIFY = 2
 LIST_OTHER_WORDS = 1  # report words a list question may hold besides the list's ("called")
 ASIDE_SHARE = 0.2  # a topic the English version leaves out, beside a question answered
+THEORY_SHARE = 0.8  # how much of a "what is" question a cited theory must be
+_WHAT_IS = re.compile(r"^(?:what|who) (?:is|are|was|were)\b|\bexplain\b|\bmean(?:s|ing)?\b"
+                      r"|是什么|是谁|什么意思|含义")
 DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
 
 
@@ -162,7 +166,11 @@ class Responder:
                                                       if n >= DECLINE_CORE)
         # Names a refusal can say the report does mention ("the report names X but ...").
         self._named_terms = [t for t in kb.glossary.terms if " " in t.key and t.kind in (
-            "programme", "park", "platform", "strategy", "organisation")]
+            "programme", "park", "platform", "strategy", "organisation", "theory")]
+        # Political theory the report cites and never explains ("Marxism-Leninism"), with the
+        # question features that name it.
+        self._theories = [(t, frozenset(self.index.features(t.en)) | {f"~{t.key}"})
+                          for t in kb.glossary.terms if t.kind == "theory"]
         # Which sentences each intent quotes, and which intent owns a sentence.
         self._quoted: dict[str, list[Sentence]] = {}
         self._owner: dict[str, Intent] = {}
@@ -313,6 +321,10 @@ class Responder:
         listed = self._list_question(query)
         if listed is not None:
             return self._list_answer(query, lang, listed)
+        cited = self._cited_theory(query)
+        if cited is not None:
+            return self._refuse(question, lang, Refusal("general"), None, 0.0,
+                                topic_sentences=cited, query=query)
         ranked = self.matcher.rank(query.corrected or question, spelled=bool(query.corrected))
         service = self._service(question, lang, ranked)
         if service is not None:
@@ -327,6 +339,21 @@ class Responder:
                 t.answer, t.search)):
             return self._confident(query, lang, best, ranked, candidates)
         return self._not_sure(query, lang, ranked, candidates)
+
+    def _cited_theory(self, query: Query) -> list[Sentence] | None:
+        """"What is Marxism-Leninism?": a theory the report only cites in its guiding
+        ideology, asked what it is, is general knowledge; the sentences citing it are
+        returned so that the refusal can say the report names it. What the report says of
+        it ("does the guiding ideology follow Marxism-Leninism?") is still answered."""
+        if not _WHAT_IS.search(query.norm):
+            return None
+        mass = query.mass or 1.0
+        for term, feats in self._theories:
+            if f"~{term.key}" not in query.weights:
+                continue
+            if sum(w for f, w in query.weights.items() if f in feats) >= THEORY_SHARE * mass:
+                return [s for s in self.index.sentences if term.key in normalise(s.text)]
+        return None
 
     def _list_question(self, query: Query) -> ListQuestion | None:
         """A question about one of the report's numbered lists as a list ("how many key
