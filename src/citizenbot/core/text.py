@@ -44,7 +44,8 @@ FILLER_EN = frozenset("""
     happen happens happened happening ready yet try trying tried able allowed possible
     possibly still already ever even else whether thing stuff way ways going gonna wanna
     kinds types type sorts go goes went gone come comes came get gets got good bad nice
-    better best worse worst far
+    better best worse worst far put puts putting bring brings bringing keep
+    keeps keeping hear heard think thinking fit fits
 """.split())
 
 STOPCHARS_ZH = frozenset(
@@ -221,8 +222,16 @@ def words(text: str) -> list[str]:
 
 
 def content_stems(text: str) -> list[str]:
-    """Stems of the words that carry meaning, in order: no stopwords, no filler."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS_EN and w not in FILLER_EN]
+    """Stems of the words that carry meaning, in order: no stopwords (in any form: "wants"
+    as well as "want"), no filler, no lone letters ("e.g.")."""
+    return [s for w in words(text)
+            if w not in STOPWORDS_EN and w not in FILLER_EN and (len(w) > 1 or w.isdigit())
+            and not ((s := stem(w)) in _STOP_STEMS and len(w) <= len(s) + 3)]
+
+
+# Stems of the longer stopwords, so that their other forms are stopwords too ("wants", not
+# "apartment").
+_STOP_STEMS = frozenset(stem(w) for w in STOPWORDS_EN if len(w) > 3)
 
 
 # "是哪三个", "哪五个", "几个方面": asking which or how many, in any count.
