@@ -217,11 +217,13 @@ def test_everyday_words_never_hide_a_topic_the_english_version_leaves_out(
     assert (reply.status, reply.refusal) == ("fallback", "abridged")
 
 
-def test_an_amount_in_chinese_units_is_the_reports_billions() -> None:
-    """100亿 is ten billion, not a hundred: the report counts in billions and millions."""
+def test_an_amount_in_chinese_units_or_words_is_the_reports_billions() -> None:
+    """100亿 is ten billion, not a hundred: the report counts in billions and millions, in
+    digits."""
     assert normalise("一般公共预算收入有没有突破100亿") == "一般公共预算收入有没有突破 10 billion"
     assert normalise("GDP要达到1500亿元吗") == "gdp 要达到 150 billion yuan 吗"
     assert normalise("5000万元以上项目") == "50 million yuan 以上项目"
+    assert normalise("projects above ten million yuan") == "projects above 10 million yuan"
 
 
 @pytest.mark.parametrize(("question", "phrase"), [

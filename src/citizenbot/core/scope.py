@@ -24,6 +24,8 @@ _RANGE = re.compile(
     r"((?:19|20)\d\d)\s*(?:年)?\s*(?:-|–|—|~|to|until|till|through|and|至|到)?\s*"
     r"((?:19|20)\d\d)")
 _DIGIT = re.compile(r"\d")
+_SINCE = re.compile(r"\b(?:since|from)\s+((?:19|20)\d\d)\b(?!\s*(?:-|–|to|until|till))"
+                    r"|((?:19|20)\d\d)\s*年(?:以来|来)")
 # Where the asker comes from, when the asker speaks of themselves (see _without_origin).
 _ORIGIN = re.compile(
     r"\b(?:coming|moving|come|move|returning|relocating|relocate|back)\s+(?:back\s+)?from\s+"
@@ -33,9 +35,10 @@ _ORIGIN = re.compile(
     r"|(?:我|我们|我太太|我妻子|我老婆|我先生|我丈夫|我老公|我家人|孩子)是[^，,。？?！!\s]{1,8}?(?:来的|人)"
     r"|(?:我|我们)(?:刚)?(?:从|来自)[^，,。？?！!\s]{1,8}")
 # A sum to work out ("what is 17 * 23", "12+7=?"), not a span of years ("2016-2020").
+_OPERATOR = r"(?:\s*[-+*/×÷^x]\s*|\s+(?:plus|minus|times|multiplied by|divided by)\s+)"
 _ARITHMETIC = re.compile(
     r"(?:^|\b(?:what is|what's|whats|calculate|compute|how much is)\s+)"
-    r"\d+(?:\.\d+)?\s*[-+*/×÷^x]\s*\d+(?:\.\d+)?(?:\s*[-+*/×÷^x]\s*\d+(?:\.\d+)?)*"
+    rf"\d+(?:\.\d+)?{_OPERATOR}\d+(?:\.\d+)?(?:{_OPERATOR}\d+(?:\.\d+)?)*"
     r"\s*=?\s*\??\s*$", re.IGNORECASE)
 # Spelled-out figures; small number words ("one case, one discussion") are not figures.
 _NUMBER_WORDS = re.compile(r"\b(?:hundred|thousand|million|billion|percent|dozens?)\b|%",
@@ -300,6 +303,17 @@ class Scope:
             if int(first) < int(last):
                 periods.append((int(first), int(last)))
         rest = _RANGE.sub(" ", norm)
+        # "since 2016" (or since 2015, where the review starts from) is the span the report
+        # covers from then on; since a year before any span stays that year, which it lacks.
+        def since(m: re.Match[str]) -> str:
+            year = int(m.group(1) or m.group(2))
+            span = next(((a, b) for a, b in self._all_spans if a - 1 <= year <= b), None)
+            if span is None:
+                return m.group(0)
+            periods.append((year, span[1]))
+            return " "
+
+        rest = _SINCE.sub(since, rest)
         years = [int(y) for y in YEAR.findall(rest)]
         return years, periods
 

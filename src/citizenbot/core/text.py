@@ -145,6 +145,8 @@ def fold(text: str) -> str:
     # "10bn", "100m", "1.2m": the report writes "10 billion", "100 million".
     text = re.sub(r"(\d)\s*(?:bn|b)\b", r"\1 billion", text)
     text = re.sub(r"(\d)\s*(?:mn|m)\b", r"\1 million", text)
+    # "ten million", "a hundred million": the report writes amounts in digits.
+    text = _WORD_AMOUNT.sub(lambda m: f"{_NUMBER_WORDS[m.group(1)]} {m.group(2)}", text)
     # "100亿" is ten billion, "5000万" fifty million: the report's English counts in billions
     # and millions, so an amount in Chinese units is said the way the report says it.
     if "亿" in text or "万" in text:
@@ -152,6 +154,11 @@ def fold(text: str) -> str:
     return text
 
 
+_NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twenty": 20, "fifty": 50,
+                 "a hundred": 100, "one hundred": 100, "hundred": 100}
+_WORD_AMOUNT = re.compile(r"\b(a hundred|one hundred|hundred|a|one|two|three|four|five|six|"
+                          r"seven|eight|nine|ten|twenty|fifty)\s+(million|billion)\b")
 _ZH_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(亿|万)(元(?!人民币))?")
 
 
