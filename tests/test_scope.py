@@ -109,6 +109,14 @@ def test_a_location_the_report_gives_is_quoted(responder: Responder) -> None:
     assert "in the west of Erhuan Road" in reply.text
 
 
+def test_whether_something_is_located_here_is_not_asking_where(responder: Responder) -> None:
+    """"Is Alibaba located in the district?" asks whether it is here, which the report says;
+    it does not ask for an address."""
+    reply = responder.respond("Is Alibaba located in the district?")
+    assert reply.status == "answered", reply.text
+    assert "Alibaba" in reply.text
+
+
 def test_a_figure_the_report_does_not_give_is_not_made_up(responder: Responder) -> None:
     category, text = refused(responder, "how many talents came through the jingwei programme")
     assert category == "no_figure"
