@@ -307,6 +307,7 @@ def test_a_change_within_the_reviews_last_year_is_another_year(responder: Respon
 @pytest.mark.parametrize("question", [
     "What did the district achieve in the 12th five-year plan?",
     "How much foreign capital was used during the 12th FYP?",
+    "What did the district achieve in the 12th plan?",
 ])
 def test_a_period_named_only_as_a_starting_point_is_another_period(responder: Responder,
                                                                    question: str) -> None:
