@@ -238,6 +238,16 @@ def test_an_amount_asked_is_the_sentence_with_that_amount(responder: Responder, 
     assert phrase in reply.text
 
 
+def test_a_name_the_quote_marks_with_a_footnote_comes_with_the_footnote(
+        responder: Responder) -> None:
+    """The guiding ideology says "align with the new requirements of "Five Jinan"②"; what
+    the five are is in footnote ②."""
+    reply = responder.respond("Which Five Jinan requirements does the district align with?")
+    assert reply.status == "answered"
+    assert "Science and creativity Jinan" in reply.text
+    assert any("note.2" in s for s in reply.sources)
+
+
 def test_a_misspelling_tie_goes_to_the_likelier_slip(responder: Responder) -> None:
     """"mayer" is as near "maker" as "mayor": a vowel for a vowel is the likelier slip."""
     assert responder.index.query("the mayer").corrected == "the mayor"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from citizenbot.core.report import Report, Sentence
 from citizenbot.core.search import Query, SentenceIndex
+from citizenbot.core.text import normalise
 
 MAX_EXCERPT_CHARS = 700
 CLAUSE_BUDGET = 450  # a cut sentence keeps this many characters of clauses
@@ -26,6 +27,8 @@ MAX_SENTENCES = 3
 ELLIPSIS = "…"
 
 _CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
+_MARKS = "①②③④⑤⑥⑦⑧⑨⑩"  # footnote marks; ② refers to passage note.2
+MARKED_CHARS = 60  # the longest name a footnote mark stands after
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,29 @@ def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
             break
         weakest = min(droppable, key=lambda p: index.coverage(query, [p.sentence]))
         pieces.remove(weakest)
-    return pieces
+    return pieces + _footnotes(query, pieces, index, report)
+
+
+def _footnotes(query: Query, pieces: Sequence[Piece], index: SentenceIndex,
+               report: Report) -> list[Piece]:
+    """The footnotes the quote marks ("Five Jinan"②) that explain a name the question uses:
+    the quote names it, the footnote says what it is."""
+    found: list[Piece] = []
+    quoted = {p.sentence.id for p in pieces}
+    for piece in pieces:
+        for i, mark in enumerate(piece.text):
+            if mark not in _MARKS:
+                continue
+            # The name the mark stands after, not another name in the sentence.
+            before = normalise(piece.text[max(0, i - MARKED_CHARS):i])
+            if not any(before.endswith(t.key) for t in query.terms):
+                continue
+            note = report.passage(f"note.{_MARKS.index(mark) + 1}")
+            for s in note.sentences if note is not None else ():
+                if s.id not in quoted:
+                    found.append(Piece(s, s.text))
+                    quoted.add(s.id)
+    return found
 
 
 def _naming_part(sentence: Sentence) -> Piece:
