@@ -29,7 +29,7 @@ MAX_EXCERPT_CHARS = 700
 # A button label must fit a phone's width: the title is used when it fits, else a label is due.
 MAX_LABEL = {"en": 32, "zh": 16}
 SPECIAL_FILES = ("synonyms.yml", "everyday.yml", "glossary.yml", "places.yml", "scope.yml",
-                 "followups.yml", "lists.yml")
+                 "followups.yml", "lists.yml", "asked.yml")
 REQUIRED_TEXTS = (
     "service_note",
     "labels.source",
@@ -152,6 +152,9 @@ class KnowledgeBase:
     scope: ScopeRules = field(default_factory=ScopeRules)
     followups: FollowUpRules = field(default_factory=lambda: FollowUpRules({}))
     lists: Lists = field(default_factory=Lists)
+    # How people ask for each report sentence, in their own words (asked.yml): sentence id ->
+    # questions. Search vocabulary only; answers stay the report's words.
+    asked: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def intent(self, intent_id: str) -> Intent | None:
         for intent in self.intents:
@@ -431,6 +434,34 @@ def _str_list(value: Any) -> list[str] | None:
     return None
 
 
+def parse_asked(data: object, report: Report) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """asked.yml: `<sentence id>: {en: [questions], zh: [questions]}`."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        return {}, ["expected a mapping of report sentence ids to {en: [...], zh: [...]}"]
+    known = {s.id for p in report.passages for s in p.sentences}
+    asked: dict[str, tuple[str, ...]] = {}
+    for key, value in data.items():
+        if key == _LINE_KEY:
+            continue
+        if key not in known:
+            problems.append(f"'{key}' is not a sentence of the report (ids such as I.1.s15: "
+                            "part, paragraph, sentence)")
+            continue
+        if not isinstance(value, dict):
+            problems.append(f"{key}: expected en: [...] and zh: [...]")
+            continue
+        questions: list[str] = []
+        for lang in sorted(k for k in value if k != _LINE_KEY):
+            values = _str_list(value.get(lang)) if lang in LANGS else None
+            if values is None:
+                problems.append(f"{key}.{lang}: expected a list of questions under en or zh")
+                continue
+            questions += [v for v in values if v]
+        asked[key] = tuple(questions)
+    return asked, problems
+
+
 def load_knowledge_base(
     directory: Path | None = None, *,
     check_texts: Callable[[dict[str, dict[str, str]]], list[Problem]] | None = None,
@@ -465,7 +496,9 @@ def load_knowledge_base(
     scope = ScopeRules()
     followups = FollowUpRules({})
     lists = Lists()
-    for name in ("glossary.yml", "places.yml", "scope.yml", "followups.yml", "lists.yml"):
+    asked: dict[str, tuple[str, ...]] = {}
+    for name in ("glossary.yml", "places.yml", "scope.yml", "followups.yml", "lists.yml",
+                 "asked.yml"):
         path = directory / name
         if not path.is_file():
             continue  # optional: without it the bot is only less capable
@@ -480,6 +513,8 @@ def load_knowledge_base(
             followups, found = parse_followups(data)
         elif name == "lists.yml":
             lists, found = parse_lists(data, report)
+        elif name == "asked.yml":
+            asked, found = parse_asked(data, report)
         else:
             scope, found = parse_scope(data, report)
         problems.extend(Problem(name, message) for message in found)
@@ -614,4 +649,4 @@ def load_knowledge_base(
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(directory=directory, report=report, intents=tuple(intents), texts=texts,
                          synonyms=synonyms, glossary=glossary, gazetteer=gazetteer, scope=scope,
-                         followups=followups, lists=lists)
+                         followups=followups, lists=lists, asked=asked)

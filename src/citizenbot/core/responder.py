@@ -34,7 +34,13 @@ from citizenbot.core.outline import ListQuestion
 from citizenbot.core.report import Passage, Sentence
 from citizenbot.core.scope import Refusal, Scope
 from citizenbot.core.search import Query, SentenceIndex
-from citizenbot.core.text import STOPWORDS_EN, english_frequency, language_of, normalise
+from citizenbot.core.text import (
+    STOPWORDS_EN,
+    content_stems,
+    english_frequency,
+    language_of,
+    normalise,
+)
 
 Status = Literal["answered", "clarify", "fallback"]
 Kind = Literal["report", "service", "search", "decline", "clarify", "fallback", "refusal"]
@@ -144,7 +150,8 @@ class Responder:
                  for w in normalise(e).split()}
         self.index = SentenceIndex(kb.report, kb.glossary, known,
                                    covered_years=self.scope.covered_years,
-                                   synonyms=Synonyms(kb.synonyms.get("en", {}), cjk=False))
+                                   synonyms=Synonyms(kb.synonyms.get("en", {}), cjk=False),
+                                   asked=self._asked(kb))
         self._intents = {i.id: i for i in kb.intents}
         # What each intent's examples say, in the search's terms, both as written and as the
         # glossary puts them: an intent explains the words of a question that its examples use.
@@ -184,6 +191,24 @@ class Responder:
             self._quoted[intent.id] = quoted
             for s in quoted:
                 self._owner.setdefault(s.id, intent)
+
+    def _asked(self, kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+        """How people ask for each sentence; for a heading or clipped line, without the
+        questions that name a topic the English version leaves out ("what about schools?"
+        for the welfare heading): it does not speak of it, and the asking must not make it
+        seem to."""
+        sentences = {s.id: s for p in kb.report.passages for s in p.sentences}
+        kept: dict[str, tuple[str, ...]] = {}
+        for sid, questions in kb.asked.items():
+            s = sentences.get(sid)
+            if s is None:
+                kept[sid] = questions
+                continue
+            said = set(content_stems(normalise(s.text)))
+            kept[sid] = tuple(q for q in questions if all(
+                set(content_stems(normalise(topic))) <= said
+                for topic in self.scope.left_out_under(s, normalise(q))))
+        return kept
 
     # -- the decision ---------------------------------------------------------------------
 

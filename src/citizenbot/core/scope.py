@@ -550,6 +550,12 @@ class Scope:
                     return s
         return None
 
+    def left_out_under(self, heading: Sentence, norm: str) -> list[str]:
+        """The topics the English version leaves out under this heading that the text names
+        ("schools" under the people's livelihood heading)."""
+        return [t for rule in self.rules.abridged if rule.target in (heading.id, heading.passage_id)
+                for t in rule.topics.find(norm)]
+
     def is_abridged(self, s: Sentence) -> bool:
         """A heading or clipped sentence: the English version gives no details after it."""
         passage = self._passages.get(s.passage_id)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +42,7 @@ from citizenbot.core.text import (
 TOPIC_CREDIT = 0.7
 HEADING_CREDIT = 0.5
 PART_CREDIT = 0.8  # "Work Arrangement in 2021", "the 13th Five-Year Plan period"
+ASKED_CREDIT = 0.7  # a word of how people ask for a sentence (asked.yml): as a topic heading
 IN_TERM_SHARE = 0.25  # the weight of a word inside a named term, beside the name
 ASKER_SHARE = 0.3  # the weight of words where the asker speaks of themselves
 FRAME_SHARE = 0.15  # the weight of "does the mayor say", "how does the report describe"
@@ -137,7 +138,8 @@ class SentenceIndex:
 
     def __init__(self, report: Report, glossary: Glossary, known_words: Iterable[str] = (),
                  covered_years: Callable[[Sentence], frozenset[int]] | None = None,
-                 synonyms: Synonyms | None = None) -> None:
+                 synonyms: Synonyms | None = None,
+                 asked: Mapping[str, Sequence[str]] | None = None) -> None:
         self.report = report
         self.glossary = glossary
         self.synonyms = synonyms
@@ -167,6 +169,19 @@ class SentenceIndex:
                         credit[f] = TOPIC_CREDIT
                 self._context[s.id] = credit
 
+        # How people ask for a sentence (asked.yml): the words of those questions that the
+        # sentence and its headings do not already explain, at a discount.
+        self._asked: dict[str, frozenset[str]] = {}
+        asked_words: set[str] = set()
+        for sid, questions in (asked or {}).items():
+            if sid not in self._by_id:
+                continue
+            ways: set[str] = set()
+            for q in questions:
+                ways |= self.example_features(q)
+                asked_words.update(w for w in normalise(q).split() if not CJK_RUN.fullmatch(w))
+            self._asked[sid] = frozenset(ways - self._own[sid] - self._context[sid].keys())
+
         n = len(self.sentences)
         df: dict[str, int] = defaultdict(int)
         for feats in self._own.values():
@@ -186,6 +201,8 @@ class SentenceIndex:
             row = self._row[s.id]
             for f, c in self._context[s.id].items():
                 credit_lists[f][row] = c
+            for f in self._asked.get(s.id, ()):
+                credit_lists[f][row] = ASKED_CREDIT
             for f in self._own[s.id]:
                 credit_lists[f][row] = 1.0
                 own_lists[f].append(row)
@@ -201,6 +218,7 @@ class SentenceIndex:
             for variant in (term.en, *term.also):
                 vocabulary.update(normalise(variant).split())
         vocabulary.update(w for w in known_words if w.isascii())
+        vocabulary.update(asked_words)
         self._vocabulary = frozenset(vocabulary | STOPWORDS_EN | FILLER_EN)
         self._spelling = sorted(w for w in vocabulary if len(w) >= 4 and w.isalpha())
         self._corrections: dict[str, str] = {}
@@ -344,11 +362,14 @@ class SentenceIndex:
         context = self._context[sentence.id]
         years = self._covered_years(sentence)
         result: dict[str, float] = {}
+        asked = self._asked.get(sentence.id, frozenset())
         for f in query.weights:
             if (_YEAR.match(f) and int(f) in years) or f in own:
                 result[f] = 1.0
             elif f in context:
                 result[f] = context[f]
+            elif f in asked:
+                result[f] = ASKED_CREDIT
         return result
 
     def coverage(self, query: Query, sentences: Iterable[Sentence]) -> float:
