@@ -28,6 +28,7 @@ ELLIPSIS = "…"
 
 _CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
 _MARKS = "①②③④⑤⑥⑦⑧⑨⑩"  # footnote marks; ② refers to passage note.2
+_MARK = re.compile(f"[{_MARKS}]")
 MARKED_CHARS = 60  # the longest name a footnote mark stands after
 
 
@@ -163,9 +164,8 @@ def _footnotes(query: Query, pieces: Sequence[Piece], index: SentenceIndex,
     found: list[Piece] = []
     quoted = {p.sentence.id for p in pieces}
     for piece in pieces:
-        for i, mark in enumerate(piece.text):
-            if mark not in _MARKS:
-                continue
+        for m in _MARK.finditer(piece.text):
+            i, mark = m.start(), m.group()
             # The name the mark stands after, not another name in the sentence.
             before = normalise(piece.text[max(0, i - MARKED_CHARS):i])
             if not any(before.endswith(t.key) for t in query.terms):

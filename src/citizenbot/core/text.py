@@ -139,12 +139,12 @@ def fold(text: str) -> str:
     text = text.casefold()
     text = text.replace("’", "'").replace("'s ", " ").replace("'", "")
     # "R & D", "R&D" and "R and D" are one word in questions and in the report.
-    text = re.sub(r"\br\s*(?:&|and|n)\s*d\b", "rnd", text)
+    text = _RND.sub("rnd", text)
     # "GDP2025" is GDP and a year.
-    text = re.sub(r"([a-z])((?:19|20)\d\d)\b", r"\1 \2", text)
+    text = _GLUED_YEAR.sub(r"\1 \2", text)
     # "10bn", "100m", "1.2m": the report writes "10 billion", "100 million".
-    text = re.sub(r"(\d)\s*(?:bn|b)\b", r"\1 billion", text)
-    text = re.sub(r"(\d)\s*(?:mn|m)\b", r"\1 million", text)
+    text = _BN.sub(r"\1 billion", text)
+    text = _MN.sub(r"\1 million", text)
     # "ten million", "a hundred million": the report writes amounts in digits.
     text = _WORD_AMOUNT.sub(lambda m: f"{_NUMBER_WORDS[m.group(1)]} {m.group(2)}", text)
     # "100亿" is ten billion, "5000万" fifty million: the report's English counts in billions
@@ -154,6 +154,10 @@ def fold(text: str) -> str:
     return text
 
 
+_RND = re.compile(r"\br\s*(?:&|and|n)\s*d\b")
+_GLUED_YEAR = re.compile(r"([a-z])((?:19|20)\d\d)\b")
+_BN = re.compile(r"(\d)\s*(?:bn|b)\b")
+_MN = re.compile(r"(\d)\s*(?:mn|m)\b")
 _NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twenty": 20, "fifty": 50,
                  "a hundred": 100, "one hundred": 100, "hundred": 100}
@@ -173,6 +177,10 @@ def _english_amount(m: re.Match[str]) -> str:
     return f" {amount}{' yuan' if m.group(3) else ''} "
 
 
+_CJK_LATIN = re.compile(f"([{_CJK}])([a-z0-9])")
+_LATIN_CJK = re.compile(f"([a-z0-9])([{_CJK}])")
+
+
 def normalise(text: str, limit: int | None = None) -> str:
     """Folded, punctuation turned into spaces, Latin and CJK kept apart, spaces collapsed.
 
@@ -181,8 +189,8 @@ def normalise(text: str, limit: int | None = None) -> str:
     """
     text = fold(text[:limit] if limit else text)
     # Keep Latin and CJK apart so that "jingwei人才" gives a word and Chinese characters.
-    text = re.sub(f"([{_CJK}])([a-z0-9])", r"\1 \2", text)
-    text = re.sub(f"([a-z0-9])([{_CJK}])", r"\1 \2", text)
+    text = _CJK_LATIN.sub(r"\1 \2", text)
+    text = _LATIN_CJK.sub(r"\1 \2", text)
     return _NOT_TEXT.sub(" ", text).strip()
 
 
