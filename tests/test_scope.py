@@ -336,6 +336,32 @@ def test_since_a_year_before_the_report_is_that_year(responder: Responder) -> No
     assert "2010" in text
 
 
+def test_a_year_named_for_something_else_does_not_answer_another_figure(
+        responder: Responder) -> None:
+    """"from 0.5:16.8:82.7 in 2015" gives 2015's proportion of the three industries, not
+    2015's GDP; asked for that proportion, it answers."""
+    assert responder.respond("What was GDP in 2015?").status == "fallback"
+    reply = responder.respond("How did the proportion of the three industries look in 2015?")
+    assert reply.status == "answered"
+    assert "0.5:16.8:82.7" in reply.text
+
+
+def test_a_chinese_place_name_is_not_read_as_a_report_word_inside_it(
+        responder: Responder) -> None:
+    """历城区 (Licheng District) holds the report's 城区 (urban area): the place is named."""
+    category, text = refused(responder, "历城区的高新技术企业有多少家？")
+    assert category == "other_place"
+    assert "历城区" in text
+
+
+def test_a_duration_the_passage_gives_is_answered(responder: Responder) -> None:
+    """"how long without local cases" is asked of the epidemic passage, which counts the days;
+    it is not a processing time the report lacks."""
+    reply = responder.respond("疫情防控情况怎么样，多久没有本地病例了")
+    assert reply.status == "answered", reply.text
+    assert "361 consecutive days" in reply.text
+
+
 @pytest.mark.parametrize("question", [
     "How many market players were there at the end of the 12th Five-Year Plan?",
     "十二五末市场主体有多少",

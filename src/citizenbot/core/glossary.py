@@ -295,8 +295,9 @@ class Rewritten:
 class Glossary:
     """Rewrites questions into the report's words and tells which named terms they use."""
 
-    def __init__(self, terms: Iterable[Term]) -> None:
+    def __init__(self, terms: Iterable[Term], keep: Iterable[str] = ()) -> None:
         self.terms = tuple(terms)
+        self._keep = tuple(keep)
         self._by_key = {t.key: t for t in self.terms}
         # Terms by their first word, for finding every term (overlapping ones too) in one pass.
         self._by_first: dict[str, list[tuple[list[str], Term]]] = {}
@@ -313,6 +314,11 @@ class Glossary:
                 if CJK_RUN.fullmatch(norm.replace(" ", "")):
                     norm = norm.replace(" ", "")
                 self._replace[norm] = term.key
+        # Chinese place names stay whole: 历城区 (Licheng District) is not 历 and the
+        # glossary's 城区 (main urban area). The longest name at a place wins, so 山东新金融
+        # 产业园 is still the park, not 山东.
+        for name in self._keep:
+            self._replace.setdefault(name, name)
         self._variants = ManyPhrases(self._replace)
         self._rewritten: dict[str, Rewritten] = {}
         self._keys = ManyPhrases(self._by_key)
@@ -364,6 +370,9 @@ class PlaceMention:
 
 
 class Gazetteer:
+    def chinese_names(self) -> list[str]:
+        return [n for n in self._by_name if CJK_RUN.fullmatch(n)]
+
     def __init__(self, places: Iterable[Place]) -> None:
         self.places = tuple(places)
         self._by_name: dict[str, Place] = {}

@@ -519,6 +519,8 @@ def load_knowledge_base(
             scope, found = parse_scope(data, report)
         problems.extend(Problem(name, message) for message in found)
 
+    glossary = Glossary(glossary.terms, keep=gazetteer.chinese_names())
+
     files = sorted(p for p in directory.glob("*.y*ml")
                    if p.name not in SPECIAL_FILES and not p.name.startswith("texts"))
     if not files:

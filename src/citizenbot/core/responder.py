@@ -53,6 +53,7 @@ MAX_CLARIFY = 3
 MIN_CLARIFY = 2
 LIST_OTHER_WORDS = 1  # report words a list question may hold besides the list's ("called")
 ASIDE_SHARE = 0.2  # a topic the English version leaves out, beside a question answered
+YEAR_SUBJECT_SHARE = 0.5  # of the rest of a question, a sentence naming its year must say
 THEORY_SHARE = 0.8  # how much of a "what is" question a cited theory must be
 _WHAT_IS = re.compile(r"^(?:what|who) (?:is|are|was|were)\b|\bexplain\b|\bmean(?:s|ing)?\b"
                       r"|是什么|是谁|什么意思|含义")
@@ -365,6 +366,20 @@ class Responder:
             return self._confident(query, lang, best, ranked, candidates)
         return self._not_sure(query, lang, ranked, candidates)
 
+    def _year_only_named(self, query: Query, cand: _Candidate, years: list[int]) -> bool:
+        """"What was GDP in 2015?": a sentence that names 2015 only for something else ("the
+        proportion of the three industries ... in 2015") does not give 2015's GDP. A year a
+        sentence covers only by naming it needs the rest of the question in its own words."""
+        named = self.scope.years_named_only(cand.sentence)
+        if not any(y in named for y in years):
+            return False
+        own = self.index.own_features(cand.sentence)
+        rest = {f: w for f, w in query.weights.items()
+                if not any(str(y) in f for y in years)}  # "2015", "~in 2015"
+        total = sum(rest.values())
+        return bool(total) and sum(w for f, w in rest.items() if f in own) < (
+            YEAR_SUBJECT_SHARE * total)
+
     def _cited_theory(self, query: Query) -> list[Sentence] | None:
         """"What is Marxism-Leninism?": a theory the report only cites in its guiding
         ideology, asked what it is, is general knowledge; the sentences citing it are
@@ -603,7 +618,9 @@ class Responder:
             # A passage that would be refused for its years, or that lacks the figure asked
             # for, gives way to one that has them.
             factor = 1.0
-            if (years or periods) and self.scope.year_refusal(query.norm, [cand.sentence]):
+            off_year = (years or periods) and self.scope.year_refusal(
+                query.norm, [cand.sentence])
+            if off_year or (years and self._year_only_named(query, cand, years)):
                 factor *= t.off_year
             if wants_figure and not self.scope.has_figure(cand.sentence.text):
                 factor *= t.no_figure

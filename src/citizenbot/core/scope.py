@@ -280,6 +280,14 @@ class Scope:
                 years.add(last)  # "at the end of the 12th Five Year Plan"
         return frozenset(years)
 
+    def years_named_only(self, s: Sentence) -> frozenset[int]:
+        """The years a sentence covers only by naming them ("from 0.5:16.8:82.7 in 2015 to
+        ..."), not as the years its part gives figures for."""
+        by_part: set[int] = set()
+        for rule in self._rules_for(s.passage_id):
+            by_part |= rule.years
+        return frozenset(self.covered_years(s) - by_part)
+
     def covered_years(self, s: Sentence) -> frozenset[int]:
         return self._years.get(s.id, frozenset())
 

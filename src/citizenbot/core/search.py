@@ -419,6 +419,10 @@ class SentenceIndex:
             ))
         return hits
 
+    def own_features(self, sentence: Sentence) -> frozenset[str]:
+        """What a sentence says in its own words."""
+        return self._own[sentence.id]
+
     def features_of(self, sentence: Sentence) -> frozenset[str]:
         """What a sentence explains: its own features and those of its context."""
         return self._own[sentence.id] | frozenset(self._context[sentence.id])
