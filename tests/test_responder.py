@@ -248,6 +248,15 @@ def test_a_name_the_quote_marks_with_a_footnote_comes_with_the_footnote(
     assert any("note.2" in s for s in reply.sources)
 
 
+def test_the_reports_own_words_beat_examples_that_only_share_a_word(
+        responder: Responder) -> None:
+    """The innovation targets' examples speak of "patents per 10,000 residents"; the target
+    that says "permanent resident population to 1.2 million" answers a population question."""
+    reply = responder.respond("How many residents will the district plan for by 2025?")
+    assert reply.status == "answered"
+    assert "permanent resident population to 1.2 million" in reply.text
+
+
 def test_a_misspelling_tie_goes_to_the_likelier_slip(responder: Responder) -> None:
     """"mayer" is as near "maker" as "mayor": a vowel for a vowel is the likelier slip."""
     assert responder.index.query("the mayer").corrected == "the mayor"

@@ -53,6 +53,7 @@ MAX_CLARIFY = 3
 MIN_CLARIFY = 2
 LIST_OTHER_WORDS = 1  # report words a list question may hold besides the list's ("called")
 ASIDE_SHARE = 0.2  # a topic the English version leaves out, beside a question answered
+OWN_LEAD = 0.5  # how much more of a question a close second must say in its own words
 YEAR_SUBJECT_SHARE = 0.5  # of the rest of a question, a sentence naming its year must say
 THEORY_SHARE = 0.8  # how much of a "what is" question a cited theory must be
 _WHAT_IS = re.compile(r"^(?:what|who) (?:is|are|was|were)\b|\bexplain\b|\bmean(?:s|ing)?\b"
@@ -628,8 +629,19 @@ class Responder:
                 factor *= t.not_definition
             if factor != 1.0:
                 found[sid] = replace(cand, confidence=cand.confidence * factor)
-        return sorted(found.values(), key=lambda c: (-round(c.confidence, 1), -round(c.own, 1),
-                                                     -c.intent_score, len(c.sentence.text)))
+        ordered = sorted(found.values(), key=lambda c: (-round(c.confidence, 1),
+                                                        -round(c.own, 1), -c.intent_score,
+                                                        len(c.sentence.text)))
+        if len(ordered) > 1:
+            # Nearly as confident and saying far more of the question in its own words: the
+            # report's sentence beats one that only an intent's examples vouch for ("how many
+            # residents by 2025": the target that names the population, not the innovation
+            # targets whose examples speak of patents per 10,000 residents).
+            first, second = ordered[0], ordered[1]
+            if (first.confidence - second.confidence < t.margin
+                    and second.own - first.own >= OWN_LEAD * 100):
+                ordered[0], ordered[1] = second, first
+        return ordered
 
     # -- answers --------------------------------------------------------------------------
 
