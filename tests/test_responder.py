@@ -257,6 +257,24 @@ def test_the_reports_own_words_beat_examples_that_only_share_a_word(
     assert "permanent resident population to 1.2 million" in reply.text
 
 
+@pytest.mark.parametrize(("question", "intent"), [
+    ("who are you", "bot-info"), ("What can you do?", "help"),
+])
+def test_small_talk_of_stopwords_only_is_still_understood(responder: Responder, question: str,
+                                                          intent: str) -> None:
+    reply = responder.respond(question)
+    assert (reply.status, reply.kind, reply.intent_id) == ("answered", "service", intent)
+
+
+def test_a_question_naming_a_report_term_is_not_small_talk(responder: Responder) -> None:
+    """"where … be based" is also how people ask where the bot's answers come from; a question
+    that names intelligent manufacturing asks about the report."""
+    reply = responder.respond("Where will the district's intelligent manufacturing be based?")
+    assert reply.kind != "service"
+    assert reply.status == "answered"
+    assert "Dangjia" in reply.text
+
+
 def test_a_misspelling_tie_goes_to_the_likelier_slip(responder: Responder) -> None:
     """"mayer" is as near "maker" as "mayor": a vowel for a vowel is the likelier slip."""
     assert responder.index.query("the mayer").corrected == "the mayor"

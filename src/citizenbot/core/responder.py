@@ -173,6 +173,10 @@ class Responder:
                     counts[f] = counts.get(f, 0) + 1
             self._decline_core[intent.id] = frozenset(f for f, n in counts.items()
                                                       if n >= DECLINE_CORE)
+        # A service's examples as typed: "who are you" or "what can you do" is all stopwords,
+        # which the matcher cannot weigh, but said exactly it is clearly that.
+        self._service_said = {normalise(e): i.id for i in kb.intents if i.kind == "service"
+                              for e in i.examples}
         # Names a refusal can say the report does mention ("the report names X but ...").
         self._named_terms = [t for t in kb.glossary.terms if " " in t.key and t.kind in (
             "programme", "park", "platform", "strategy", "organisation", "theory")]
@@ -339,6 +343,9 @@ class Responder:
         refusal = self.scope.before(query.norm, query.language, question)
         if refusal is not None:
             return self._refuse(question, lang, refusal, None, 0.0)
+        said = self._service_said.get(query.norm)
+        if said is not None:
+            return self.answer_intent(said, lang, question=question)
         if not any(ch.isalpha() for ch in query.norm):
             # "3", "?", "🙂": nothing to look for. A number picks a choice only while a list
             # is on screen, which the door knows; here there was none.
@@ -353,7 +360,7 @@ class Responder:
             return self._refuse(question, lang, Refusal("general"), None, 0.0,
                                 topic_sentences=cited, query=query)
         ranked = self.matcher.rank(query.corrected or question, spelled=bool(query.corrected))
-        service = self._service(question, lang, ranked)
+        service = self._service(question, lang, ranked, query)
         if service is not None:
             return service
         candidates = self._candidates(query, ranked)
@@ -736,14 +743,21 @@ class Responder:
     def intent(self, intent_id: str) -> Intent | None:
         return self._intents.get(intent_id)
 
-    def _service(self, question: str, lang: str, ranked: list[Candidate]) -> Reply | None:
-        """Greetings, thanks, help: only when the question is clearly that."""
+    def _service(self, question: str, lang: str, ranked: list[Candidate],
+                 query: Query | None = None) -> Reply | None:
+        """Greetings, thanks, help: only when the question is clearly that, and names none of
+        the report's terms that the service's examples do not ("where will intelligent
+        manufacturing be based?" is not "where do your answers come from?")."""
         if not ranked:
             return None
         top = ranked[0]
         intent = self._intents[top.intent_id]
         if intent.kind != "service" or top.score < self.thresholds.service or (
                 top.explained < SERVICE_EXPLAINED):
+            return None
+        if query is not None and any(
+                f"~{t.key}" in query.weights and f"~{t.key}" not in self._intent_feats[intent.id]
+                for t in query.terms if " " in t.key):
             return None
         return self.answer_intent(intent.id, lang, question=question, score=top.score)
 

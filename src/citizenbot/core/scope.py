@@ -39,7 +39,10 @@ _OPERATOR = r"(?:\s*[-+*/×÷^x]\s*|\s+(?:plus|minus|times|multiplied by|divided
 _ARITHMETIC = re.compile(
     r"(?:^|\b(?:what is|what's|whats|calculate|compute|how much is)\s+)"
     rf"\d+(?:\.\d+)?{_OPERATOR}\d+(?:\.\d+)?(?:{_OPERATOR}\d+(?:\.\d+)?)*"
-    r"\s*=?\s*\??\s*$", re.IGNORECASE)
+    r"\s*=?\s*\??\s*$"
+    # "what's 8% of 150 billion?"
+    r"|\b(?:what is|what's|whats|how much is)\s+\d+(?:\.\d+)?\s*(?:%|percent)\s+of\s+\d",
+    re.IGNORECASE)
 # Spelled-out figures; small number words ("one case, one discussion") are not figures.
 _NUMBER_WORDS = re.compile(r"\b(?:hundred|thousand|million|billion|percent|dozens?)\b|%",
                            re.IGNORECASE)
