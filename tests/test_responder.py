@@ -275,6 +275,19 @@ def test_a_question_naming_a_report_term_is_not_small_talk(responder: Responder)
     assert "Dangjia" in reply.text
 
 
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("How big did general public budget revenue get?", "threshold of 10 billion yuan"),
+    ("How big will general public budget revenue get?", "more than 14 billion yuan"),
+])
+def test_the_tense_of_a_question_picks_the_review_or_the_plan(
+        responder: Responder, question: str, phrase: str) -> None:
+    """With no year named, "did" asks what the five years achieved and "will" what the plan
+    targets; before, both got a did-you-mean."""
+    reply = responder.respond(question)
+    assert reply.status == "answered"
+    assert phrase in reply.text
+
+
 def test_a_misspelling_tie_goes_to_the_likelier_slip(responder: Responder) -> None:
     """"mayer" is as near "maker" as "mayor": a vowel for a vowel is the likelier slip."""
     assert responder.index.query("the mayer").corrected == "the mayor"

@@ -83,6 +83,7 @@ class Thresholds:
     no_figure: float = 0.5  # a passage without figures, when a figure is asked for
     intent_lead: float = 10.0  # an intent this far ahead of another's score settles a tie
     not_definition: float = 0.9  # a passage that names a term, when a footnote defines it
+    other_tense: float = 0.85  # the review for a question about plans, or plans for the past
     clarify_own: float = 25.0  # share of the question a passage offered must hold itself
 
 
@@ -622,6 +623,7 @@ class Responder:
         defines = self.scope.asks_definition(query.norm) and any(
             c.sentence.passage_id.startswith("note.") and c.coverage >= t.answer
             for c in found.values())
+        tense = _tense(query.norm)
         for sid, cand in list(found.items()):
             # A passage that would be refused for its years, or that lacks the figure asked
             # for, gives way to one that has them.
@@ -630,6 +632,10 @@ class Responder:
                 query.norm, [cand.sentence])
             if off_year or (years and self._year_only_named(query, cand, years)):
                 factor *= t.off_year
+            elif not (years or periods) and tense and _part_tense(cand.sentence) not in (
+                    None, tense):
+                # "突破多少了", "how big did GDP get": what happened, not a target.
+                factor *= t.other_tense
             if wants_figure and not self.scope.has_figure(cand.sentence.text):
                 factor *= t.no_figure
             if defines and not cand.sentence.passage_id.startswith("note."):
@@ -900,6 +906,23 @@ class Responder:
         if owner is not None and sure:
             return f"“{owner.title(lang)}”"
         return ""
+
+
+_PAST = re.compile(r"\b(?:did|was|were|has been|have been|had|so far|already|became|"
+                   r"got|grew|reached|achieved|managed)\b|了[？?！!。\s]*$|已经|过去|以来")
+_FUTURE = re.compile(r"\b(?:will|going to|plans? to|planning|aims?|aiming|targets?|"
+                     r"goals?|hopes? to|intends?)\b|将|计划|目标|力争|打算|今后|未来")
+
+
+def _tense(norm: str) -> str | None:
+    """"past" or "future" when the question's words say so, and only one of them."""
+    past, future = bool(_PAST.search(norm)), bool(_FUTURE.search(norm))
+    return None if past == future else ("past" if past else "future")
+
+
+def _part_tense(sentence: Sentence) -> str | None:
+    part = sentence.passage_id.split(".")[0]
+    return "past" if part == "I" else "future" if part in ("II", "III") else None
 
 
 def plain_text(reply: Reply, kb: KnowledgeBase) -> str:
