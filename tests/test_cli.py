@@ -29,6 +29,21 @@ def logged(db: Path, columns: str = "transport, question, status") -> list[tuple
 
 # --------------------------------------------------------------------------- as a process
 
+def test_the_same_question_gets_the_same_decision_after_a_restart(tmp_path: Path) -> None:
+    """Python orders sets differently in every process; a question whose confidence sits on
+    the answer threshold must not be answered in one run and refused in the next."""
+    question = ("What's the ratio of primary, secondary and tertiary industry now compared "
+                "with 2015?\n")
+    decisions = set()
+    for seed in ("1", "2", "3", "4"):
+        result = run_subprocess(["answer"], question, cwd=tmp_path,
+                                PYTHONHASHSEED=seed, HOME=str(tmp_path))
+        assert result.returncode == 0, result.stderr.decode()
+        row = json.loads(result.stdout)
+        decisions.add((row["status"], row["score"], row["answer"]))
+    assert len(decisions) == 1
+
+
 def test_answer_writes_one_json_object_per_question(tmp_path: Path) -> None:
     questions = ["is there a one-stop service for companies?", "十四五时期的目标是什么",
                  "wat is the finacial industy park", "what's the weather tomorrow", ""]

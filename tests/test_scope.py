@@ -355,6 +355,15 @@ def test_a_chinese_place_name_is_not_read_as_a_report_word_inside_it(
     assert "历城区" in text
 
 
+def test_how_quickly_a_figure_should_grow_is_a_rate_not_a_processing_time(
+        responder: Responder) -> None:
+    reply = responder.respond("How quickly should retail sales grow each year to 2025?")
+    assert reply.status == "answered", reply.text
+    assert "8% annually" in reply.text
+    category, _ = refused(responder, "How quickly can I register a company?")
+    assert category == "practical_detail"
+
+
 def test_a_job_title_is_not_the_left_out_topic_of_jobs(responder: Responder) -> None:
     reply = responder.respond("What is Zhai Libo's job title?")
     assert reply.status == "answered", reply.text

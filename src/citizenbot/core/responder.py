@@ -136,6 +136,10 @@ class _Candidate:
     raw: float = 0.0  # confidence before giving way for a missing year or figure
 
     def __post_init__(self) -> None:
+        # Sums of float weights come out in set order, which differs from run to run; rounded,
+        # the same question gets the same decision after every restart.
+        for name in ("confidence", "coverage", "own", "raw"):
+            object.__setattr__(self, name, round(getattr(self, name), 6))
         if not self.raw:
             object.__setattr__(self, "raw", self.confidence)
 
