@@ -134,6 +134,7 @@ def test_a_figure_the_report_does_not_give_is_not_made_up(responder: Responder) 
     ("老旧小区改造", "(II)"),
     ("What measures on social governance are planned by 2025?", "social governance…"),
     ("What concrete steps for people's livelihood does the 2021 plan take?", "(VII)"),
+    ("Urban construction in the last five years, any figures?", "booming urban"),
 ])
 def test_a_part_the_english_version_leaves_out_is_quoted_with_why(
         responder: Responder, kb: KnowledgeBase, question: str, heading: str) -> None:
