@@ -365,6 +365,12 @@ def test_how_quickly_a_figure_should_grow_is_a_rate_not_a_processing_time(
     assert category == "practical_detail"
 
 
+def test_to_form_clusters_is_not_an_application_form(responder: Responder) -> None:
+    reply = responder.respond("Which industries will form clusters in intelligent manufacturing?")
+    assert reply.status == "answered", reply.text
+    assert "transportation equipment" in reply.text
+
+
 def test_a_job_title_is_not_the_left_out_topic_of_jobs(responder: Responder) -> None:
     reply = responder.respond("What is Zhai Libo's job title?")
     assert reply.status == "answered", reply.text
