@@ -288,6 +288,12 @@ def test_the_tense_of_a_question_picks_the_review_or_the_plan(
     assert phrase in reply.text
 
 
+def test_a_paraphrase_without_its_article_is_still_the_paraphrase(
+        responder: Responder) -> None:
+    """The glossary says "size of the economy"; people type "size of economy"."""
+    assert "gdp" in responder.index.query("size of economy by 2025").text.split()
+
+
 def test_a_misspelling_tie_goes_to_the_likelier_slip(responder: Responder) -> None:
     """"mayer" is as near "maker" as "mayor": a vowel for a vowel is the likelier slip."""
     assert responder.index.query("the mayer").corrected == "the mayor"

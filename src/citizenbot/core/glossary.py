@@ -292,6 +292,9 @@ class Rewritten:
     terms: tuple[Term, ...]  # glossary terms found, in order
 
 
+_ARTICLES = frozenset({"the", "a", "an"})
+
+
 class Glossary:
     """Rewrites questions into the report's words and tells which named terms they use."""
 
@@ -314,6 +317,10 @@ class Glossary:
                 if CJK_RUN.fullmatch(norm.replace(" ", "")):
                     norm = norm.replace(" ", "")
                 self._replace[norm] = term.key
+                # People drop articles: "size of economy" is "size of the economy".
+                bare = " ".join(w for w in norm.split(" ") if w not in _ARTICLES)
+                if bare and bare != norm and " " in bare:
+                    self._replace.setdefault(bare, term.key)
         # Chinese place names stay whole: 历城区 (Licheng District) is not 历 and the
         # glossary's 城区 (main urban area). The longest name at a place wins, so 山东新金融
         # 产业园 is still the park, not 山东.
