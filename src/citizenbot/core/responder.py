@@ -379,6 +379,15 @@ class Responder:
             return self._confident(query, lang, best, ranked, candidates)
         return self._not_sure(query, lang, ranked, candidates)
 
+    def _own_beyond(self, query: Query, second: _Candidate, first: _Candidate) -> float:
+        """The share of the question `second` says in its own words, leaving out what the
+        headings of `first` already say for it (every sentence of part II is about the 14th
+        Five-Year Plan, whether or not it repeats the name)."""
+        own = self.index.own_features(second.sentence)
+        context = self.index.context_credit(first.sentence)
+        return sum(w for f, w in query.weights.items() if f in own and f not in context) / (
+            query.mass or 1.0)
+
     def _year_only_named(self, query: Query, cand: _Candidate, years: list[int]) -> bool:
         """"What was GDP in 2015?": a sentence that names 2015 only for something else ("the
         proportion of the three industries ... in 2015") does not give 2015's GDP. A year a
@@ -656,7 +665,7 @@ class Responder:
             # targets whose examples speak of patents per 10,000 residents).
             first, second = ordered[0], ordered[1]
             if (first.confidence - second.confidence < t.margin
-                    and second.own - first.own >= OWN_LEAD * 100):
+                    and self._own_beyond(query, second, first) - first.own / 100 >= OWN_LEAD):
                 ordered[0], ordered[1] = second, first
         return ordered
 
