@@ -294,6 +294,15 @@ def test_a_paraphrase_without_its_article_is_still_the_paraphrase(
     assert "gdp" in responder.index.query("size of economy by 2025").text.split()
 
 
+def test_slang_the_synonyms_list_is_not_corrected_into_another_word(
+        responder: Responder) -> None:
+    """synonyms.yml reads "nite" as night; the spelling check must not first make it "unite"."""
+    assert responder.index.query("nite economy").corrected == "nite economy"
+    reply = responder.respond("what about the nite economy?")
+    assert reply.status == "answered"
+    assert "night economy" in reply.text
+
+
 def test_a_misspelling_tie_goes_to_the_likelier_slip(responder: Responder) -> None:
     """"mayer" is as near "maker" as "mayor": a vowel for a vowel is the likelier slip."""
     assert responder.index.query("the mayer").corrected == "the mayor"

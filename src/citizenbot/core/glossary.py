@@ -245,6 +245,8 @@ class Synonyms:
         pairs = sorted(((normalise(v), normalise(c)) for v, c in mapping.items()),
                        key=lambda p: -len(p[0]))
         self._pairs = [(v, c) for v, c in pairs if v and v != c]
+        # The variants' words are words people use ("nite"), not typos of report words.
+        self.words = frozenset(w for v, _ in self._pairs for w in v.split(" "))
         self._lookup = dict(self._pairs)
         # Chinese has no word boundaries: one alternation, longest first. English variants
         # are looked up by their first word, longest first: a thousand variants word by word

@@ -219,6 +219,8 @@ class SentenceIndex:
                 vocabulary.update(normalise(variant).split())
         vocabulary.update(w for w in known_words if w.isascii())
         vocabulary.update(asked_words)
+        if synonyms is not None:
+            vocabulary.update(w for w in synonyms.words if w.isascii())
         self._vocabulary = frozenset(vocabulary | STOPWORDS_EN | FILLER_EN)
         self._spelling = sorted(w for w in vocabulary if len(w) >= 4 and w.isalpha())
         self._corrections: dict[str, str] = {}
