@@ -278,6 +278,7 @@ def test_a_question_naming_a_report_term_is_not_small_talk(responder: Responder)
 @pytest.mark.parametrize(("question", "phrase"), [
     ("How big did general public budget revenue get?", "threshold of 10 billion yuan"),
     ("How big will general public budget revenue get?", "more than 14 billion yuan"),
+    ("财政收入突破了多少亿？", "threshold of 10 billion yuan"),
 ])
 def test_the_tense_of_a_question_picks_the_review_or_the_plan(
         responder: Responder, question: str, phrase: str) -> None:
