@@ -304,6 +304,23 @@ def test_slang_the_synonyms_list_is_not_corrected_into_another_word(
     assert "night economy" in reply.text
 
 
+def test_a_footnote_answers_only_a_question_that_names_what_it_defines(
+        responder: Responder) -> None:
+    """Footnote ③ defines the "353" leading strategy and happens to say "supports" and
+    "manufacturing"; a question about support for leading manufacturers is not about it."""
+    reply = responder.respond("How are leading manufacturers supported?")
+    assert reply.status == "answered"
+    assert "Leading enterprises should be supported" in reply.text
+    assert "353" not in reply.text
+    assert "353" in responder.respond("what is the 353 leading strategy?").text
+
+
+def test_in_this_report_frames_the_question(responder: Responder) -> None:
+    """"in this report" is where the asker looks, not a question about the report's title."""
+    weights = responder.index.query("What does new infrastructure mean in this report?").weights
+    assert weights["~new infrastructure"] > 3 * weights.get("~government work report", 0.0)
+
+
 def test_a_misspelling_tie_goes_to_the_likelier_slip(responder: Responder) -> None:
     """"mayer" is as near "maker" as "mayor": a vowel for a vowel is the likelier slip."""
     assert responder.index.query("the mayer").corrected == "the mayor"

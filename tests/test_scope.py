@@ -371,6 +371,14 @@ def test_to_form_clusters_is_not_an_application_form(responder: Responder) -> No
     assert "transportation equipment" in reply.text
 
 
+def test_a_practical_request_of_a_tailored_kind_beats_a_left_out_heading(
+        responder: Responder) -> None:
+    """Air quality is a topic the 2021 report leaves out, but "what's the air quality like
+    today?" asks for the weather: that refusal, not the heading of environmental governance."""
+    reply = responder.respond("what's the air quality like today?")
+    assert (reply.status, reply.kind, reply.refusal) == ("fallback", "decline", "weather")
+
+
 def test_a_job_title_is_not_the_left_out_topic_of_jobs(responder: Responder) -> None:
     reply = responder.respond("What is Zhai Libo's job title?")
     assert reply.status == "answered", reply.text

@@ -55,6 +55,7 @@ LIST_OTHER_WORDS = 1  # report words a list question may hold besides the list's
 ASIDE_SHARE = 0.2  # a topic the English version leaves out, beside a question answered
 OWN_LEAD = 0.5  # how much more of a question a close second must say in its own words
 YEAR_SUBJECT_SHARE = 0.5  # of the rest of a question, a sentence naming its year must say
+NAME_WEIGHT = 3.0  # a word this rare in the report (BIM, iTOT, 353) names what a footnote defines
 THEORY_SHARE = 0.8  # how much of a "what is" question a cited theory must be
 _WHAT_IS = re.compile(r"^(?:what|who) (?:is|are|was|were)\b|\bexplain\b|\bmean(?:s|ing)?\b"
                       r"|是什么|是谁|什么意思|含义")
@@ -83,6 +84,7 @@ class Thresholds:
     no_figure: float = 0.5  # a passage without figures, when a figure is asked for
     intent_lead: float = 10.0  # an intent this far ahead of another's score settles a tie
     not_definition: float = 0.9  # a passage that names a term, when a footnote defines it
+    unnamed_note: float = 0.6  # a footnote, when the question does not name what it defines
     other_tense: float = 0.85  # the review for a question about plans, or plans for the past
     clarify_own: float = 25.0  # share of the question a passage offered must hold itself
 
@@ -178,6 +180,11 @@ class Responder:
                     counts[f] = counts.get(f, 0) + 1
             self._decline_core[intent.id] = frozenset(f for f, n in counts.items()
                                                       if n >= DECLINE_CORE)
+        # What each footnote defines: the name before its colon ("③ "353" leading strategy:").
+        self._defined = {
+            s.id: frozenset(f for f in self.index.features(s.text.split(":", 1)[0])
+                            if f.startswith("~") or self.index.weight(f) >= NAME_WEIGHT)
+            for p in kb.report.passages if p.id.startswith("note.") for s in p.sentences[:1]}
         # A service's examples as typed: "who are you" or "what can you do" is all stopwords,
         # which the matcher cannot weigh, but said exactly it is clearly that.
         self._service_said = {normalise(e): i.id for i in kb.intents if i.kind == "service"
@@ -653,6 +660,11 @@ class Responder:
                 factor *= t.no_figure
             if defines and not cand.sentence.passage_id.startswith("note."):
                 factor *= t.not_definition
+            if cand.sentence.id in self._defined and not (
+                    self._defined[cand.sentence.id] & query.weights.keys()):
+                # A footnote says what one name means ("353" leading strategy: ...); a
+                # question that does not name it is not asking that, whatever words it shares.
+                factor *= t.unnamed_note
             if factor != 1.0:
                 found[sid] = replace(cand, confidence=cand.confidence * factor)
         ordered = sorted(found.values(), key=lambda c: (-round(c.confidence, 1),
@@ -798,14 +810,16 @@ class Responder:
             return self._refuse(query.question, lang, refusal, owner,
                                 best.confidence if best else 0.0, topic_sentences=evidence,
                                 query=query)
+        # A practical request clearly of a tailored kind ("which bus goes to…", "air quality
+        # today") gets that refusal before the heading of a part that would hold its topic.
+        decline = self._decline_for(query, ranked, best if evidence else None, lead=t.decline_lead)
+        if decline is not None:
+            return self._decline(query.question, lang, decline, ranked[0].score)
         heading = (self._abridged_unexplained(query, best) if best is not None
                    else self._abridged(query))
         if heading is not None:
             return self._refuse(query.question, lang, Refusal("abridged", heading=heading),
                                 None, best.confidence if best else 0.0)
-        decline = self._decline_for(query, ranked, best if evidence else None, lead=t.decline_lead)
-        if decline is not None:
-            return self._decline(query.question, lang, decline, ranked[0].score)
         options = self._options(candidates, lang)
         if len(options) >= MIN_CLARIFY and best is not None:
             return self._clarify(query, lang, best, options)

@@ -67,7 +67,8 @@ _SAYING = (r"(?:say|says|said|claim|claims|state|states|mention|mentions|describ
 _FRAME = re.compile(
     rf"\b(?:(?:do|does|did|will|would)\s+{_SPEAKER}\s+{_SAYING}"
     rf"|{_SPEAKER}\s+(?:says|said|claims|mentions|states|describes)"
-    rf"|according\s+to\s+{_SPEAKER}|in\s+the\s+mayor's\s+words)\b"
+    rf"|according\s+to\s+{_SPEAKER}|in\s+the\s+mayor's\s+words"
+    r"|(?:in|of|from)\s+(?:this|the)\s+(?:report|document|speech|work\s+report))\b"
     r"|(?:报告|区长|政府)(?:里|中|上)?(?:是)?(?:怎么|如何)?(?:说|提到|提出|讲|描述|总结|表述)(?:的|了)?")
 _NUMBER = re.compile(r"^\d+$")
 _AMOUNT = re.compile(r"\b(\d+(?: \d{3})*(?: \d+)?) (billion|million)\b")
