@@ -429,6 +429,7 @@ def test_personal_cases_opinions_and_details_are_named_as_such(responder: Respon
     "We're moving the family here next year - will the district give us a housing subsidy?",
     "Could my startup be certified as a Gazelle enterprise?",
     "我们公司能不能认定为瞪羚企业？",
+    "Could the district make my company a little giant enterprise?",
 ])
 def test_the_asker_and_something_granted_is_a_personal_case(responder: Responder,
                                                              question: str) -> None:
