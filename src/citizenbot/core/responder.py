@@ -140,10 +140,11 @@ class _Candidate:
     def __post_init__(self) -> None:
         # Sums of float weights come out in set order, which differs from run to run; rounded,
         # the same question gets the same decision after every restart.
-        for name in ("confidence", "coverage", "own", "raw"):
-            object.__setattr__(self, name, round(getattr(self, name), 6))
-        if not self.raw:
-            object.__setattr__(self, "raw", self.confidence)
+        put = object.__setattr__
+        put(self, "confidence", round(self.confidence, 6))
+        put(self, "coverage", round(self.coverage, 6))
+        put(self, "own", round(self.own, 6))
+        put(self, "raw", round(self.raw, 6) if self.raw else self.confidence)
 
 
 class Responder:
