@@ -180,6 +180,28 @@ def test_a_theory_the_report_only_cites_is_general_knowledge(
     assert name in text
 
 
+@pytest.mark.parametrize(("question", "name"), [
+    ("Please explain big data in simple terms", "big data"),
+    ("What is GDP and how is it calculated?", "GDP"),
+])
+def test_a_general_concept_asked_to_be_explained_is_general_knowledge(
+        responder: Responder, question: str, name: str) -> None:
+    category, text = refused(responder, question)
+    assert category == "general"
+    assert f"“{name}”" in text
+
+
+@pytest.mark.parametrize("question", [
+    "explain the one stop service", "explain the 353 strategy", "explain new infrastructure",
+    "Which blockchain parks does the district have?",
+])
+def test_what_the_report_explains_or_says_of_a_concept_is_answered(
+        responder: Responder, question: str) -> None:
+    """The district's own services and strategies, and terms a footnote defines, are the
+    report's to explain; so is what it says of a general concept."""
+    assert responder.respond(question).status == "answered"
+
+
 def test_what_the_report_says_of_a_cited_theory_is_answered(responder: Responder) -> None:
     reply = responder.respond("Does the guiding ideology follow Xi Jinping Thought?")
     assert reply.status == "answered"

@@ -22,12 +22,13 @@ batch command, the Telegram package renders the same value as HTML with buttons.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from citizenbot.core import excerpt as excerpts
 from citizenbot.core.followup import FollowUp, Previous
-from citizenbot.core.glossary import Synonyms
+from citizenbot.core.glossary import Synonyms, Term
 from citizenbot.core.knowledge import Excerpt, Intent, KnowledgeBase
 from citizenbot.core.matcher import Candidate, Matcher
 from citizenbot.core.outline import ListQuestion
@@ -57,6 +58,11 @@ OWN_LEAD = 0.5  # how much more of a question a close second must say in its own
 YEAR_SUBJECT_SHARE = 0.5  # of the rest of a question, a sentence naming its year must say
 NAME_WEIGHT = 3.0  # a word this rare in the report (BIM, iTOT, 353) names what a footnote defines
 THEORY_SHARE = 0.8  # how much of a "what is" question a cited theory must be
+CONCEPT_SHARE = 0.6  # ... and a general concept asked to be explained, beside the asking
+_EXPLAIN = re.compile(r"\bexplain\b|\bin simple terms\b|\bin layman s terms\b"
+                      r"|\bhow is it (?:calculated|measured|computed|defined)\b"
+                      r"|\bdefinition of\b|\bwhat does it stand for\b"
+                      r"|通俗|解释一下|怎么计算|如何计算")
 _WHAT_IS = re.compile(r"^(?:what|who) (?:is|are|was|were)\b|\bexplain\b|\bmean(?:s|ing)?\b"
                       r"|是什么|是谁|什么意思|含义")
 DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
@@ -197,6 +203,12 @@ class Responder:
         # question features that name it.
         self._theories = [(t, frozenset(self.index.features(t.en)) | {f"~{t.key}"})
                           for t in kb.glossary.terms if t.kind == "theory"]
+        # General concepts the report uses without explaining them (GDP, blockchain), unless
+        # a footnote defines them ("new infrastructure", BIM).
+        defined = frozenset().union(*self._defined.values())
+        self._concepts = [(t, feats) for t in kb.glossary.terms if t.kind in ("concept", "figure")
+                          if (feats := frozenset(self.index.features(t.en)) | {f"~{t.key}"})
+                          and not feats & defined]
         # Which sentences each intent quotes, and which intent owns a sentence.
         self._quoted: dict[str, list[Sentence]] = {}
         self._owner: dict[str, Intent] = {}
@@ -371,7 +383,7 @@ class Responder:
         cited = self._cited_theory(query)
         if cited is not None:
             return self._refuse(question, lang, Refusal("general"), None, 0.0,
-                                topic_sentences=cited, query=query)
+                                query=query, term=cited)
         ranked = self.matcher.rank(query.corrected or question, spelled=bool(query.corrected))
         service = self._service(question, lang, ranked, query)
         if service is not None:
@@ -410,19 +422,33 @@ class Responder:
         return bool(total) and sum(w for f, w in rest.items() if f in own) < (
             YEAR_SUBJECT_SHARE * total)
 
-    def _cited_theory(self, query: Query) -> list[Sentence] | None:
+    def _cited_theory(self, query: Query) -> Term | None:
         """"What is Marxism-Leninism?": a theory the report only cites in its guiding
-        ideology, asked what it is, is general knowledge; the sentences citing it are
-        returned so that the refusal can say the report names it. What the report says of
-        it ("does the guiding ideology follow Marxism-Leninism?") is still answered."""
-        if not _WHAT_IS.search(query.norm):
+        ideology, asked what it is, is general knowledge; so is a general concept the report
+        uses, asked to be explained ("explain blockchain in simple terms", "what is GDP and
+        how is it calculated"). The term is returned so that the refusal can say the report
+        names it. What the report says of it ("does the guiding ideology follow
+        Marxism-Leninism?", "what are the blockchain parks?") is still answered."""
+        if _WHAT_IS.search(query.norm):
+            found = self._general_term(query, self._theories, query.weights, THEORY_SHARE)
+            if found is not None:
+                return found
+        cues = [m.group() for m in _EXPLAIN.finditer(query.norm)]
+        if not cues:
             return None
-        mass = query.mass or 1.0
-        for term, feats in self._theories:
-            if f"~{term.key}" not in query.weights:
+        cue = self.index.features(" ".join(cues))
+        asked = {f: w for f, w in query.weights.items() if f not in cue}
+        return self._general_term(query, self._concepts, asked, CONCEPT_SHARE)
+
+    @staticmethod
+    def _general_term(query: Query, terms: list[tuple[Term, frozenset[str]]],
+                      weights: Mapping[str, float], share: float) -> Term | None:
+        mass = sum(weights.values()) or 1.0
+        for term, feats in terms:
+            if not feats & weights.keys() or term.key not in query.text:
                 continue
-            if sum(w for f, w in query.weights.items() if f in feats) >= THEORY_SHARE * mass:
-                return [s for s in self.index.sentences if term.key in normalise(s.text)]
+            if sum(w for f, w in weights.items() if f in feats) >= share * mass:
+                return term
         return None
 
     def _list_question(self, query: Query) -> ListQuestion | None:
@@ -885,15 +911,17 @@ class Responder:
 
     def _refuse(self, question: str, lang: str, refusal: Refusal, owner: Intent | None,
                 confidence: float, topic_sentences: list[Sentence] | None = None,
-                query: Query | None = None) -> Reply:
-        """An honest "the report doesn't say", saying why."""
+                query: Query | None = None, term: Term | None = None) -> Reply:
+        """An honest "the report doesn't say", saying why (`term`: the name it does use)."""
+        topic = (f"“{term.zh[0]}”" if lang == "zh" and term.zh else f"“{term.en}”") if term else (
+            self._topic_name(owner, lang, topic_sentences or [], query, confidence))
         values = {
             "place": refusal.place.name(lang) if refusal.place else "",
             "year": refusal.year,
             "covered": ("；" if lang == "zh" else "; ").join(self.scope.year_labels(lang)),
             "detail": (self.kb.text(f"refusals.details.{refusal.detail}", lang)
                        if refusal.detail else ""),
-            "topic": self._topic_name(owner, lang, topic_sentences or [], query, confidence),
+            "topic": topic,
         }
         key = f"refusals.{refusal.category}"
         if values["topic"] and self.kb.has_text(f"{key}_topic"):
