@@ -135,6 +135,7 @@ def test_a_figure_the_report_does_not_give_is_not_made_up(responder: Responder) 
     ("What measures on social governance are planned by 2025?", "social governance…"),
     ("What concrete steps for people's livelihood does the 2021 plan take?", "(VII)"),
     ("Urban construction in the last five years, any figures?", "booming urban"),
+    ("Will there be more jobs for residents in 2021?", "(VII)"),
 ])
 def test_a_part_the_english_version_leaves_out_is_quoted_with_why(
         responder: Responder, kb: KnowledgeBase, question: str, heading: str) -> None:
@@ -452,6 +453,7 @@ def test_personal_cases_opinions_and_details_are_named_as_such(responder: Respon
     "Could my startup be certified as a Gazelle enterprise?",
     "我们公司能不能认定为瞪羚企业？",
     "Could the district make my company a little giant enterprise?",
+    "We're moving here; can my husband find a job easily?",
 ])
 def test_the_asker_and_something_granted_is_a_personal_case(responder: Responder,
                                                              question: str) -> None:
