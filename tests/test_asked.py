@@ -44,6 +44,14 @@ def test_asking_under_a_heading_does_not_make_it_speak_of_what_it_leaves_out(
     assert (reply.status, reply.refusal) == ("fallback", "abridged")
 
 
+def test_a_way_of_asking_never_names_what_the_sentence_does_not(tmp_path: Path) -> None:
+    """The awards line does not name the Jingwei talent programme; a way of asking for it that
+    does must not make it an answer about that programme."""
+    reply = _with_asked(tmp_path, {"I.1.s26": ["how many Jingwei talent programme people"]}
+                        ).respond("how many talents came through the jingwei programme")
+    assert reply.status == "fallback", reply.text
+
+
 def test_a_way_of_asking_for_a_sentence_the_report_lacks_is_a_problem(tmp_path: Path) -> None:
     directory = tmp_path / "kb"
     shutil.copytree(default_directory(), directory)

@@ -42,6 +42,8 @@ from citizenbot.core.text import (
 TOPIC_CREDIT = 0.7
 HEADING_CREDIT = 0.5
 PART_CREDIT = 0.8  # "Work Arrangement in 2021", "the 13th Five-Year Plan period"
+PROPER_KINDS = ("programme", "park", "platform", "organisation")
+COMMON_IN = 3  # a word in more sentences than this is not a name
 ASKED_CREDIT = 0.7  # a word of how people ask for a sentence (asked.yml): as a topic heading
 IN_TERM_SHARE = 0.25  # the weight of a word inside a named term, beside the name
 ASKER_SHARE = 0.3  # the weight of words where the asker speaks of themselves
@@ -171,7 +173,17 @@ class SentenceIndex:
                 self._context[s.id] = credit
 
         # How people ask for a sentence (asked.yml): the words of those questions that the
-        # sentence and its headings do not already explain, at a discount.
+        # sentence and its headings do not already explain, at a discount. Never the name of
+        # a programme, park or company the sentence does not name: a way of asking that says
+        # "talent programme" must not make the awards line an answer about the Jingwei talent
+        # programme.
+        names: set[str] = set()
+        common = self._common_words()
+        for term in glossary.terms:
+            if term.kind in PROPER_KINDS:
+                names.add(f"~{term.key}")
+                capitalised = " ".join(w for w in term.en.split() if w[:1].isupper())
+                names.update(set(content_stems(normalise(capitalised))) - common)
         self._asked: dict[str, frozenset[str]] = {}
         asked_words: set[str] = set()
         for sid, questions in (asked or {}).items():
@@ -181,7 +193,8 @@ class SentenceIndex:
             for q in questions:
                 ways |= self.example_features(q)
                 asked_words.update(w for w in normalise(q).split() if not CJK_RUN.fullmatch(w))
-            self._asked[sid] = frozenset(ways - self._own[sid] - self._context[sid].keys())
+            self._asked[sid] = frozenset(
+                ways - self._own[sid] - self._context[sid].keys() - names)
 
         n = len(self.sentences)
         df: dict[str, int] = defaultdict(int)
@@ -226,6 +239,14 @@ class SentenceIndex:
         self._spelling = sorted(w for w in vocabulary if len(w) >= 4 and w.isalpha())
         self._corrections: dict[str, str] = {}
         self._clauses: dict[str, tuple[list[tuple[int, int]], list[frozenset[str]]]] = {}
+
+    def _common_words(self) -> frozenset[str]:
+        """Features of more than a few sentences ("park", "talent"): not a name on their own."""
+        counts: dict[str, int] = defaultdict(int)
+        for feats in self._own.values():
+            for f in feats:
+                counts[f] += 1
+        return frozenset(f for f, c in counts.items() if c > COMMON_IN)
 
     def sentence(self, sentence_id: str) -> Sentence:
         return self._by_id[sentence_id]
