@@ -152,6 +152,16 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def test_validate_names_a_target_part_the_report_does_not_have(tmp_path: Path,
+                                                              cli: Cli) -> None:
+    kb = copy_kb(tmp_path)
+    edit(kb / "scope.yml", "  parts: [II.2, II.3, III.1]\n", "  parts: [II.2, II.9, III.1]\n")
+    result = cli("validate", str(kb))
+    assert result.code == 1
+    assert any("targets.parts: no part or passage II.9" in line
+               for line in result.out.splitlines())
+
+
 def test_validate_checks_every_text_a_door_needs_with_its_placeholders(
         tmp_path: Path, cli: Cli) -> None:
     kb = copy_kb(tmp_path)

@@ -93,6 +93,9 @@ class Thresholds:
     unnamed_note: float = 0.6  # a footnote, when the question does not name what it defines
     other_tense: float = 0.85  # the review for a question about plans, or plans for the past
     clarify_own: float = 25.0  # share of the question a passage offered must hold itself
+    not_means: float = 0.85  # a target, for a question asking how something will be done
+    lead_gap: float = 5.0  # how far ahead of all others a sentence between clarify and answer
+    # must be to answer: a did-you-mean with that one option would not help
 
 
 @dataclass(frozen=True)
@@ -394,10 +397,24 @@ class Responder:
         detail = self._detail_answer(query, lang, candidates)
         if detail is not None:
             return detail
-        if best is not None and best.confidence >= (t.answer if best.intent else max(
-                t.answer, t.search)):
+        if best is not None and (best.confidence >= (t.answer if best.intent else max(
+                t.answer, t.search)) or self._alone(query, candidates)):
             return self._confident(query, lang, best, ranked, candidates)
         return self._not_sure(query, lang, ranked, candidates)
+
+    def _alone(self, query: Query, candidates: list[_Candidate]) -> bool:
+        """A sentence confident enough to be offered in a did-you-mean and well ahead of every
+        other: asking "did you mean" with that one option would not help, so it answers (a
+        question in words of its own that one sentence still explains best by a distance).
+        Not for a question that speaks of the asker ("my apartment", "my project") or names
+        years: a near miss of that kind shares a few words with one sentence too."""
+        t = self.thresholds
+        if not candidates or candidates[0].confidence < t.clarify:
+            return False
+        if self.scope.speaks_of_asker(query.norm) or any(self.scope.question_years(query.norm)):
+            return False
+        second = candidates[1].confidence if len(candidates) > 1 else 0.0
+        return candidates[0].confidence - second >= t.lead_gap
 
     def _own_beyond(self, query: Query, second: _Candidate, first: _Candidate) -> float:
         """The share of the question `second` says in its own words, leaving out what the
@@ -671,6 +688,7 @@ class Responder:
             c.sentence.passage_id.startswith("note.") and c.coverage >= t.answer
             for c in found.values())
         tense = _tense(query.norm)
+        means = self.scope.asks_means(query.norm)
         for sid, cand in list(found.items()):
             # A passage that would be refused for its years, or that lacks the figure asked
             # for, gives way to one that has them.
@@ -685,6 +703,8 @@ class Responder:
                 factor *= t.other_tense
             if wants_figure and not self.scope.has_figure(cand.sentence.text):
                 factor *= t.no_figure
+            if means and self.scope.sets_targets(cand.sentence):
+                factor *= t.not_means
             if defines and not cand.sentence.passage_id.startswith("note."):
                 factor *= t.not_definition
             if cand.sentence.id in self._defined and not (

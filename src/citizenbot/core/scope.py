@@ -111,6 +111,11 @@ class ScopeRules:
     outcome: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     definition: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     changes: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    # The parts that set targets, and the signs of a question asking how something will be
+    # done rather than what the target is.
+    target_parts: tuple[str, ...] = ()
+    means: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    means_unless: PhraseSet = field(default_factory=lambda: PhraseSet(()))
 
 
 def _phrases(value: Any, where: str, problems: list[str]) -> list[str]:
@@ -140,7 +145,7 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     known = {"years", "periods", "abridged", "personal", "asker", "granted", "details",
              "figures", "general",
              "whole_place", "relation", "specifics", "definition", "outcome", "changes",
-             "__line__"}
+             "targets", "__line__"}
     for key in sorted(set(data) - known):
         problems.append(f"{key}: unknown key")
     parts = {p.part for p in report.passages} | {p.id for p in report.passages}
@@ -207,6 +212,17 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     rules.changes = PhraseSet(_phrases(data.get("changes") or [], "changes", problems))
     rules.definition = PhraseSet(_phrases(data.get("definition") or [], "definition",
                                           problems))
+    targets = data.get("targets") or {}
+    if not isinstance(targets, dict) or not isinstance(targets.get("parts", []), list):
+        problems.append("targets: expected parts: [...], means: ... and unless: ...")
+        targets = {}
+    bad = [p for p in targets.get("parts", []) if p not in parts]
+    if bad:
+        problems.append(f"targets.parts: no part or passage {', '.join(map(str, bad))}")
+    rules.target_parts = tuple(str(p) for p in targets.get("parts", []) if p in parts)
+    rules.means = PhraseSet(_phrases(targets.get("means") or [], "targets.means", problems))
+    rules.means_unless = PhraseSet(_phrases(targets.get("unless") or [], "targets.unless",
+                                            problems))
     details = data.get("details") or {}
     if not isinstance(details, dict):
         problems.append("details: expected a mapping of kinds")
@@ -448,6 +464,20 @@ class Scope:
         # the housing subsidy?" asks for a form, which the report does not give either).
         return bool(self.rules.asker.find(norm) and self.rules.granted.find(norm)
                     and not any(rule.cues.find(norm) for rule in self.rules.details))
+
+    def asks_means(self, norm: str) -> bool:
+        """Whether the question asks how something will be done ("how will the district open
+        up?"), not what the target is."""
+        return bool(self.rules.means.find(norm) and not self.rules.means_unless.find(norm))
+
+    def sets_targets(self, s: Sentence) -> bool:
+        """Whether the sentence stands in a part that sets targets."""
+        return any(s.passage_id == p or s.passage_id.startswith(p + ".")
+                   for p in self.rules.target_parts)
+
+    def speaks_of_asker(self, norm: str) -> bool:
+        """Whether the question speaks of the asker ("I", "my company", 我们)."""
+        return bool(self.rules.asker.find(norm))
 
     def before(self, norm: str, language: str, question: str = "") -> Refusal | None:
         """Refusals that need no passage: another language, a request that is not a
