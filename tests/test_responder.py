@@ -326,3 +326,51 @@ def test_a_misspelling_tie_goes_to_the_likelier_slip(responder: Responder) -> No
     assert responder.index.query("the mayer").corrected == "the mayor"
     reply = responder.respond("whos the mayer")
     assert reply.status == "answered" and "Zhai Libo" in reply.text
+
+
+def test_one_sentence_far_ahead_answers_instead_of_a_one_option_choice(
+        responder: Responder, kb: KnowledgeBase) -> None:
+    """Between the did-you-mean and the answer thresholds, a sentence far ahead of every
+    other would make a did-you-mean with one option; it answers instead. Not when the gap
+    is asked for to be huge, and never for a question about the asker's own case."""
+    question = "How many academicians, Chinese or foreign, has the district brought on board?"
+    reply = responder.respond(question)
+    assert reply.status == "answered"
+    assert reply.score < responder.thresholds.answer
+    assert "academicians at home and abroad" in reply.text
+    assert Responder(kb, Thresholds(lead_gap=1000)).respond(question).status != "answered"
+    personal = responder.respond("Is my flat near Yingxiongshan going to be pulled down in the upgrade?")
+    assert personal.status == "fallback"
+
+
+def test_how_something_will_be_done_is_answered_by_the_measures_not_the_targets(
+        responder: Responder) -> None:
+    """"How will the district open up?" asks for the key task, not the 2025 targets; asked
+    for the targets, the targets answer."""
+    how = responder.respond("how will shizhong open itself up more in the coming five years")
+    assert how.status == "answered"
+    assert "all-round open Shizhong district" in how.text
+    assert "II.3.s3" not in how.sentence_ids
+    plan = responder.respond("How does the district plan to become more open in the next five years?")
+    assert "240 high-tech enterprises" not in plan.text
+    target = responder.respond("what are the 2025 targets for opening up")
+    assert "New and greater breakthroughs in reform and opening-up" in target.text
+
+
+def test_a_point_heading_is_quoted_with_the_sentence_that_says_what_it_means(
+        responder: Responder) -> None:
+    """"Fifth, build an all-round open Shizhong district." alone only names the point."""
+    reply = responder.respond("how will shizhong open itself up more in the coming five years")
+    assert "Fifth, build an all-round open Shizhong district." in reply.text
+    assert "new highland for the city's opening up" in reply.text
+
+
+def test_the_relationship_between_two_things_is_about_the_two_things(
+        responder: Responder) -> None:
+    """"relationship" is a word the report uses once (government and business); asked about
+    talent and industry, the sentence that joins those two answers."""
+    reply = responder.respond("what relationship between talent and industry does shizhong want")
+    assert reply.status == "answered"
+    assert "talents empower industry and industry attracts talents" in reply.text
+    business = responder.respond("relationship between government and business")
+    assert '"amiable" and "clean" relationship' in business.text

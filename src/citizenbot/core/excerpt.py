@@ -126,6 +126,12 @@ def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
             picked.append(best)
             others.remove(best)
             covered += gain
+        body = [s for s in others if s.topic_id == main.id]
+        if body and len(picked) < MAX_SENTENCES and not any(
+                s.topic_id == main.id for s in picked):
+            # A point's heading alone ("Fifth, build an all-round open Shizhong district.")
+            # only names it; the sentence after it says what it means.
+            picked.append(body[0])
     # Each sentence with the heading of its point, the main one's first, as far as they fit.
     topic_ids: set[str] = set()
     for s in [main, *(p for p in picked if p != main)]:

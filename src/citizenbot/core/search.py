@@ -70,7 +70,10 @@ _FRAME = re.compile(
     rf"\b(?:(?:do|does|did|will|would)\s+{_SPEAKER}\s+{_SAYING}"
     rf"|{_SPEAKER}\s+(?:says|said|claims|mentions|states|describes)"
     rf"|according\s+to\s+{_SPEAKER}|in\s+the\s+mayor's\s+words"
-    r"|(?:in|of|from)\s+(?:this|the)\s+(?:report|document|speech|work\s+report))\b"
+    r"|(?:in|of|from)\s+(?:this|the)\s+(?:report|document|speech|work\s+report)"
+    # "the relationship between A and B" asks how A and B go together: A and B are the
+    # subject, not the word "relationship", which the report uses only once.
+    r"|(?:relationships?|relations?|links?|connections?|interactions?|interplay)\s+between)\b"
     r"|(?:报告|区长|政府)(?:里|中|上)?(?:是)?(?:怎么|如何)?(?:说|提到|提出|讲|描述|总结|表述)(?:的|了)?")
 _NUMBER = re.compile(r"^\d+$")
 _AMOUNT = re.compile(r"\b(\d+(?: \d{3})*(?: \d+)?) (billion|million)\b")
