@@ -374,3 +374,11 @@ def test_the_relationship_between_two_things_is_about_the_two_things(
     assert "talents empower industry and industry attracts talents" in reply.text
     business = responder.respond("relationship between government and business")
     assert '"amiable" and "clean" relationship' in business.text
+
+
+def test_a_stopword_is_never_read_as_another_form_of_a_synonym(responder: Responder) -> None:
+    """"under" stems like "underlying", an everyday word for "fundamental"; it is not one."""
+    assert "fundamental" not in responder.index.query("the patent target under the plan").text
+    reply = responder.respond("What is the patent target under the 14th five-year plan?")
+    assert reply.status == "answered"
+    assert "patent ownership quantity 59 per 10000 people" in reply.text

@@ -95,6 +95,7 @@ def test_a_personal_case_names_what_the_report_does_say(responder: Responder) ->
      "apply"),
     ("How long does it take to register a company online in Shizhong?", "how long"),
     ("is the tax office open on saturday", "hours"),
+    ("how many days does it take to get my business licence in shizhong?", "how long"),
 ])
 def test_a_practical_detail_the_report_lacks_is_named(responder: Responder, question: str,
                                                       detail: str) -> None:
@@ -136,6 +137,7 @@ def test_a_figure_the_report_does_not_give_is_not_made_up(responder: Responder) 
     ("What concrete steps for people's livelihood does the 2021 plan take?", "(VII)"),
     ("Urban construction in the last five years, any figures?", "booming urban"),
     ("Will there be more jobs for residents in 2021?", "(VII)"),
+    ("Which urban construction projects were finished between 2016 and 2020?", "booming urban"),
 ])
 def test_a_part_the_english_version_leaves_out_is_quoted_with_why(
         responder: Responder, kb: KnowledgeBase, question: str, heading: str) -> None:
@@ -160,6 +162,8 @@ def test_a_question_the_heading_itself_answers_gets_it_with_a_caveat(
     "what is 17 * 23", "What's 40 divided by 8?", "how much is 12 times 3",
     "what is 5% of 200 billion", "Do the math: 150 billion growing 8% a year", "美元汇率多少",
     "Is Mayor Zhai doing a good job in your opinion?", "帮我写一首诗",
+    "how much is 25.8 billion US dollars in euros at today's rate?",
+    "what is Alibaba's market cap right now?",
 ])
 def test_requests_that_are_not_questions_about_the_report(responder: Responder,
                                                           question: str) -> None:
@@ -454,6 +458,7 @@ def test_personal_cases_opinions_and_details_are_named_as_such(responder: Respon
     "我们公司能不能认定为瞪羚企业？",
     "Could the district make my company a little giant enterprise?",
     "We're moving here; can my husband find a job easily?",
+    "our design studio has 5 people, can we get a spot in the design industrial park?",
 ])
 def test_the_asker_and_something_granted_is_a_personal_case(responder: Responder,
                                                              question: str) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from citizenbot.core.text import CJK_RUN, fold, normalise, stem
+from citizenbot.core.text import CJK_RUN, STOPWORDS_EN, fold, normalise, stem
 
 # Questions remembered by the phrase finders; bounded, since questions are user input.
 MEMO_SIZE = 512
@@ -282,8 +282,10 @@ class Synonyms:
                     break
             else:
                 w = words[i]
-                out.append(self._by_stem.get(stem(w), w) if self._by_stem and w.isalpha()
-                           else w)
+                # A stopword is never another form of a variant: "under" stems like
+                # "underlying" but is not it.
+                out.append(self._by_stem.get(stem(w), w)
+                           if self._by_stem and w.isalpha() and w not in STOPWORDS_EN else w)
                 i += 1
         return " ".join(out)
 

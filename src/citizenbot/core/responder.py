@@ -509,6 +509,11 @@ class Responder:
         cue = self._cue_text(query)
         if not self.scope.asks_detail(cue):
             return None
+        if not candidates or (candidates[0].confidence < self.thresholds.answer
+                              and not self._alone(query, candidates)):
+            # As sure of the topic as an answer needs to be: "how many days does it take to
+            # get my business licence" is not the 361 days without local cases.
+            return None
         for near in candidates[:5]:
             if near.confidence < self.thresholds.clarify:
                 break
@@ -984,7 +989,8 @@ class Responder:
         return ""
 
 
-_PAST = re.compile(r"\b(?:did|was|were|has been|have been|had|so far|already|became|"
+_PAST = re.compile(r"\b(?:did|was|were|has been|have been|had|so far|already|became|to date|"
+                   r"how far along|"
                    r"got|grew|reached|achieved|managed)\b|(?<![为除])了(?!解)|已经|过去|以来")
 _FUTURE = re.compile(r"\b(?:will|going to|plans? to|planning|aims?|aiming|targets?|"
                      r"goals?|hopes? to|intends?)\b|将|计划|目标|力争|打算|今后|未来")
