@@ -23,6 +23,7 @@ def refused(responder: Responder, question: str) -> tuple[str | None, str]:
     ("Shandong province total GDP in 2020?", "Shandong"),
     ("How big is the fund scale at Shanghai Lujiazui financial district?", "Lujiazui"),
     ("青岛市南区有多少家世界500强？", "青岛"),
+    ("What are the 2021 growth targets of Jinan as a whole, not just Shizhong?", "Jinan"),
 ])
 def test_another_place_is_named_and_refused(responder: Responder, question: str,
                                             place: str) -> None:

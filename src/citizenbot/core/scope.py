@@ -49,6 +49,8 @@ _NUMBER_WORDS = re.compile(r"\b(?:hundred|thousand|million|billion|percent|dozen
 WHEN = ("past", "plan", "year")
 DETAIL_KINDS = ("address", "location", "phone", "hours", "fee", "deadline", "form", "duration")
 
+_SET_ASIDE = (r"(?:not just|not only|rather than|other than|instead of|excluding|beyond)\s+"
+              r"(?:the\s+)?")
 _END_ASKED = re.compile(r"\b(?:by|end|ended|ending|until|up to|as of)\b|末|底|到")
 
 @dataclass(frozen=True)
@@ -410,7 +412,9 @@ class Scope:
                                self._place_names))
         if not mentions:
             return None
-        home = any(m.place.role == "home" for m in mentions)
+        # "Jinan as a whole, not just Shizhong": the district named only to be set aside.
+        home = any(m.place.role == "home" and not re.search(
+            rf"\b{_SET_ASIDE}{re.escape(m.said)}\b", norm) for m in mentions)
         said = " | ".join(self._said[s.id] for s in excerpt)
         said_raw = " | ".join(self._said_raw[s.id] for s in excerpt)
         for m in mentions:
