@@ -533,3 +533,15 @@ def test_a_misspelt_report_name_is_not_another_place(responder: Responder) -> No
 def test_more_ways_of_saying_where_the_asker_comes_from(responder: Responder,
                                                         question: str) -> None:
     assert responder.respond(question).refusal != "other_place"
+
+
+def test_a_period_asked_is_answered_by_the_part_about_that_period(responder: Responder) -> None:
+    """2021 lies inside 2021-2025, but the 14th Five-Year Plan's targets are about the whole
+    span; 2021's targets are not the answer."""
+    reply = responder.respond(
+        "how fast should fixed-asset investment and retail sales grow each year during 2021-2025")
+    assert reply.status == "answered"
+    assert "by 10% and 8% annually" in reply.text
+    assert "III.1.s1" not in reply.sentence_ids
+    other = responder.respond("yearly growth rate of fixed-asset investment for 2021-2025?")
+    assert "III.1.s1" not in other.sentence_ids

@@ -94,6 +94,7 @@ class Thresholds:
     other_tense: float = 0.85  # the review for a question about plans, or plans for the past
     clarify_own: float = 25.0  # share of the question a passage offered must hold itself
     not_means: float = 0.85  # a target, for a question asking how something will be done
+    part_of_span: float = 0.7  # one year's part, for a question about a period a part spans
     lead_gap: float = 5.0  # how far ahead of all others a sentence between clarify and answer
     # must be to answer: a did-you-mean with that one option would not help
 
@@ -694,6 +695,10 @@ class Responder:
             for c in found.values())
         tense = _tense(query.norm)
         means = self.scope.asks_means(query.norm)
+        # "during 2021-2025": a part about that whole period, when one is a candidate, before
+        # a part about one year inside it (2021's targets).
+        whole = [p for p in periods if any(self.scope.spans(c.sentence, p)
+                                           for c in found.values())]
         for sid, cand in list(found.items()):
             # A passage that would be refused for its years, or that lacks the figure asked
             # for, gives way to one that has them.
@@ -710,6 +715,8 @@ class Responder:
                 factor *= t.no_figure
             if means and self.scope.sets_targets(cand.sentence):
                 factor *= t.not_means
+            if whole and not any(self.scope.spans(cand.sentence, p) for p in whole):
+                factor *= t.part_of_span
             if defines and not cand.sentence.passage_id.startswith("note."):
                 factor *= t.not_definition
             if cand.sentence.id in self._defined and not (

@@ -315,6 +315,11 @@ class Scope:
     def _periods_of(self, s: Sentence) -> list[tuple[int, int]]:
         return [r.period for r in self._rules_for(s.passage_id) if r.period]
 
+    def spans(self, s: Sentence, period: tuple[int, int]) -> bool:
+        """Whether the sentence's part is about that whole period (the 14th Five-Year Plan's
+        part for "2021-2025"), not only a year inside it."""
+        return period in self._periods_of(s)
+
     def question_years(self, norm: str) -> tuple[list[int], list[tuple[int, int]]]:
         """Single years and spans ("2016-2020", "13th Five-Year Plan") a question names."""
         # Asked once per candidate passage: remember the last few questions.
