@@ -165,6 +165,8 @@ def test_a_question_the_heading_itself_answers_gets_it_with_a_caveat(
     "Is Mayor Zhai doing a good job in your opinion?", "帮我写一首诗",
     "how much is 25.8 billion US dollars in euros at today's rate?",
     "what is Alibaba's market cap right now?",
+    "What's SAP's global annual revenue?",
+    "any recommendations for a good hotpot place?",
 ])
 def test_requests_that_are_not_questions_about_the_report(responder: Responder,
                                                           question: str) -> None:
@@ -189,6 +191,7 @@ def test_a_theory_the_report_only_cites_is_general_knowledge(
 @pytest.mark.parametrize(("question", "name"), [
     ("Please explain big data in simple terms", "big data"),
     ("What is GDP and how is it calculated?", "GDP"),
+    ("how does big data really work?", "big data"),
 ])
 def test_a_general_concept_asked_to_be_explained_is_general_knowledge(
         responder: Responder, question: str, name: str) -> None:
@@ -199,7 +202,7 @@ def test_a_general_concept_asked_to_be_explained_is_general_knowledge(
 
 @pytest.mark.parametrize("question", [
     "explain the one stop service", "explain the 353 strategy", "explain new infrastructure",
-    "Which blockchain parks does the district have?",
+    "Which blockchain parks does the district have?", "how does one stop handling work",
 ])
 def test_what_the_report_explains_or_says_of_a_concept_is_answered(
         responder: Responder, question: str) -> None:
@@ -459,6 +462,9 @@ def test_personal_cases_opinions_and_details_are_named_as_such(responder: Respon
     "我们公司能不能认定为瞪羚企业？",
     "Could the district make my company a little giant enterprise?",
     "We're moving here; can my husband find a job easily?",
+    "We are relocating with our daughter, which school in Shizhong should she attend?",
+    "My uncle's shop is near Dangjia - will it have to move for the new park?",
+    "我先生在国外，回来后区里能不能给他安排工作？",
     "our design studio has 5 people, can we get a spot in the design industrial park?",
 ])
 def test_the_asker_and_something_granted_is_a_personal_case(responder: Responder,

@@ -63,6 +63,8 @@ _EXPLAIN = re.compile(r"\bexplain\b|\bin simple terms\b|\bin layman s terms\b"
                       r"|\bhow is it (?:calculated|measured|computed|defined)\b"
                       r"|\bdefinition of\b|\bwhat does it stand for\b"
                       r"|通俗|解释一下|怎么计算|如何计算")
+# "How does blockchain actually work?": the words around the concept ask it to be explained.
+_HOW_WORKS = re.compile(r"\bhow (?:does|do) ((?:\w+ ){1,3})(?:actually |really )?work\b")
 _WHAT_IS = re.compile(r"^(?:what|who) (?:is|are|was|were)\b|\bexplain\b|\bmean(?:s|ing)?\b"
                       r"|是什么|是谁|什么意思|含义")
 DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
@@ -451,7 +453,8 @@ class Responder:
             found = self._general_term(query, self._theories, query.weights, THEORY_SHARE)
             if found is not None:
                 return found
-        cues = [m.group() for m in _EXPLAIN.finditer(query.norm)]
+        cues = [m.group() for m in _EXPLAIN.finditer(query.norm)] + [
+            m.group().replace(m.group(1), " ") for m in _HOW_WORKS.finditer(query.norm)]
         if not cues:
             return None
         cue = self.index.features(" ".join(cues))
