@@ -333,11 +333,11 @@ def test_one_sentence_far_ahead_answers_instead_of_a_one_option_choice(
     """Between the did-you-mean and the answer thresholds, a sentence far ahead of every
     other would make a did-you-mean with one option; it answers instead. Not when the gap
     is asked for to be huge, and never for a question about the asker's own case."""
-    question = "How many academicians, Chinese or foreign, has the district brought on board?"
+    question = "From which date does the zero local case streak start?"
     reply = responder.respond(question)
     assert reply.status == "answered"
     assert reply.score < responder.thresholds.answer
-    assert "academicians at home and abroad" in reply.text
+    assert "Since February 1 last year" in reply.text
     assert Responder(kb, Thresholds(lead_gap=1000)).respond(question).status != "answered"
     personal = responder.respond("Is my flat near Yingxiongshan going to be pulled down in the upgrade?")
     assert personal.status == "fallback"
@@ -382,3 +382,12 @@ def test_a_stopword_is_never_read_as_another_form_of_a_synonym(responder: Respon
     reply = responder.respond("What is the patent target under the 14th five-year plan?")
     assert reply.status == "answered"
     assert "patent ownership quantity 59 per 10000 people" in reply.text
+
+
+def test_what_the_district_wants_to_do_is_a_plan_not_the_review(responder: Responder) -> None:
+    """"want to develop" asks about plans: the 2021 work on the design park, not the review's
+    line on what the park has achieved."""
+    reply = responder.respond("What kinds of design business does Shizhong want to develop?")
+    assert reply.status == "answered"
+    assert all(not sid.startswith("I.") for sid in reply.sentence_ids)
+    assert "innovative design" in reply.text

@@ -1003,7 +1003,8 @@ _PAST = re.compile(r"\b(?:did|was|were|has been|have been|had|so far|already|bec
                    r"how far along|"
                    r"got|grew|reached|achieved|managed)\b|(?<![为除])了(?!解)|已经|过去|以来")
 _FUTURE = re.compile(r"\b(?:will|going to|plans? to|planning|aims?|aiming|targets?|"
-                     r"goals?|hopes? to|intends?)\b|将|计划|目标|力争|打算|今后|未来")
+                     r"goals?|hopes? to|intends?|wants? to|seeks? to|keen to)\b"
+                     r"|将|计划|目标|力争|打算|今后|未来")
 
 
 def _tense(norm: str) -> str | None:
