@@ -166,6 +166,7 @@ def test_a_question_the_heading_itself_answers_gets_it_with_a_caveat(
     "how much is 25.8 billion US dollars in euros at today's rate?",
     "what is Alibaba's market cap right now?",
     "What's SAP's global annual revenue?",
+    "If revenue grows 10% a year from 10 billion, how many years until it reaches 14 billion?",
     "any recommendations for a good hotpot place?",
 ])
 def test_requests_that_are_not_questions_about_the_report(responder: Responder,
@@ -192,6 +193,7 @@ def test_a_theory_the_report_only_cites_is_general_knowledge(
     ("Please explain big data in simple terms", "big data"),
     ("What is GDP and how is it calculated?", "GDP"),
     ("how does big data really work?", "big data"),
+    ("Explain what big data is in plain words.", "big data"),
 ])
 def test_a_general_concept_asked_to_be_explained_is_general_knowledge(
         responder: Responder, question: str, name: str) -> None:
@@ -462,6 +464,7 @@ def test_personal_cases_opinions_and_details_are_named_as_such(responder: Respon
     "我们公司能不能认定为瞪羚企业？",
     "Could the district make my company a little giant enterprise?",
     "We're moving here; can my husband find a job easily?",
+    "I lost my job last month - can the district help me personally find a new job?",
     "We are relocating with our daughter, which school in Shizhong should she attend?",
     "My uncle's shop is near Dangjia - will it have to move for the new park?",
     "我先生在国外，回来后区里能不能给他安排工作？",
@@ -551,3 +554,11 @@ def test_a_period_asked_is_answered_by_the_part_about_that_period(responder: Res
     assert "III.1.s1" not in reply.sentence_ids
     other = responder.respond("yearly growth rate of fixed-asset investment for 2021-2025?")
     assert "III.1.s1" not in other.sentence_ids
+
+
+def test_where_talent_comes_from_is_not_the_place_asked_about(responder: Responder) -> None:
+    """"talent from China and overseas" says where the talent comes from; the question is
+    about the district's recruitment, which the report answers."""
+    reply = responder.respond("How will the district attract high-level talent from China and abroad?")
+    assert reply.refusal != "other_place"
+    assert reply.status == "answered"

@@ -59,7 +59,7 @@ YEAR_SUBJECT_SHARE = 0.5  # of the rest of a question, a sentence naming its yea
 NAME_WEIGHT = 3.0  # a word this rare in the report (BIM, iTOT, 353) names what a footnote defines
 THEORY_SHARE = 0.8  # how much of a "what is" question a cited theory must be
 CONCEPT_SHARE = 0.6  # ... and a general concept asked to be explained, beside the asking
-_EXPLAIN = re.compile(r"\bexplain\b|\bin simple terms\b|\bin layman s terms\b"
+_EXPLAIN = re.compile(r"\bexplain\b|\bin (?:simple|plain|layman s) (?:terms|words|english)\b"
                       r"|\bhow is it (?:calculated|measured|computed|defined)\b"
                       r"|\bdefinition of\b|\bwhat does it stand for\b"
                       r"|通俗|解释一下|怎么计算|如何计算")

@@ -432,6 +432,9 @@ class Scope:
                              for n in names if n)
             if place.role == "other" and not in_excerpt:
                 return Refusal("other_place", place=place)
+            if place.role == "container" and re.search(
+                    rf"\bfrom\s+(?:the\s+)?{re.escape(m.said)}\b", norm):
+                continue  # "talent from China and overseas" says where they come from
             if place.role == "container" and not home and not in_excerpt:
                 # "The super node in Jinan" says where; "Jinan's GDP" asks about the city;
                 # "how does it rank in Jinan" asks how the district stands in it, which the
