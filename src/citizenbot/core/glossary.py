@@ -381,9 +381,6 @@ class PlaceMention:
 
 
 class Gazetteer:
-    def chinese_names(self) -> list[str]:
-        return [n for n in self._by_name if CJK_RUN.fullmatch(n)]
-
     def __init__(self, places: Iterable[Place]) -> None:
         self.places = tuple(places)
         self._by_name: dict[str, Place] = {}
@@ -399,6 +396,9 @@ class Gazetteer:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self._by_name)
+
+    def chinese_names(self) -> list[str]:
+        return [n for n in self._by_name if CJK_RUN.fullmatch(n)]
 
     def find(self, norm: str) -> list[PlaceMention]:
         """Places named in `norm`; the district's own name is found first, so that

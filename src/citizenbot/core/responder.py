@@ -397,11 +397,12 @@ class Responder:
         candidates = self._candidates(query, ranked)
         t = self.thresholds
         best = candidates[0] if candidates else None
-        detail = self._detail_answer(query, lang, candidates)
+        alone = self._alone(query, candidates)
+        detail = self._detail_answer(query, lang, candidates, alone)
         if detail is not None:
             return detail
         if best is not None and (best.confidence >= (t.answer if best.intent else max(
-                t.answer, t.search)) or self._alone(query, candidates)):
+                t.answer, t.search)) or alone):
             return self._confident(query, lang, best, ranked, candidates)
         return self._not_sure(query, lang, ranked, candidates)
 
@@ -505,16 +506,15 @@ class Responder:
         return replace(reply, caveat=self.kb.text("labels.list", lang).replace(
             "{count}", count), handover=False)
 
-    def _detail_answer(self, query: Query, lang: str,
-                       candidates: list[_Candidate]) -> Reply | None:
+    def _detail_answer(self, query: Query, lang: str, candidates: list[_Candidate],
+                       alone: bool) -> Reply | None:
         """A practical detail the report does give ("Where will intelligent manufacturing be
         located?" -> "in the west of Erhuan Road"): the sentence on the point of a close
         candidate that holds it."""
         cue = self._cue_text(query)
         if not self.scope.asks_detail(cue):
             return None
-        if not candidates or (candidates[0].confidence < self.thresholds.answer
-                              and not self._alone(query, candidates)):
+        if not candidates or (candidates[0].confidence < self.thresholds.answer and not alone):
             # As sure of the topic as an answer needs to be: "how many days does it take to
             # get my business licence" is not the 361 days without local cases.
             return None
@@ -837,7 +837,7 @@ class Responder:
         return self._intents.get(intent_id)
 
     def _service(self, question: str, lang: str, ranked: list[Candidate],
-                 query: Query | None = None) -> Reply | None:
+                 query: Query) -> Reply | None:
         """Greetings, thanks, help: only when the question is clearly that, and names none of
         the report's terms that the service's examples do not ("where will intelligent
         manufacturing be based?" is not "where do your answers come from?")."""
@@ -848,9 +848,8 @@ class Responder:
         if intent.kind != "service" or top.score < self.thresholds.service or (
                 top.explained < SERVICE_EXPLAINED):
             return None
-        if query is not None and any(
-                f"~{t.key}" in query.weights and f"~{t.key}" not in self._intent_feats[intent.id]
-                for t in query.terms if " " in t.key):
+        if any(f"~{t.key}" in query.weights and f"~{t.key}" not in self._intent_feats[intent.id]
+               for t in query.terms if " " in t.key):
             return None
         return self.answer_intent(intent.id, lang, question=question, score=top.score)
 

@@ -45,7 +45,7 @@ FILLER_EN = frozenset("""
     possibly still already ever even else whether thing stuff way ways going gonna wanna
     kinds types type sorts go goes went gone come comes came get gets got good bad nice
     better best worse worst far put puts putting bring brings bringing keep
-    keeps keeping hear heard think thinking fit fits together ones actually
+    keeps keeping hear heard think thinking fit fits together ones
 """.split())
 
 STOPCHARS_ZH = frozenset(
