@@ -391,3 +391,52 @@ def test_what_the_district_wants_to_do_is_a_plan_not_the_review(responder: Respo
     assert reply.status == "answered"
     assert all(not sid.startswith("I.") for sid in reply.sentence_ids)
     assert "innovative design" in reply.text
+
+
+def test_a_did_you_mean_never_offers_a_point_and_its_heading_as_two_choices(
+        responder: Responder) -> None:
+    """"Fifth, build an all-round open Shizhong district." and the sentence under it are one
+    answer, whichever intents quote them; and the 2025 targets, which the question's "how
+    will" already set aside, are no rival. So the question is answered, not asked back."""
+    for question in ("How will Shizhong open up further during the 14th Five-Year Plan?",
+                     "How will they go about opening up in the next five years?"):
+        reply = responder.respond(question)
+        assert reply.status == "answered", (question, reply.options)
+        assert "all-round open Shizhong district" in reply.text
+        assert "II.3.s3" not in reply.sentence_ids
+
+
+def test_a_rival_the_question_itself_sets_aside_does_not_make_a_choice(
+        responder: Responder) -> None:
+    """A question about the past ("did … reach") sets the plans aside: the one review line
+    that answers is quoted, not offered beside the 2021 plan that names the same company."""
+    reply = responder.respond("What milestone has Newborn Town reached on the stock market?")
+    assert reply.status == "answered"
+    assert "Newborn Town" in reply.text and "Hong Kong" in reply.text
+    assert all(sid.startswith("I.") for sid in reply.sentence_ids)
+
+
+def test_a_heading_quoted_as_the_answer_comes_with_the_line_under_it_that_answers(
+        responder: Responder) -> None:
+    """When a point's heading answers best, the sentence under it that says what was asked
+    is quoted with it, not merely the first one."""
+    from citizenbot.core import excerpt
+
+    query = responder.index.query("Which buildings for tech companies opened in the past few years?")
+    heading = responder.index.sentence("I.1.s18")  # "With the rise of digital economy industry"
+    assert heading.text.startswith("With the rise of digital economy industry")
+    pieces = excerpt.choose(query, heading, responder.index, responder.kb.report)
+    quoted = " ".join(p.text for p in pieces)
+    assert "Shandong Digital Industry Building" in quoted
+    assert quoted.startswith("With the rise of digital economy industry")
+
+
+def test_words_that_only_stress_a_question_do_not_steer_it(responder: Responder) -> None:
+    """"specifically", "especially" say how much the asker cares, not what about: they must
+    not pull the question to the one sentence that says "specific focus"."""
+    for word in ("specifically", "particularly", "especially", "primarily"):
+        query = responder.index.query(f"which companies is the district {word} trying to lure")
+        assert not any(f.startswith(("specif", "particul", "especial", "primar"))
+                       for f in query.weights), (word, query.weights)
+    reply = responder.respond("which companies is the district especially trying to lure")
+    assert "with specific focus" not in reply.text

@@ -130,8 +130,10 @@ def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
         if body and len(picked) < MAX_SENTENCES and not any(
                 s.topic_id == main.id for s in picked):
             # A point's heading alone ("Fifth, build an all-round open Shizhong district.")
-            # only names it; the sentence after it says what it means.
-            picked.append(body[0])
+            # only names it; the sentence under it that says most of what was asked (else the
+            # first, which says what the point means) comes with it.
+            answering = max(body, key=lambda s: index.coverage(query, [*picked, s]))
+            picked.append(answering)  # max keeps the first of equals: the opening line
     # Each sentence with the heading of its point, the main one's first, as far as they fit.
     topic_ids: set[str] = set()
     for s in [main, *(p for p in picked if p != main)]:

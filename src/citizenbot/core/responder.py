@@ -148,6 +148,7 @@ class _Candidate:
     intent_score: float
     explained: frozenset[str]  # question features the sentence or the intent explain
     raw: float = 0.0  # confidence before giving way for a missing year or figure
+    demoted: bool = False  # gave way to the question's cues (a year, tense, figure, means)
 
     def __post_init__(self) -> None:
         # Sums of float weights come out in set order, which differs from run to run; rounded,
@@ -228,6 +229,10 @@ class Responder:
             self._quoted[intent.id] = quoted
             for s in quoted:
                 self._owner.setdefault(s.id, intent)
+        # A point's heading ("Fifth, build an all-round open Shizhong district.") is the topic
+        # of the sentences under it: offering both in a did-you-mean offers one answer twice.
+        self._headings = frozenset(s.topic_id for p in kb.report.passages
+                                   for s in p.sentences if s.topic_id)
 
     def _asked(self, kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
         """How people ask for each sentence; for a heading or clipped line, without the
@@ -397,7 +402,8 @@ class Responder:
         candidates = self._candidates(query, ranked)
         t = self.thresholds
         best = candidates[0] if candidates else None
-        alone = self._alone(query, candidates)
+        alone = self._alone(query, candidates) or (
+            self._one_topic(candidates) and not self._near_miss(query))
         detail = self._detail_answer(query, lang, candidates, alone)
         if detail is not None:
             return detail
@@ -413,12 +419,18 @@ class Responder:
         Not for a question that speaks of the asker ("my apartment", "my project") or names
         years: a near miss of that kind shares a few words with one sentence too."""
         t = self.thresholds
-        if not candidates or candidates[0].confidence < t.clarify:
+        if not candidates or candidates[0].confidence < t.clarify or self._near_miss(query):
             return False
-        if self.scope.speaks_of_asker(query.norm) or any(self.scope.question_years(query.norm)):
-            return False
-        second = candidates[1].confidence if len(candidates) > 1 else 0.0
-        return candidates[0].confidence - second >= t.lead_gap
+        best = candidates[0]
+        rivals = [c for c in candidates[1:] if best.demoted or not c.demoted]
+        second = rivals[0].confidence if rivals else 0.0
+        return best.confidence - second >= t.lead_gap
+
+    def _near_miss(self, query: Query) -> bool:
+        """A question of a kind whose near misses share a few words with one sentence: it
+        speaks of the asker, or names years."""
+        return self.scope.speaks_of_asker(query.norm) or any(
+            self.scope.question_years(query.norm))
 
     def _own_beyond(self, query: Query, second: _Candidate, first: _Candidate) -> float:
         """The share of the question `second` says in its own words, leaving out what the
@@ -640,16 +652,19 @@ class Responder:
         t = self.thresholds
         best = candidates[0]
         for other in candidates[1:]:
-            if self._same_topic(best, other):
-                continue
+            if self._same_topic(best, other) or (other.demoted and not best.demoted):
+                continue  # the question's own cues already said the other is not it
             return (best.confidence - other.confidence >= t.margin
                     or best.own - other.own >= t.margin
                     or best.intent_score - other.intent_score >= t.intent_lead)
         return True
 
+    def _topic(self, sentence: Sentence) -> str | None:
+        return sentence.topic_id or (sentence.id if sentence.id in self._headings else None)
+
     def _same_topic(self, a: _Candidate, b: _Candidate) -> bool:
         if a.sentence.passage_id == b.sentence.passage_id and (
-                a.sentence.topic_id == b.sentence.topic_id):
+                self._topic(a.sentence) == self._topic(b.sentence)):
             return True
         owner_a = a.intent or self._owner.get(a.sentence.id)
         owner_b = b.intent or self._owner.get(b.sentence.id)
@@ -728,7 +743,7 @@ class Responder:
                 # question that does not name it is not asking that, whatever words it shares.
                 factor *= t.unnamed_note
             if factor != 1.0:
-                found[sid] = replace(cand, confidence=cand.confidence * factor)
+                found[sid] = replace(cand, confidence=cand.confidence * factor, demoted=True)
         ordered = sorted(found.values(), key=lambda c: (-round(c.confidence, 1),
                                                         -round(c.own, 1), -c.intent_score,
                                                         len(c.sentence.text)))
@@ -894,20 +909,47 @@ class Responder:
             note=self.kb.text("service_note", lang), refusal="not_in_report", handover=True,
         )
 
-    def _options(self, candidates: list[_Candidate], lang: str) -> tuple[Suggestion, ...]:
-        """Two or three distinct topics close to the best, or none."""
+    def _offered(self, candidates: list[_Candidate]) -> list[tuple[_Candidate, Intent]]:
+        """The candidates a did-you-mean could offer, one per topic, best first."""
         if not candidates:
-            return ()
+            return []
         t = self.thresholds
         top = candidates[0].confidence
-        options: list[Suggestion] = []
+        offered: list[tuple[_Candidate, Intent]] = []
         for c in candidates:
+            if c.demoted and not candidates[0].demoted:
+                continue
             intent = c.intent or self._owner.get(c.sentence.id)
             if intent is None or intent.kind != "report" or c.confidence < t.clarify or (
                     c.own < t.clarify_own and c.intent is None):
                 continue  # a topic offered must share words with the question
             if top - c.confidence > 2 * t.margin:
                 break
+            if any(self._same_topic(c, o) for o, _ in offered):
+                continue
+            offered.append((c, intent))
+        return offered
+
+    def _one_topic(self, candidates: list[_Candidate]) -> bool:
+        """Every topic close enough to offer is the best's own point of the report (its
+        heading, or the sentences under it), each under another intent's name: a
+        did-you-mean would offer one answer under two names; the best answers instead."""
+        if not candidates or candidates[0].confidence < self.thresholds.clarify:
+            return False
+        best = candidates[0]
+        if self._topic(best.sentence) is None:
+            return False  # a paragraph, not a point: its sentences may be several topics
+        offered = self._offered(candidates)
+        return len(offered) == 1 and offered[0][0] is best and any(
+            c.sentence.passage_id == best.sentence.passage_id
+            and self._topic(c.sentence) == self._topic(best.sentence)
+            and (c.intent or self._owner.get(c.sentence.id)) is not offered[0][1]
+            and c.confidence >= self.thresholds.clarify for c in candidates[1:])
+
+    def _options(self, candidates: list[_Candidate], lang: str) -> tuple[Suggestion, ...]:
+        """Two or three distinct topics close to the best, or none."""
+        options: list[Suggestion] = []
+        for _, intent in self._offered(candidates):
             if all(o.intent_id != intent.id for o in options):
                 options.append(Suggestion(intent.id, intent.title(lang)))
             if len(options) == MAX_CLARIFY:
