@@ -440,3 +440,11 @@ def test_words_that_only_stress_a_question_do_not_steer_it(responder: Responder)
                        for f in query.weights), (word, query.weights)
     reply = responder.respond("which companies is the district especially trying to lure")
     assert "with specific focus" not in reply.text
+
+
+def test_a_level_asked_for_is_a_figure(responder: Responder) -> None:
+    """"What level should the economy reach" asks for a number: the target that gives GDP's
+    (150 billion yuan), not the reform targets beside it, which have none."""
+    reply = responder.respond("What level should the district's economy reach by 2025?")
+    assert reply.status == "answered"
+    assert "150 billion yuan" in reply.text
