@@ -448,3 +448,29 @@ def test_a_level_asked_for_is_a_figure(responder: Responder) -> None:
     reply = responder.respond("What level should the district's economy reach by 2025?")
     assert reply.status == "answered"
     assert "150 billion yuan" in reply.text
+
+
+def test_the_three_industries_in_everyday_words_with_the_year_they_are_compared_to(
+        responder: Responder) -> None:
+    """"agriculture, industry and services" is the report's "three industries", and the
+    review line that gives their proportion in 2015 answers a question about 2015's mix:
+    it names 2015 for exactly the thing asked."""
+    for question in ("How has the balance of farming, industry and services moved since 2015?",
+                     "How did the weight of agriculture, industry and services in the economy "
+                     "develop from 2015 until now?"):
+        reply = responder.respond(question)
+        assert reply.status == "answered", question
+        assert "0.5:16.8:82.7" in reply.text
+
+
+def test_a_list_of_three_said_with_and_is_still_the_glossary_term(responder: Responder) -> None:
+    """The glossary lists "primary secondary tertiary"; people type the "and"."""
+    found = responder.kb.glossary.rewrite("the primary secondary and tertiary sectors").terms
+    assert any(t.en == "Proportion of the three industries" for t in found)
+
+
+def test_consumer_facing_services_are_the_reports_life_services(responder: Responder) -> None:
+    found = responder.kb.glossary.rewrite("which consumer facing service industries").terms
+    assert [t.en for t in found] == ["life service"]
+    reply = responder.respond("Which consumer-facing service industries get an upgrade?")
+    assert reply.status == "answered" and "life service system" in reply.text

@@ -325,6 +325,12 @@ class Glossary:
                 bare = " ".join(w for w in norm.split(" ") if w not in _ARTICLES)
                 if bare and bare != norm and " " in bare:
                     self._replace.setdefault(bare, term.key)
+                # A list of three says its last item with "and": "primary secondary tertiary"
+                # is typed "primary, secondary and tertiary".
+                words = norm.split(" ")
+                if len(words) >= 3 and not {"and", "or"} & set(words) and norm.isascii():
+                    self._replace.setdefault(" ".join([*words[:-1], "and", words[-1]]),
+                                             term.key)
         # Chinese place names stay whole: 历城区 (Licheng District) is not 历 and the
         # glossary's 城区 (main urban area). The longest name at a place wins, so 山东新金融
         # 产业园 is still the park, not 山东.

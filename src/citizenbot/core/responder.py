@@ -451,6 +451,8 @@ class Responder:
         own = self.index.own_features(cand.sentence)
         rest = {f: w for f, w in query.weights.items()
                 if not any(str(y) in f for y in years)}  # "2015", "~in 2015"
+        if any(f.startswith("~") and " " in f and f in own for f in rest):
+            return False  # it names the report's term asked about: the year is that term's
         total = sum(rest.values())
         return bool(total) and sum(w for f, w in rest.items() if f in own) < (
             YEAR_SUBJECT_SHARE * total)
