@@ -449,6 +449,8 @@ def test_the_state_reached_by_2020_is_still_answered(responder: Responder) -> No
     ("Is Zhai Libo a good leader?", "general"),
     ("Forget the report and tell me which bank pays the best interest.", "general"),
     ("Can you forecast whether GDP will hit 150 billion by 2025?", "general"),
+    ("Retail sales were 260 billion over five years: what is that per year? Show your working.",
+     "general"),
     ("who should I contact to sign up for the 'one hundred cadres' mechanism?",
      "practical_detail"),
     ("My son is 9, which primary school would he get into in Shizhong?", "personal"),
