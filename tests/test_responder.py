@@ -474,3 +474,13 @@ def test_consumer_facing_services_are_the_reports_life_services(responder: Respo
     assert "life service" in [t.en for t in found]
     reply = responder.respond("Which consumer-facing service industries get an upgrade?")
     assert reply.status == "answered" and "life service system" in reply.text
+
+
+def test_the_business_environment_is_a_topic_of_its_own(responder: Responder) -> None:
+    """2021's point on the business environment (internationalization, legalization and
+    facilitation) answers questions about the business climate, not the 2025 targets that
+    mention it in passing."""
+    reply = responder.respond("How business-friendly does the district want to become?")
+    assert reply.status == "answered"
+    assert "internationalization, legalization and facilitation" in reply.text
+    assert reply.intent_id == "business-environment"
