@@ -484,3 +484,13 @@ def test_the_business_environment_is_a_topic_of_its_own(responder: Responder) ->
     assert reply.status == "answered"
     assert "internationalization, legalization and facilitation" in reply.text
     assert reply.intent_id == "business-environment"
+
+
+def test_colloquial_chinese_question_words_are_not_the_subject(responder: Responder) -> None:
+    """啥 is 什么 as people type it: "BIM产业园的BIM是啥" asks what BIM means, and the
+    footnote that defines it answers."""
+    query = responder.index.query("济南BIM产业园里的BIM是啥")
+    assert not any("啥" in f for f in query.weights)
+    reply = responder.respond("济南BIM产业园里的BIM是啥")
+    assert reply.status == "answered"
+    assert "Building Information Modeling" in reply.text
