@@ -494,3 +494,12 @@ def test_colloquial_chinese_question_words_are_not_the_subject(responder: Respon
     reply = responder.respond("济南BIM产业园里的BIM是啥")
     assert reply.status == "answered"
     assert "Building Information Modeling" in reply.text
+
+
+def test_what_a_chinese_asker_says_of_themselves_is_not_the_subject(
+        responder: Responder) -> None:
+    """"我是刚回国的留学生" says who asks (as "I'm a returnee" does in English): the
+    question after the comma is what is asked."""
+    reply = responder.respond("我是刚回国的留学生，两个国家级双创基地是哪两个？")
+    assert reply.status == "answered"
+    assert "note.5.s1" in reply.sentence_ids

@@ -471,6 +471,8 @@ def test_personal_cases_opinions_and_details_are_named_as_such(responder: Respon
     "My uncle's shop is near Dangjia - will it have to move for the new park?",
     "我先生在国外，回来后区里能不能给他安排工作？",
     "our design studio has 5 people, can we get a spot in the design industrial park?",
+    "我们公司在市中区，可以享受减税降费吗？",
+    "Will my company benefit from the tax cuts?",
 ])
 def test_the_asker_and_something_granted_is_a_personal_case(responder: Responder,
                                                              question: str) -> None:

@@ -48,8 +48,10 @@ ASKED_CREDIT = 0.7  # a word of how people ask for a sentence (asked.yml): as a 
 IN_TERM_SHARE = 0.25  # the weight of a word inside a named term, beside the name
 ASKER_SHARE = 0.3  # the weight of words where the asker speaks of themselves
 FRAME_SHARE = 0.15  # the weight of "does the mayor say", "how does the report describe"
-_PARTS = re.compile(r"[.?!;。？！；]+|\s[-–—]+\s|[:：]\s")
-_ASKER = re.compile(r"^(?:i|i'm|im|i am|we|we're|we are|my|our|as an?|我|我们)\b", re.IGNORECASE)
+_PARTS = re.compile(r"[.?!;。？！；，]+|\s[-–—]+\s|[:：]\s")
+# Chinese has no word boundary to test: "我是海归" must match on 我 alone.
+_ASKER = re.compile(r"^(?:(?:i|i'm|im|i am|we|we're|we are|my|our|as an?)\b|我|本人)",
+                    re.IGNORECASE)
 _ASKS = re.compile(r"\?|？|\b(?:what|which|how|where|when|why|who|is there|are there|does|do|"
                    r"can|could|will)\b|吗|什么|哪|怎么|如何|多少", re.IGNORECASE)
 # A pair of Chinese characters the glossary could not translate: evidence of something
@@ -357,9 +359,18 @@ class SentenceIndex:
             (asker if _ASKER.match(part) and not _ASKS.search(part) else rest).append(part)
         if not asker or not rest:
             return set()
-        said = set().union(*(text_features(p, self.glossary, self.synonyms) for p in asker))
-        asked = set().union(*(text_features(p, self.glossary, self.synonyms) for p in rest))
+        said = set().union(*(self._part_features(p) for p in asker))
+        asked = set().union(*(self._part_features(p) for p in rest))
         return said - asked
+
+    def _part_features(self, part: str) -> set[str]:
+        """A part's features as the query weighs them: Chinese the glossary leaves untranslated
+        ("我是海外留学回来的") counts by its character pairs."""
+        features = text_features(part, self.glossary, self.synonyms)
+        if CJK_RUN.search(part):
+            for run in CJK_RUN.findall(self.glossary.rewrite(normalise(part)).text):
+                features.update(cjk_features(run))
+        return features
 
     def _framing(self, norm: str) -> set[str]:
         """Features that stand only in the words that frame a question as what someone said
