@@ -503,3 +503,13 @@ def test_what_a_chinese_asker_says_of_themselves_is_not_the_subject(
     reply = responder.respond("我是刚回国的留学生，两个国家级双创基地是哪两个？")
     assert reply.status == "answered"
     assert "note.5.s1" in reply.sentence_ids
+
+
+def test_two_lines_of_one_point_that_answer_equally_are_both_quoted(
+        responder: Responder) -> None:
+    """2021's digital economy point names the digital economy park in one line and the BIM
+    and energy Internet parks in another; asked which parks, both lines answer."""
+    reply = responder.respond("Which new parks for the digital economy are planned in 2021?")
+    assert reply.status == "answered"
+    assert "Shandong Digital Economy Industrial Park" in reply.text
+    assert "energy Internet industry park" in reply.text

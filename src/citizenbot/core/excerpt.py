@@ -104,14 +104,16 @@ def trim(sentence: Sentence, query: Query, index: SentenceIndex,
 
 
 def choose(query: Query, main: Sentence, index: SentenceIndex, report: Report,
-           base: Sequence[Sentence] = ()) -> list[Piece]:
+           base: Sequence[Sentence] = (), tied: Sequence[Sentence] = ()) -> list[Piece]:
     """The pieces of the report to quote for `query`, in report order.
 
-    `base` is a curated answer (an intent's quote) to start from instead of `main` alone.
+    `base` is a curated answer (an intent's quote) to start from instead of `main` alone;
+    `tied` are sentences of main's point that answer as well as main does.
     """
     picked: list[Sentence] = list(base) or [main]
     if main not in picked:
         picked.insert(0, main)
+    picked += [s for s in tied if s not in picked][:max(0, MAX_SENTENCES - len(picked))]
     passage = report.passage(main.passage_id)
     if passage is not None and not base:
         covered = index.coverage(query, picked)

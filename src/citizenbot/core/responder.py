@@ -22,7 +22,7 @@ batch command, the Telegram package renders the same value as HTML with buttons.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -550,7 +550,7 @@ class Responder:
         """A passage covers the question: quote it, unless the scope check, a part the
         English version leaves out, a clearer out-of-scope topic or a close second topic
         says otherwise."""
-        pieces, refusal = self._excerpt_for(query, best)
+        pieces, refusal = self._excerpt_for(query, best, self._tied(best, candidates))
         sentences = [p.sentence for p in pieces]
         owner = best.intent or self._owner.get(best.sentence.id)
         if refusal is not None:
@@ -762,8 +762,18 @@ class Responder:
 
     # -- answers --------------------------------------------------------------------------
 
-    def _excerpt_for(self, query: Query,
-                     best: _Candidate) -> tuple[list[excerpts.Piece], Refusal | None]:
+    def _tied(self, best: _Candidate, candidates: list[_Candidate]) -> list[Sentence]:
+        """Other sentences of the best one's point that answer as well as it does ("which
+        digital parks will be built": the digital economy park and the BIM and energy parks,
+        two lines of one point): quoted with it."""
+        return [c.sentence for c in candidates[1:MAX_CLARIFY + 1]
+                if c.sentence.passage_id == best.sentence.passage_id
+                and self._topic(c.sentence) == self._topic(best.sentence)
+                and self._topic(best.sentence) is not None
+                and round(c.confidence, 1) >= round(best.confidence, 1)]
+
+    def _excerpt_for(self, query: Query, best: _Candidate, tied: Sequence[Sentence] = (),
+                     ) -> tuple[list[excerpts.Piece], Refusal | None]:
         """The pieces to quote for the best candidate, and the scope check's verdict on them."""
         base: list[Sentence] = []
         if best.intent is not None and 100 * best.intent_score / self.thresholds.intent_scale >= (
@@ -771,7 +781,8 @@ class Responder:
             # The intent vouched for this answer more than the words did: its curated quote
             # is the answer, unless the question asks for a detail elsewhere in the passage.
             base = self._quoted[best.intent.id]
-        pieces = excerpts.choose(query, best.sentence, self.index, self.kb.report, base)
+        pieces = excerpts.choose(query, best.sentence, self.index, self.kb.report, base,
+                                 tied=tied)
         cue = self._cue_text(query)
         years, periods = self.scope.question_years(cue)
         if years or periods:
