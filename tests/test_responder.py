@@ -513,3 +513,16 @@ def test_two_lines_of_one_point_that_answer_equally_are_both_quoted(
     assert reply.status == "answered"
     assert "Shandong Digital Economy Industrial Park" in reply.text
     assert "energy Internet industry park" in reply.text
+
+
+def test_what_a_question_sets_aside_is_not_what_it_asks(responder: Responder) -> None:
+    """"Other than the internet export park, which digital parks…": the park set aside
+    weighs little; the line on the other parks answers."""
+    query = responder.index.query("Other than the internet export park, which digital parks "
+                                  "will the district build in 2021?")
+    assert query.weights["~internet export industrial park"] < 1
+    assert query.weights["park"] > 1  # the rest still asks about parks
+    reply = responder.respond("Other than the internet export park, which digital parks will "
+                              "the district build in 2021?")
+    assert reply.status == "answered"
+    assert "energy Internet industry park" in reply.text

@@ -77,6 +77,13 @@ _FRAME = re.compile(
     # subject, not the word "relationship", which the report uses only once.
     r"|(?:relationships?|relations?|links?|connections?|interactions?|interplay)\s+between)\b"
     r"|(?:报告|区长|政府)(?:里|中|上)?(?:是)?(?:怎么|如何)?(?:说|提到|提出|讲|描述|总结|表述)(?:的|了)?")
+# "Apart from the export park, what other digital parks…", "…besides the internet export
+# one?": what is set aside is not what is asked; the answer is the other one. Run on the
+# question as typed (lower case), up to the next comma or the end of the clause.
+_EXCEPT = re.compile(
+    r"\b(?:apart from|aside from|besides|other than|except for|except|excluding|"
+    r"not counting|leaving aside)\s+(?P<what>[^,;:?!.]+)")
+_EXCEPT_END = re.compile(r"\s(?:what|which|who|how|where|are|is|will|do|does|did|can)\s.*$")
 _NUMBER = re.compile(r"^\d+$")
 _AMOUNT = re.compile(r"\b(\d+(?: \d{3})*(?: \d+)?) (billion|million)\b")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -338,14 +345,39 @@ class SentenceIndex:
         # says about themselves is context, not the subject.
         about_asker = self._about_asker(question)
         framing = self._framing(norm)
+        excluded = self._set_aside(question)
         for f in list(weights):
             if f in about_asker:
                 weights[f] *= ASKER_SHARE
-            if f in framing:
+            if f in framing or f in excluded:
                 weights[f] *= FRAME_SHARE
         return Query(question=question, language=language_of(question), norm=norm, text=text,
                      terms=rewritten.terms, weights=weights, unknown=frozenset(unknown),
                      corrected=corrected)
+
+    def _said_features(self, text: str) -> set[str]:
+        """A piece of a question's features as typed and as the glossary names them."""
+        norm = normalise(text)
+        return text_features(norm, self.glossary, self.synonyms, normalised=True) | (
+            text_features(self.glossary.rewrite(norm).text, self.glossary, self.synonyms,
+                          normalised=True))
+
+    def _set_aside(self, question: str) -> set[str]:
+        """The features of what a question sets aside ("apart from the export park"), when
+        the rest asks something of its own."""
+        found = [_EXCEPT_END.sub("", m.group("what")) for m in _EXCEPT.finditer(question.lower())]
+        if not found:
+            return set()
+        aside = set().union(*(self._said_features(w) for w in found))
+        rest = _EXCEPT.sub(" ", question.lower())
+        for w in found:
+            rest = rest.replace(w, " ")
+        asked = self._said_features(rest)
+        if not asked & self._idf.keys():
+            return set()
+        # Only the name set aside: its words that the rest uses too ("park" in "what other
+        # parks") are still asked.
+        return {f for f in aside - asked if f.startswith("~") or f in self._idf}
 
     def _about_asker(self, question: str) -> set[str]:
         """Features that stand only in the parts of a question where the asker speaks of
