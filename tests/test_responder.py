@@ -526,3 +526,14 @@ def test_what_a_question_sets_aside_is_not_what_it_asks(responder: Responder) ->
                               "the district build in 2021?")
     assert reply.status == "answered"
     assert "energy Internet industry park" in reply.text
+
+
+def test_the_reports_introduce_is_attracting(responder: Responder) -> None:
+    """The report says "introduce" (引进) where people say "attract": the key targets of the
+    promotion ("strive to introduce a number of world top 500 enterprises…") answer which
+    companies the district wants to attract."""
+    reply = responder.respond("What sort of enterprises does the district hope to attract?")
+    assert reply.status == "answered"
+    assert "world top 500 enterprises, state-owned key enterprises" in reply.text
+    projects = responder.respond("How many projects were introduced in the last five years?")
+    assert "5391 projects" in projects.text
