@@ -473,6 +473,8 @@ def test_personal_cases_opinions_and_details_are_named_as_such(responder: Respon
     "our design studio has 5 people, can we get a spot in the design industrial park?",
     "我们公司在市中区，可以享受减税降费吗？",
     "Will my company benefit from the tax cuts?",
+    "Has my firm's subsidy request been approved yet?",
+    "我的公司想进数字经济产业园，能批下来吗？",
 ])
 def test_the_asker_and_something_granted_is_a_personal_case(responder: Responder,
                                                              question: str) -> None:
@@ -566,3 +568,13 @@ def test_where_talent_comes_from_is_not_the_place_asked_about(responder: Respond
     reply = responder.respond("How will the district attract high-level talent from China and abroad?")
     assert reply.refusal != "other_place"
     assert reply.status == "answered"
+
+
+def test_outside_the_country_is_abroad_not_a_question_about_the_country(
+        responder: Responder) -> None:
+    """"Events outside of China" asks whether the district promotes itself abroad, which the
+    report says it does ("at home and abroad"); it is not a question about China."""
+    reply = responder.respond("Does the district organise investment promotion activities "
+                              "outside of China?")
+    assert reply.status == "answered"
+    assert "at home and abroad" in reply.text

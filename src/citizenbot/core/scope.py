@@ -433,8 +433,11 @@ class Scope:
             if place.role == "other" and not in_excerpt:
                 return Refusal("other_place", place=place)
             if place.role == "container" and re.search(
-                    rf"\bfrom\s+(?:the\s+)?{re.escape(m.said)}\b", norm):
-                continue  # "talent from China and overseas" says where they come from
+                    rf"\b(?:from|outside(?:\s+of)?|beyond)\s+(?:the\s+)?{re.escape(m.said)}\b",
+                    norm):
+                # "talent from China and overseas" says where they come from; "events
+                # outside China" means abroad, which the report speaks of.
+                continue
             if place.role == "container" and not home and not in_excerpt:
                 # "The super node in Jinan" says where; "Jinan's GDP" asks about the city;
                 # "how does it rank in Jinan" asks how the district stands in it, which the
