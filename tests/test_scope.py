@@ -578,3 +578,18 @@ def test_outside_the_country_is_abroad_not_a_question_about_the_country(
                               "outside of China?")
     assert reply.status == "answered"
     assert "at home and abroad" in reply.text
+
+
+def test_the_five_years_are_the_plans_when_the_question_speaks_of_the_plan(
+        responder: Responder) -> None:
+    """"The five years" alone is the review's period, unless the question asks what will be
+    done: then it is the 14th Five-Year Plan's."""
+    assert responder.scope.question_years("what will the district do over the five years") == (
+        [], [(2021, 2025)])
+    assert responder.scope.question_years("what did the district achieve over the five years") == (
+        [], [(2016, 2020)])
+    plan = responder.respond("What will the district do for rural revitalization over the five "
+                             "years?")
+    assert plan.status == "answered" and "II.5.s5" in plan.sentence_ids
+    review = responder.respond("How much did retail sales add up to over the five years?")
+    assert "260 billion yuan" in review.text

@@ -24,6 +24,11 @@ _RANGE = re.compile(
     r"((?:19|20)\d\d)\s*(?:年)?\s*(?:-|–|—|~|to|until|till|through|and|至|到)?\s*"
     r"((?:19|20)\d\d)")
 _DIGIT = re.compile(r"\d")
+# "the five years" is the review's, unless the question speaks of the plan: "how does the
+# district plan to open up over the five years?" asks about the next five.
+_BARE_FIVE_YEARS = re.compile(r"(?:the|these|those) (?:five|5) years")
+_PLANNING = re.compile(r"\b(?:will|going to|plans? to|planning|the plan|the outline|key tasks|"
+                       r"aims? to|wants? to|intends? to)\b")
 _SINCE = re.compile(r"\b(?:since|from)\s+((?:19|20)\d\d)\b(?!\s*(?:-|–|to|until|till))"
                     r"|((?:19|20)\d\d)\s*年(?:以来|来)")
 # Where the asker comes from, when the asker speaks of themselves (see _without_origin).
@@ -267,6 +272,8 @@ class Scope:
         self._said_raw: dict[str, str] = {}  # normalised sentence
         self._said: dict[str, str] = {}  # ... with report names blanked
         self._asked: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
+        self._plan_span = next((span for names, span in self.rules.periods
+                                if names.find("next five years")), None)
         self._passage_rules: dict[str, list[YearRule]] = {}
         for p in report.passages:
             for s in p.sentences:
@@ -332,7 +339,15 @@ class Scope:
         return cached
 
     def _question_years(self, norm: str) -> tuple[list[int], list[tuple[int, int]]]:
-        periods = [span for names, span in self.rules.periods if names.find(norm)]
+        periods = []
+        for names, span in self.rules.periods:
+            found = names.find(norm)
+            if not found:
+                continue
+            if self._plan_span and all(_BARE_FIVE_YEARS.fullmatch(f) for f in found) and (
+                    _PLANNING.search(norm)):
+                span = self._plan_span
+            periods.append(span)
         for first, last in _RANGE.findall(norm):
             if int(first) < int(last):
                 periods.append((int(first), int(last)))
