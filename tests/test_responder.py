@@ -537,3 +537,10 @@ def test_the_reports_introduce_is_attracting(responder: Responder) -> None:
     assert "world top 500 enterprises, state-owned key enterprises" in reply.text
     projects = responder.respond("How many projects were introduced in the last five years?")
     assert "5391 projects" in projects.text
+
+
+def test_private_capital_is_the_reports_social_capital(responder: Responder) -> None:
+    """社会资本 is "social capital" in the report and "private capital" in everyday English."""
+    reply = responder.respond("Will the government team up with private capital on projects?")
+    assert reply.status == "answered"
+    assert "government funds and social capital" in reply.text
