@@ -544,3 +544,13 @@ def test_private_capital_is_the_reports_social_capital(responder: Responder) -> 
     reply = responder.respond("Will the government team up with private capital on projects?")
     assert reply.status == "answered"
     assert "government funds and social capital" in reply.text
+
+
+def test_a_near_tie_goes_to_the_sentence_an_intent_matches_fully(responder: Responder) -> None:
+    """As close, in as many of its own words: the line an intent's examples match fully wins
+    over one no intent speaks for (the business environment's point, not the project services
+    that mention "continuous optimization of business environment")."""
+    reply = responder.respond("Which three focuses are there for optimising the business "
+                              "environment?")
+    assert reply.status == "answered"
+    assert "internationalization, legalization and facilitation" in reply.text

@@ -758,6 +758,14 @@ class Responder:
             if (first.confidence - second.confidence < t.margin
                     and self._own_beyond(query, second, first) - first.own / 100 >= OWN_LEAD):
                 ordered[0], ordered[1] = second, first
+            elif (first.intent is None and second.intent_score >= t.intent_scale
+                  and first.confidence - second.confidence < t.margin
+                  and second.own >= first.own - t.margin):
+                # As close, in as many of its own words, and the one an intent's examples
+                # match fully: the examples settle it ("the three focuses for optimising
+                # the business environment": the business environment's point, not the
+                # project services that mention its "continuous optimization").
+                ordered[0], ordered[1] = second, first
         return ordered
 
     # -- answers --------------------------------------------------------------------------
