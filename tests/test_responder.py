@@ -554,3 +554,12 @@ def test_a_near_tie_goes_to_the_sentence_an_intent_matches_fully(responder: Resp
                               "environment?")
     assert reply.status == "answered"
     assert "internationalization, legalization and facilitation" in reply.text
+
+
+def test_kinds_of_financial_business_are_the_reports_business_types(
+        responder: Responder) -> None:
+    """"Types" is filler in most questions, but "types of financial business" is the report's
+    "new financial and similar financial business types such as private equity…"."""
+    reply = responder.respond("What kinds of financial business should the park develop?")
+    assert reply.status == "answered"
+    assert "private equity, securities funds and financial leasing" in reply.text
