@@ -563,3 +563,13 @@ def test_kinds_of_financial_business_are_the_reports_business_types(
     reply = responder.respond("What kinds of financial business should the park develop?")
     assert reply.status == "answered"
     assert "private equity, securities funds and financial leasing" in reply.text
+
+
+def test_what_an_investor_can_expect_once_a_project_lands(responder: Responder) -> None:
+    """"What … can I expect" frames the question (the report's "expected targets" are not
+    it), and a project that "lands" (落地) is the report's project implementation: the
+    full-cycle service answers."""
+    reply = responder.respond("What help should investors expect after their project lands "
+                              "in Shizhong?")
+    assert reply.status == "answered"
+    assert "full cycle and baby-sitter style service" in reply.text

@@ -75,7 +75,10 @@ _FRAME = re.compile(
     r"|(?:in|of|from)\s+(?:this|the)\s+(?:report|document|speech|work\s+report)"
     # "the relationship between A and B" asks how A and B go together: A and B are the
     # subject, not the word "relationship", which the report uses only once.
-    r"|(?:relationships?|relations?|links?|connections?|interactions?|interplay)\s+between)\b"
+    r"|(?:relationships?|relations?|links?|connections?|interactions?|interplay)\s+between"
+    # "what support can I expect", "what should investors expect": what the asker will get.
+    r"|(?:can|could|should|will|would|may|do)\s+(?:i|we|you|investors?|companies|firms|"
+    r"businesses|they|(?:my|our)\s+\w+)\s+expect)\b"
     r"|(?:报告|区长|政府)(?:里|中|上)?(?:是)?(?:怎么|如何)?(?:说|提到|提出|讲|描述|总结|表述)(?:的|了)?")
 # "Apart from the export park, what other digital parks…", "…besides the internet export
 # one?": what is set aside is not what is asked; the answer is the other one. Run on the
