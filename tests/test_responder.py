@@ -573,3 +573,13 @@ def test_what_an_investor_can_expect_once_a_project_lands(responder: Responder) 
                               "in Shizhong?")
     assert reply.status == "answered"
     assert "full cycle and baby-sitter style service" in reply.text
+
+
+def test_research_institutes_are_the_named_institutes_not_rnd_institutions(
+        responder: Responder) -> None:
+    """"Research institute" is a name the report gives (the Anke blockchain institute, the
+    health care big data institute), not the "R & D institutions of enterprises" beside the
+    academician workstations."""
+    reply = responder.respond("What research institutes will the district push forward this year?")
+    assert reply.status == "answered"
+    assert "Shandong Anke Blockchain Industry Development Research Institute" in reply.text
