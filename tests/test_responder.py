@@ -583,3 +583,14 @@ def test_research_institutes_are_the_named_institutes_not_rnd_institutions(
     reply = responder.respond("What research institutes will the district push forward this year?")
     assert reply.status == "answered"
     assert "Shandong Anke Blockchain Industry Development Research Institute" in reply.text
+
+
+def test_talent_and_industry_supporting_each_other_is_the_benign_interaction(
+        responder: Responder) -> None:
+    """相互促进 / "support each other" is the report's "benign interaction" of talents and
+    industry; "supposed to" only frames the question."""
+    assert "suppos" not in " ".join(responder.index.query(
+        "how are talent and industry supposed to work together").weights)
+    reply = responder.respond("人才跟产业怎么相互促进？")
+    assert reply.status == "answered"
+    assert "talents empower industry and industry attracts talents" in reply.text

@@ -48,7 +48,7 @@ FILLER_EN = frozenset("""
     keeps keeping hear heard think thinking fit fits together ones
     shift shifted shifts compare compared comparing comparison
     versus vs evolve evolved evolving specifically particularly especially primarily chiefly
-    essentially mostly
+    essentially mostly supposed
 """.split())
 
 STOPCHARS_ZH = frozenset(
