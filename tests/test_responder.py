@@ -594,3 +594,11 @@ def test_talent_and_industry_supporting_each_other_is_the_benign_interaction(
     reply = responder.respond("人才跟产业怎么相互促进？")
     assert reply.status == "answered"
     assert "talents empower industry and industry attracts talents" in reply.text
+
+
+def test_what_is_set_aside_ends_where_the_question_starts(responder: Responder) -> None:
+    """Typed without a comma ("besides the BIM park what other digital park…"), only the park
+    named is set aside; the rest of the question is still asked."""
+    query = responder.index.query("Besides the BIM park what other digital park is planned?")
+    assert query.weights["~jinan bim industrial park"] < 1
+    assert query.weights["~digital economy"] > 1  # "digital park", still asked

@@ -368,14 +368,19 @@ class SentenceIndex:
     def _set_aside(self, question: str) -> set[str]:
         """The features of what a question sets aside ("apart from the export park"), when
         the rest asks something of its own."""
-        found = [_EXCEPT_END.sub("", m.group("what")) for m in _EXCEPT.finditer(question.lower())]
+        lowered = question.lower()
+        found: list[str] = []
+        rest, at = [], 0
+        for m in _EXCEPT.finditer(lowered):
+            what = _EXCEPT_END.sub("", m.group("what"))  # "…besides the BIM park what other…"
+            found.append(what)
+            rest.append(lowered[at:m.start()])
+            at = m.start("what") + len(what)
         if not found:
             return set()
+        rest.append(lowered[at:])
         aside = set().union(*(self._said_features(w) for w in found))
-        rest = _EXCEPT.sub(" ", question.lower())
-        for w in found:
-            rest = rest.replace(w, " ")
-        asked = self._said_features(rest)
+        asked = self._said_features(" ".join(rest))
         if not asked & self._idf.keys():
             return set()
         # Only the name set aside: its words that the rest uses too ("park" in "what other
