@@ -593,3 +593,15 @@ def test_the_five_years_are_the_plans_when_the_question_speaks_of_the_plan(
     assert plan.status == "answered" and "II.5.s5" in plan.sentence_ids
     review = responder.respond("How much did retail sales add up to over the five years?")
     assert "260 billion yuan" in review.text
+
+
+def test_whether_a_target_was_hit_in_other_words_is_an_outcome(responder: Responder) -> None:
+    """"Did the district really hit … what was the final figure?" asks how 2021 turned out,
+    which a report delivered in January 2021 cannot say; "intentions that have been reached"
+    are the report's own words, not a question about an outcome."""
+    assert refused(responder, "Did the district really hit the 8% growth in 2021 - what was "
+                              "the final figure?")[0] == "outcome"
+    reply = responder.respond("How will the district follow up on investment intentions that "
+                              "have been reached?")
+    assert reply.status == "answered"
+    assert "signing rate and implementation rate" in reply.text

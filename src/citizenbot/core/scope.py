@@ -539,11 +539,14 @@ class Scope:
             refusal = self.change_within_end_year(norm, excerpt)
         if refusal is not None:
             return refusal
-        if self.rules.outcome.find(norm) and any(
+        said = " ".join(self._said_raw[s.id] for s in excerpt)
+        outcome = [cue for cue in self.rules.outcome.find(norm) if cue not in said]
+        if outcome and any(
                 max(self.covered_years(s), default=0) >= self.delivered_year for s in excerpt):
             # "Did they hit the 8% target?": the report set it; it cannot say how it went.
+            # Not when the report says those words itself ("the investment intention that
+            # has been reached": the question quotes it).
             return Refusal("outcome")
-        said = " ".join(self._said_raw[s.id] for s in excerpt)
         asks_figure = self.asks_figure(norm)
         for rule in self.rules.details:
             cues = rule.cues.find(norm)
