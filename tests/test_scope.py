@@ -475,6 +475,8 @@ def test_personal_cases_opinions_and_details_are_named_as_such(responder: Respon
     "Will my company benefit from the tax cuts?",
     "Has my firm's subsidy request been approved yet?",
     "我的公司想进数字经济产业园，能批下来吗？",
+    "We applied to be a little giant enterprise. Will our firm be selected?",
+    "我的人才公寓申请被退回了，怎么办？",
 ])
 def test_the_asker_and_something_granted_is_a_personal_case(responder: Responder,
                                                              question: str) -> None:
