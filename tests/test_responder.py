@@ -541,6 +541,8 @@ def test_the_reports_introduce_is_attracting(responder: Responder) -> None:
 
 def test_private_capital_is_the_reports_social_capital(responder: Responder) -> None:
     """社会资本 is "social capital" in the report and "private capital" in everyday English."""
+    named = responder.kb.glossary.rewrite("co-invest with private capital").terms
+    assert [t.en for t in named] == ["government funds and social capital"]
     reply = responder.respond("Will the government team up with private capital on projects?")
     assert reply.status == "answered"
     assert "government funds and social capital" in reply.text

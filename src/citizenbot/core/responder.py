@@ -402,35 +402,33 @@ class Responder:
         candidates = self._candidates(query, ranked)
         t = self.thresholds
         best = candidates[0] if candidates else None
-        alone = self._alone(query, candidates) or (
-            self._one_topic(candidates) and not self._near_miss(query))
+        sure = best is not None and best.confidence >= (
+            t.answer if best.intent else max(t.answer, t.search))
+        # Only a question not sure enough to answer needs the lone-lead test.
+        alone = not sure and self._alone(query, candidates)
         detail = self._detail_answer(query, lang, candidates, alone)
         if detail is not None:
             return detail
-        if best is not None and (best.confidence >= (t.answer if best.intent else max(
-                t.answer, t.search)) or alone):
+        if best is not None and (sure or alone):
             return self._confident(query, lang, best, ranked, candidates)
         return self._not_sure(query, lang, ranked, candidates)
 
     def _alone(self, query: Query, candidates: list[_Candidate]) -> bool:
         """A sentence confident enough to be offered in a did-you-mean and well ahead of every
-        other: asking "did you mean" with that one option would not help, so it answers (a
-        question in words of its own that one sentence still explains best by a distance).
-        Not for a question that speaks of the asker ("my apartment", "my project") or names
-        years: a near miss of that kind shares a few words with one sentence too."""
+        other, or every topic close to it its own point (`_one_topic`): asking "did you mean"
+        with that one option would not help, so it answers (a question in words of its own
+        that one sentence still explains best by a distance). Not for a question that speaks
+        of the asker ("my apartment", "my project") or names years: a near miss of that kind
+        shares a few words with one sentence too."""
         t = self.thresholds
-        if not candidates or candidates[0].confidence < t.clarify or self._near_miss(query):
+        if not candidates or candidates[0].confidence < t.clarify:
+            return False
+        if self.scope.speaks_of_asker(query.norm) or any(self.scope.question_years(query.norm)):
             return False
         best = candidates[0]
         rivals = [c for c in candidates[1:] if best.demoted or not c.demoted]
         second = rivals[0].confidence if rivals else 0.0
-        return best.confidence - second >= t.lead_gap
-
-    def _near_miss(self, query: Query) -> bool:
-        """A question of a kind whose near misses share a few words with one sentence: it
-        speaks of the asker, or names years."""
-        return self.scope.speaks_of_asker(query.norm) or any(
-            self.scope.question_years(query.norm))
+        return best.confidence - second >= t.lead_gap or self._one_topic(candidates)
 
     def _own_beyond(self, query: Query, second: _Candidate, first: _Candidate) -> float:
         """The share of the question `second` says in its own words, leaving out what the
@@ -954,9 +952,8 @@ class Responder:
     def _one_topic(self, candidates: list[_Candidate]) -> bool:
         """Every topic close enough to offer is the best's own point of the report (its
         heading, or the sentences under it), each under another intent's name: a
-        did-you-mean would offer one answer under two names; the best answers instead."""
-        if not candidates or candidates[0].confidence < self.thresholds.clarify:
-            return False
+        did-you-mean would offer one answer under two names; the best answers instead.
+        For a best one confident enough to be offered (see `_alone`)."""
         best = candidates[0]
         if self._topic(best.sentence) is None:
             return False  # a paragraph, not a point: its sentences may be several topics
