@@ -57,6 +57,53 @@ def test_the_fourth_aspect_of_2021_is_its_fourth_heading(responder: Responder) -
     assert "(III)" not in reply.text and "(V)" not in reply.text
 
 
+@pytest.mark.parametrize(("question", "wanted", "not_wanted"), [
+    ("Which of the key tasks deals with the natural environment?",
+     ["Sixth, present Shizhong district as the model of lucid water"], ["Fifth,", "Seventh,"]),
+    ("which key task is about rural revitalization", ["Fourth, build a Shizhong benchmark"],
+     ["Third,", "Fifth,"]),
+    ("十四五重点任务中哪一项是关于乡村振兴的？", ["Fourth, build a Shizhong benchmark"], ["Fifth,"]),
+    ("which one of the seven aspects for 2021 deals with the environment",
+     ["(VI) Insist on environmental governance"], ["(V)", "(VII)"]),
+    # The item's own line does not name finance; the line under it does, and comes along.
+    ("Which of the key tasks covers the financial industry?",
+     ["Third, accelerate the development of modern industrial system", "modern finance"],
+     ["Fourth,"]),
+])
+def test_which_item_is_about_something_is_that_item_not_a_heading_only_refusal(
+        responder: Responder, question: str, wanted: list[str], not_wanted: list[str]) -> None:
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    for phrase in wanted:
+        assert phrase in reply.text
+    for phrase in not_wanted:
+        assert phrase not in reply.text
+
+
+@pytest.mark.parametrize(("question", "wanted", "not_wanted"), [
+    ("What are the first two of the eight key tasks in the Outline?",
+     ["First, build a high-level", "Second, construct a new pattern"], ["Third,"]),
+    ("what are the last two key tasks", ["Seventh, forge", "Eighth, firmly practice"],
+     ["Sixth,"]),
+    ("十四五的前三项重点任务是什么", ["First, build", "Second,", "Third, accelerate"], ["Fourth,"]),
+])
+def test_the_first_or_last_few_items_are_those_items(
+        responder: Responder, question: str, wanted: list[str], not_wanted: list[str]) -> None:
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    for phrase in wanted:
+        assert phrase in reply.text
+    for phrase in not_wanted:
+        assert phrase not in reply.text
+
+
+def test_which_particulars_under_a_heading_only_item_are_still_refused(
+        responder: Responder) -> None:
+    reply = responder.respond(
+        "Which roads or subway projects are planned for 2021 under the urban construction item?")
+    assert reply.status == "fallback" and reply.refusal == "abridged", reply.text
+
+
 @pytest.mark.parametrize("question", [
     "What are the key tasks for attracting talent?",  # about talent, not the list
     "which industry ranks first in the city",  # "first" without a list

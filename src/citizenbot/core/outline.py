@@ -35,6 +35,23 @@ _ASK_ORDINAL_ZH = re.compile(rf"第([{ZH_DIGITS}]|\d+)")
 _ASK_COUNT = re.compile(r"\b(?:how many|number of)\b|几[个项条点大部方]|多少[个项条]|分为")
 _ASK_ALL = re.compile(r"\b(?:list|what are the|which are the|what are all the|name the|"
                       r"what are they)\b|哪几|哪些|包括哪")
+# "Which key task is about the environment?", 哪项任务讲生态: one item, picked by what else the
+# question says. "Which are the ..." asks for all of them.
+_ASK_WHICH = re.compile(r"\bwhich\b(?!\s+(?:are|were)\b)|\bwhat\s+(?:(?:key|main)\s+)?"
+                        r"(?:task|aspect|area|priority|item|point|part)\b(?!\s+of\b)"
+                        r"|哪一?[个项条点方]")
+_ASK_WHICH_ZH = re.compile(r"哪一?[个项条点方]")
+_WHICH = re.compile(r"\b(?:which|what)\s+(.*)")
+_WHICH_SKIP = frozenset(("one", "of", "the", "its", "their", "these", "those"))
+_WHICH_STOP = frozenset(("and", "or", "is", "are", "was", "were", "will", "does", "do", "in",
+                         "under", "for", "on"))
+# "The first two tasks", "the last three", 前两项: the items from either end.
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
+_ASK_ENDS_EN = re.compile(r"\b(first|last|top|final)\s+(two|three|four|[234])\b")
+_ASK_ENDS_ZH = re.compile(r"(前|后|最后)([两二三四234])[个项条点大]")
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                 "ten", "eleven", "twelve")
+_ZH_COUNT = {"两": 2, "二": 2, "三": 3, "四": 4, "2": 2, "3": 3, "4": 4}
 _EN_POSITION = {w: i for i, w in enumerate(ORDINAL_WORDS, 1)} | {
     "1st": 1, "2nd": 2, "3rd": 3, **{f"{n}th": n for n in range(4, 11)}}
 
@@ -59,12 +76,15 @@ class ListQuestion:
     report_list: ReportList
     positions: tuple[int, ...]  # 1-based; empty: the whole list ("how many", "what are")
     rest: str = ""  # the question without the list's words and the asking: what else it asks
+    pick: bool = False  # "which task is about ...": the item `rest` speaks of, if one does
+    whole: bool = True  # ... and without one, the whole list was asked for too
+    details: tuple[Sentence, ...] = ()  # a line under the item picked that says what was asked
 
     @property
     def sentences(self) -> list[Sentence]:
         items = self.report_list.items
         chosen = [items[p - 1] for p in self.positions] if self.positions else list(items)
-        return [self.report_list.intro, *chosen]
+        return [self.report_list.intro, *chosen, *self.details]
 
 
 class Lists:
@@ -80,7 +100,8 @@ class Lists:
         positions = self._positions(norm)
         count = bool(_ASK_COUNT.search(norm))
         whole = count or (not positions and bool(_ASK_ALL.search(norm)))
-        if not positions and not whole:
+        pick = not count and not positions and bool(_ASK_WHICH.search(norm))
+        if not positions and not whole and not pick:
             return None
         best: tuple[int, int, ReportList] | None = None
         for order, rl in enumerate(self.lists):
@@ -94,24 +115,67 @@ class Lists:
         if best is None:
             return None
         chosen = best[2]
+        if pick and not self._which_item(chosen, norm):
+            pick = False  # "which projects are under the urban construction item": particulars
+            if not whole:
+                return None
         rest = norm
         for phrases in (chosen.names, chosen.nouns, chosen.context):
             for phrase in phrases.find(norm):
                 rest = rest.replace(phrase, " ")
-        for pattern in (_ASK_ORDINAL_EN, _ASK_ORDINAL_ZH, _ASK_COUNT, _ASK_ALL):
+        for pattern in (_ASK_ENDS_EN, _ASK_ENDS_ZH, _ASK_ORDINAL_EN, _ASK_ORDINAL_ZH,
+                        _ASK_COUNT, _ASK_ALL, _ASK_WHICH):
             rest = pattern.sub(" ", rest)
+        size = len(chosen.items)
+        # "The eight key tasks": how many there are is the list's, not something else asked.
+        said = _NUMBER_WORDS[size] if size < len(_NUMBER_WORDS) else str(size)
+        rest = re.sub(rf"\b(?:{size}|{said})\b", " ", rest)
         rest = " ".join(rest.split())
+        if pick:
+            return ListQuestion(chosen, (), rest, pick=True, whole=whole)
         if whole:  # "how many ... and what's the first": all of it
             return ListQuestion(chosen, (), rest)
-        size = len(chosen.items)
-        wanted = tuple(dict.fromkeys(size if p == -1 else p for p in positions))
+        wanted = tuple(dict.fromkeys(size + 1 + p if p < 0 else p for p in positions))
         if any(not 1 <= p <= size for p in wanted):
             return ListQuestion(chosen, (), rest)  # "the ninth task" of eight: all eight
         return ListQuestion(chosen, wanted, rest)
 
     @staticmethod
+    def _which_item(chosen: ReportList, norm: str) -> bool:
+        """Whether "which" asks for one of the list's items ("which of the outline's key
+        tasks", "which 2021 aspect", 哪一项), not for something named under one of them
+        ("which roads ... under the urban construction section")."""
+        if _ASK_WHICH_ZH.search(norm):
+            return True
+        for m in _WHICH.finditer(norm):
+            words = m.group(1).split()
+            while words and words[0] in _WHICH_SKIP:
+                words.pop(0)
+            window: list[str] = []
+            for word in words[:4]:  # "the outline's key tasks", not "streets and areas"
+                if word in _WHICH_STOP:
+                    break
+                window.append(word)
+            text = " ".join(window)
+            if chosen.names.find(text) or chosen.nouns.find(text):
+                return True
+        return False
+
+    @staticmethod
     def _positions(norm: str) -> list[int]:
+        """Positions asked for, in the order asked: 1-based from the start, -1, -2 ... from
+        the end ("the last", "the last two")."""
         found: list[tuple[int, int]] = []
+        for m in _ASK_ENDS_EN.finditer(norm):
+            n = _COUNT_WORDS[m.group(2)]
+            ends = range(1, n + 1) if m.group(1) in ("first", "top") else range(-n, 0)
+            found += [(m.start(), p) for p in ends]
+        for m in _ASK_ENDS_ZH.finditer(norm):
+            n = _ZH_COUNT[m.group(2)]
+            ends = range(1, n + 1) if m.group(1) == "前" else range(-n, 0)
+            found += [(m.start(), p) for p in ends]
+        if found:
+            return [p for _, p in found]
         for m in _ASK_ORDINAL_EN.finditer(norm):
             word = m.group(1)
             found.append((m.start(), -1 if word in ("last", "final") else _EN_POSITION[word]))

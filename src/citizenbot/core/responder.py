@@ -52,6 +52,9 @@ SERVICE_EXPLAINED = 0.7  # a greeting's words must be most of the message
 DECLINE_CORE = 2  # examples of an out-of-scope topic that must share a word for it to count
 MAX_CLARIFY = 3
 MIN_CLARIFY = 2
+PICK_SHARE = 0.4  # of what else "which task is about ..." says, the item must explain this
+PICK_LEAD = 1.5  # ... and this many times what any other item explains
+PICK_BODY_CREDIT = 0.4  # a line under an item speaks for it, less than the item's own words
 LIST_OTHER_WORDS = 1  # report words a list question may hold besides the list's ("called")
 ASIDE_SHARE = 0.2  # a topic the English version leaves out, beside a question answered
 OWN_LEAD = 0.5  # how much more of a question a close second must say in its own words
@@ -233,6 +236,10 @@ class Responder:
         # of the sentences under it: offering both in a did-you-mean offers one answer twice.
         self._headings = frozenset(s.topic_id for p in kb.report.passages
                                    for s in p.sentences if s.topic_id)
+        self._below: dict[str, list[Sentence]] = {}
+        for s in kb.report.sentences:
+            if s.topic_id and s.topic_id != s.id:
+                self._below.setdefault(s.topic_id, []).append(s)
 
     def _asked(self, kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
         """How people ask for each sentence; for a heading or clipped line, without the
@@ -493,10 +500,54 @@ class Responder:
         if listed is None:
             return None
         own = self.index.text_features(listed.report_list.words)  # "next 5 yrs", "plan"
+        if listed.pick:
+            picked = self._picked_item(query, listed, own)
+            if picked is not None:
+                return picked
+            if not listed.whole:
+                return None  # "which task ..." that no item answers: the search may
         known = [f for f in self.index.text_features(listed.rest) - own
                  if not f.startswith(("zh:", "~")) and not f.isdigit()
                  and f not in STOPWORDS_EN and self.index.weight(f) < self.index.unknown_weight]
         return listed if len(known) <= LIST_OTHER_WORDS else None
+
+    def _picked_item(self, query: Query, listed: ListQuestion,
+                     own: frozenset[str]) -> ListQuestion | None:
+        """The item of a list that "which task is about the environment" asks for: the one
+        whose line (or, at less credit, the lines under it) explains most of what the
+        question says besides the list, clearly more than any other item does. A line under
+        it that says more of it than the item's own line is quoted too ("which task covers
+        the financial industry": the third, and the line naming modern finance)."""
+        rest = {f: query.weights[f] for f in self.index.text_features(listed.rest)
+                if f in query.weights and f not in own  # "covers", "deals with": asking
+                and self.index.weight(f) < self.index.unknown_weight}
+        mass = sum(rest.values())
+        if not mass:
+            return None
+        sub = replace(query, weights=rest)
+
+        def explains(credit: Mapping[str, float], scale: float = 1.0) -> float:
+            return sum(rest[f] * c * scale for f, c in credit.items()) / mass
+
+        scored: list[tuple[float, int, Sentence | None]] = []
+        for position, item in enumerate(listed.report_list.items, 1):
+            credit = dict(self.index.credit(sub, item))
+            line = explains(credit)
+            detail: tuple[float, Sentence] | None = None
+            for s in self._below.get(item.id, ()):
+                said = self.index.credit(sub, s)
+                for f, c in said.items():
+                    credit[f] = max(credit.get(f, 0.0), PICK_BODY_CREDIT * c)
+                if explains(said) > max(line, detail[0] if detail else 0.0):
+                    detail = (explains(said), s)
+            scored.append((explains(credit), position, detail[1] if detail else None))
+        scored.sort(key=lambda x: -x[0])
+        first, position, line_under = scored[0]
+        second = scored[1][0] if len(scored) > 1 else 0.0
+        if first < PICK_SHARE or first < PICK_LEAD * second:
+            return None
+        return replace(listed, positions=(position,), pick=False,
+                       details=(line_under,) if line_under else ())
 
     def _list_answer(self, query: Query, lang: str, listed: ListQuestion) -> Reply:
         sentences = listed.sentences
