@@ -179,6 +179,9 @@ def test_requests_that_are_not_questions_about_the_report(responder: Responder,
     ("Who was Deng Xiaoping?", "Deng Xiaoping theory"),
     ("explain the three represents", "Three Represents"),
     ("马克思列宁主义是什么？", "马克思列宁主义"),
+    # The way of asking ("in simple terms", 基本原理) is not part of what is asked about.
+    ("What is Deng Xiaoping Theory, in simple terms?", "Deng Xiaoping"),
+    ("请通俗地解释一下邓小平理论的基本原理", "邓小平理论"),
 ])
 def test_a_theory_the_report_only_cites_is_general_knowledge(
         responder: Responder, question: str, name: str) -> None:

@@ -34,7 +34,7 @@ from citizenbot.core.matcher import Candidate, Matcher
 from citizenbot.core.outline import ListQuestion
 from citizenbot.core.report import Passage, Sentence
 from citizenbot.core.scope import Refusal, Scope
-from citizenbot.core.search import Query, SentenceIndex
+from citizenbot.core.search import Query, SentenceIndex, cjk_features
 from citizenbot.core.text import (
     STOPWORDS_EN,
     content_stems,
@@ -65,7 +65,8 @@ CONCEPT_SHARE = 0.6  # ... and a general concept asked to be explained, beside t
 _EXPLAIN = re.compile(r"\bexplain\b|\bin (?:simple|plain|layman s) (?:terms|words|english)\b"
                       r"|\bhow is it (?:calculated|measured|computed|defined)\b"
                       r"|\bdefinition of\b|\bwhat does it stand for\b"
-                      r"|通俗|解释一下|怎么计算|如何计算")
+                      r"|通俗|解释一下|怎么计算|如何计算|原理")
+_EXPLAIN_ZH = re.compile(r"(?:请|详细|解释一下|的基本原理|基本原理|原理|通俗地?|讲讲)+")
 # "How does blockchain actually work?": the words around the concept ask it to be explained.
 _HOW_WORKS = re.compile(r"\bhow (?:does|do) ((?:\w+ ){1,3})(?:actually |really )?work\b")
 _WHAT_IS = re.compile(r"^(?:what|who) (?:is|are|was|were)\b|\bexplain\b|\bmean(?:s|ing)?\b"
@@ -469,16 +470,18 @@ class Responder:
         how is it calculated"). The term is returned so that the refusal can say the report
         names it. What the report says of it ("does the guiding ideology follow
         Marxism-Leninism?", "what are the blockchain parks?") is still answered."""
-        if _WHAT_IS.search(query.norm):
-            found = self._general_term(query, self._theories, query.weights, THEORY_SHARE)
-            if found is not None:
-                return found
         cues = [m.group() for m in _EXPLAIN.finditer(query.norm)] + [
             m.group().replace(m.group(1), " ") for m in _HOW_WORKS.finditer(query.norm)]
+        # "In simple terms", 解释一下的基本原理: the asking, not what is asked about.
+        cue = self.index.features(" ".join(cues)) | {
+            key for m in _EXPLAIN_ZH.finditer(query.norm) for key in cjk_features(m.group())}
+        asked = {f: w for f, w in query.weights.items() if f not in cue}
+        if cues or _WHAT_IS.search(query.norm):
+            found = self._general_term(query, self._theories, asked, THEORY_SHARE)
+            if found is not None:
+                return found
         if not cues:
             return None
-        cue = self.index.features(" ".join(cues))
-        asked = {f: w for f, w in query.weights.items() if f not in cue}
         return self._general_term(query, self._concepts, asked, CONCEPT_SHARE)
 
     @staticmethod
