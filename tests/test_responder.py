@@ -604,3 +604,11 @@ def test_what_is_set_aside_ends_where_the_question_starts(responder: Responder) 
     query = responder.index.query("Besides the BIM park what other digital park is planned?")
     assert query.weights["~jinan bim industrial park"] < 1
     assert query.weights["~digital economy"] > 1  # "digital park", still asked
+
+
+def test_shorthand_is_read_as_the_words_it_stands_for(responder: Responder) -> None:
+    """"This yr" is this year, 2021: the 2021 targets, not a choice between 2021 and 2025."""
+    reply = responder.respond("retail sales of consumer goods target this yr?")
+    assert reply.status == "answered", reply.text
+    assert "total retail sales of consumer goods about 10%" in reply.text
+    assert responder.respond("govt plans for 5g").status == "answered"

@@ -146,6 +146,9 @@ def fold(text: str) -> str:
     text = _RND.sub("rnd", text)
     # "GDP2025" is GDP and a year.
     text = _GLUED_YEAR.sub(r"\1 \2", text)
+    # "this yr", "govt plans": shorthand is spelling, not meaning; written out, the scope
+    # check and the glossary read "this year" as 2021 and "govt" as the government.
+    text = _SHORTHAND.sub(lambda m: _SHORTHAND_WORDS[m.group()], text)
     # "10bn", "100m", "1.2m": the report writes "10 billion", "100 million".
     text = _BN.sub(r"\1 billion", text)
     text = _MN.sub(r"\1 million", text)
@@ -158,6 +161,11 @@ def fold(text: str) -> str:
     return text
 
 
+_SHORTHAND_WORDS = {"yr": "year", "yrs": "years", "govt": "government", "gov": "government",
+                    "ppl": "people", "thru": "through", "nite": "night", "pls": "please",
+                    "plz": "please", "mgmt": "management", "dept": "department",
+                    "intl": "international", "natl": "national", "approx": "approximately"}
+_SHORTHAND = re.compile(r"(?<![\w.])(?:" + "|".join(_SHORTHAND_WORDS) + r")(?![\w.])")
 _RND = re.compile(r"\br\s*(?:&|and|n)\s*d\b")
 _GLUED_YEAR = re.compile(r"([a-z])((?:19|20)\d\d)\b")
 _BN = re.compile(r"(\d)\s*(?:bn|b)\b")
