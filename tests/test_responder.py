@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from citizenbot.core.knowledge import KnowledgeBase, example_key
 from citizenbot.core.matcher import Matcher, normalise
 from citizenbot.core.responder import Responder, Thresholds, plain_text
+from citizenbot.core.text import stem
 
 # Worded for these tests only: none of them is an intent example or in the evaluation file.
 PARAPHRASES = [
@@ -297,8 +300,8 @@ def test_a_paraphrase_without_its_article_is_still_the_paraphrase(
 
 def test_slang_the_synonyms_list_is_not_corrected_into_another_word(
         responder: Responder) -> None:
-    """synonyms.yml reads "nite" as night; the spelling check must not first make it "unite"."""
-    assert responder.index.query("nite economy").corrected == "nite economy"
+    """"nite" is shorthand for night; the spelling check must not first make it "unite"."""
+    assert responder.index.query("nite economy").corrected == "night economy"
     reply = responder.respond("what about the nite economy?")
     assert reply.status == "answered"
     assert "night economy" in reply.text
@@ -334,11 +337,13 @@ def test_one_sentence_far_ahead_answers_instead_of_a_one_option_choice(
     other would make a did-you-mean with one option; it answers instead. Not when the gap
     is asked for to be huge, and never for a question about the asker's own case."""
     question = "From which date does the zero local case streak start?"
-    reply = responder.respond(question)
+    score = responder.respond(question).score
+    # The answer threshold just above the question's score: only the lead can answer it.
+    above = replace(responder.thresholds, answer=score + 1)
+    reply = Responder(kb, above).respond(question)
     assert reply.status == "answered"
-    assert reply.score < responder.thresholds.answer
     assert "Since February 1 last year" in reply.text
-    assert Responder(kb, Thresholds(lead_gap=1000)).respond(question).status != "answered"
+    assert Responder(kb, replace(above, lead_gap=1000)).respond(question).status != "answered"
     personal = responder.respond("Is my flat near Yingxiongshan going to be pulled down in the upgrade?")
     assert personal.status == "fallback"
 
@@ -612,3 +617,22 @@ def test_shorthand_is_read_as_the_words_it_stands_for(responder: Responder) -> N
     assert reply.status == "answered", reply.text
     assert "total retail sales of consumer goods about 10%" in reply.text
     assert responder.respond("govt plans for 5g").status == "answered"
+
+
+def test_above_designated_size_is_not_design(responder: Responder) -> None:
+    """The report's "industries above designated size" must not answer questions about
+    design: the stems of the two words are kept apart."""
+    assert stem("designated") != stem("design")
+    assert stem("important") != stem("imports")
+    reply = responder.respond("Which kinds of design does the district want to grow?")
+    assert reply.status == "answered", reply.text
+    assert "innovative design" in reply.text
+
+
+def test_whose_eyes_it_is_in_frames_the_question(responder: Responder) -> None:
+    """"In the government's eyes" says whose view is asked for; "keep a close eye on" in
+    another line is not the answer."""
+    reply = responder.respond(
+        "How important is talent recruitment in the district government's eyes?")
+    assert reply.status == "answered", reply.text
+    assert '"lifeline"' in reply.text

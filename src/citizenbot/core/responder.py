@@ -52,9 +52,11 @@ SERVICE_EXPLAINED = 0.7  # a greeting's words must be most of the message
 DECLINE_CORE = 2  # examples of an out-of-scope topic that must share a word for it to count
 MAX_CLARIFY = 3
 MIN_CLARIFY = 2
-PICK_SHARE = 0.4  # of what else "which task is about ..." says, the item must explain this
+PICK_SHARE = 0.3  # of what else "which task is about ..." says, the item must explain this
 PICK_LEAD = 1.5  # ... and this many times what any other item explains
 PICK_BODY_CREDIT = 0.4  # a line under an item speaks for it, less than the item's own words
+LISTED_KINDS = ("park", "platform", "organisation")  # things the report names several of
+LISTED_WORDS = frozenset(("park", "platform"))  # ... and the words for two of them
 LIST_OTHER_WORDS = 1  # report words a list question may hold besides the list's ("called")
 ASIDE_SHARE = 0.2  # a topic the English version leaves out, beside a question answered
 OWN_LEAD = 0.5  # how much more of a question a close second must say in its own words
@@ -71,6 +73,9 @@ _EXPLAIN_ZH = re.compile(r"(?:请|详细|解释一下|的基本原理|基本原�
 _HOW_WORKS = re.compile(r"\bhow (?:does|do) ((?:\w+ ){1,3})(?:actually |really )?work\b")
 _WHAT_IS = re.compile(r"^(?:what|who) (?:is|are|was|were)\b|\bexplain\b|\bmean(?:s|ing)?\b"
                       r"|是什么|是谁|什么意思|含义")
+# "Which …", "what kinds of …", 哪些: a question that may ask for several things.
+_ASKS_SEVERAL = re.compile(r"\bwhich\b|\bwhat (?:kinds?|types?|sorts?) of\b|哪些|有哪"
+                           r"|^what (?:\w+ ){0,2}\w+s (?:will|are|does|do|did|have|has)\b")
 DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
 
 
@@ -97,6 +102,7 @@ class Thresholds:
     intent_lead: float = 10.0  # an intent this far ahead of another's score settles a tie
     not_definition: float = 0.9  # a passage that names a term, when a footnote defines it
     unnamed_note: float = 0.6  # a footnote, when the question does not name what it defines
+    asked_only: float = 0.7  # a sentence only the ways of asking for it speak for
     other_tense: float = 0.85  # the review for a question about plans, or plans for the past
     clarify_own: float = 25.0  # share of the question a passage offered must hold itself
     not_means: float = 0.85  # a target, for a question asking how something will be done
@@ -175,6 +181,10 @@ class Responder:
         english_frequency("the")  # load the word counts now, not on the first question
         known = {w for i in kb.intents for e in (*i.examples, i.title_en)
                  for w in normalise(e).split()}
+        # A place's name is not a typo: "Leshan" corrected to "lean" would hide that the
+        # question is about another Shizhong District.
+        known |= {w for place in kb.gazetteer.places for name in place.names_en
+                  for w in normalise(name).split()}
         self.index = SentenceIndex(kb.report, kb.glossary, known,
                                    covered_years=self.scope.covered_years,
                                    synonyms=Synonyms(kb.synonyms.get("en", {}), cjk=False),
@@ -235,6 +245,7 @@ class Responder:
                 self._owner.setdefault(s.id, intent)
         # A point's heading ("Fifth, build an all-round open Shizhong district.") is the topic
         # of the sentences under it: offering both in a did-you-mean offers one answer twice.
+        self._term_kind = {f"~{t.key}": t.kind for t in kb.glossary.terms}
         self._headings = frozenset(s.topic_id for p in kb.report.passages
                                    for s in p.sentences if s.topic_id)
         self._below: dict[str, list[Sentence]] = {}
@@ -633,8 +644,44 @@ class Responder:
             return self._decline(query.question, lang, decline, best.confidence)
         options = () if self._clear(candidates) else self._options(candidates, lang)
         if len(options) >= MIN_CLARIFY:
-            return self._clarify(query, lang, best, options)
+            several = self._several(query, best, candidates)
+            if not several:
+                return self._clarify(query, lang, best, options)
+            pieces, refusal = self._excerpt_for(query, best, several)
+            if refusal is not None:
+                return self._clarify(query, lang, best, options)
         return self._answer(query, lang, best, pieces, partly=partly)
+
+    def _several(self, query: Query, best: _Candidate,
+                 candidates: list[_Candidate]) -> list[Sentence]:
+        """"Which research institutes will the district push forward?": when every close
+        rival of the best answer names, in its own words, the kind of place or body the
+        question asks for (a park, a platform, an organisation: the report names several of
+        each), the question asks for a list and each of them is an item of it: quoted
+        together rather than offered as choices."""
+        if not _ASKS_SEVERAL.search(query.norm):
+            return []
+        t = self.thresholds
+        terms = [f for f in query.weights if self._term_kind.get(f) in LISTED_KINDS]
+        keys: frozenset[str]
+        if terms:
+            keys = frozenset({max(terms, key=lambda f: (query.weights[f], f))})
+        elif LISTED_WORDS & query.weights.keys():
+            # "Which blockchain parks": a park, and what kind of park.
+            known = [f for f in query.weights if f not in query.unknown and f not in
+                     LISTED_WORDS]
+            if not known:
+                return []
+            keys = (LISTED_WORDS & query.weights.keys()) | {
+                max(known, key=lambda f: (query.weights[f], f))}
+        else:
+            return []
+        own = self.index.own_features
+        close = [c for c in candidates[1:]
+                 if best.confidence - c.confidence < t.margin and not c.demoted]
+        if not close or not all(keys <= own(c.sentence) for c in (best, *close)):
+            return []
+        return [c.sentence for c in close[:MAX_CLARIFY - 1]]
 
     def _explaining(self, query: Query, candidates: list[_Candidate],
                     best: _Candidate) -> _Candidate | None:
@@ -796,6 +843,10 @@ class Responder:
                 # A footnote says what one name means ("353" leading strategy: ...); a
                 # question that does not name it is not asking that, whatever words it shares.
                 factor *= t.unnamed_note
+            if cand.intent is None and not self.index.said_coverage(query, cand.sentence):
+                # Only how people ask for it speaks for it, not one word of the report's own:
+                # a guess, not evidence ("I need a job").
+                factor *= t.asked_only
             if factor != 1.0:
                 found[sid] = replace(cand, confidence=cand.confidence * factor, demoted=True)
         ordered = sorted(found.values(), key=lambda c: (-round(c.confidence, 1),
@@ -954,6 +1005,12 @@ class Responder:
         owner = (named.intent or self._owner.get(named.sentence.id)) if named else None
         # Not confident: "the report has nothing for 2019" only if that is true of all of it.
         refusal = self.scope.after(self._cue_text(query), evidence, years_in=())
+        if refusal is not None and refusal.category == "no_figure" and named is not None \
+                and named.raw >= t.answer and self.scope.is_abridged(named.sentence):
+            # "Urban construction in the last five years, any figures?": the line that names
+            # it stops at "…"; the English version leaves the figures out, it does not say
+            # there are none.
+            refusal = Refusal("abridged", heading=named.sentence)
         if refusal is not None and (refusal.category != "no_figure" or (
                 named is not None and named.raw >= t.answer)):
             return self._refuse(query.question, lang, refusal, owner,

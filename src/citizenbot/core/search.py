@@ -44,7 +44,7 @@ HEADING_CREDIT = 0.5
 PART_CREDIT = 0.8  # "Work Arrangement in 2021", "the 13th Five-Year Plan period"
 PROPER_KINDS = ("programme", "park", "platform", "organisation")
 COMMON_IN = 3  # a word in more sentences than this is not a name
-ASKED_CREDIT = 0.7  # a word of how people ask for a sentence (asked.yml): as a topic heading
+ASKED_CREDIT = 0.6  # a word of how people ask for a sentence (asked.yml): less than a heading
 IN_TERM_SHARE = 0.25  # the weight of a word inside a named term, beside the name
 ASKER_SHARE = 0.3  # the weight of words where the asker speaks of themselves
 FRAME_SHARE = 0.15  # the weight of "does the mayor say", "how does the report describe"
@@ -73,6 +73,8 @@ _FRAME = re.compile(
     rf"|{_SPEAKER}\s+(?:says|said|claims|mentions|states|describes)"
     rf"|according\s+to\s+{_SPEAKER}|in\s+the\s+mayor's\s+words"
     r"|(?:in|of|from)\s+(?:this|the)\s+(?:report|document|speech|work\s+report)"
+    # "How important is it in the government's eyes?": whose view, not a word of the answer.
+    r"|in\s+(?:the\s+)?(?:eyes\s+of(?:\s+the)?\s+\w+|(?:\w+\s+){1,2}eyes)"
     # "the relationship between A and B" asks how A and B go together: A and B are the
     # subject, not the word "relationship", which the report uses only once.
     r"|(?:relationships?|relations?|links?|connections?|interactions?|interplay)\s+between"
@@ -449,6 +451,13 @@ class SentenceIndex:
             elif f in asked:
                 result[f] = ASKED_CREDIT
         return result
+
+    def said_coverage(self, query: Query, sentence: Sentence) -> float:
+        """The share of the question a sentence explains in the report's words (its own and
+        its headings'), leaving out how people ask for it."""
+        asked = self._asked.get(sentence.id, frozenset())
+        return sum(query.weights[f] * c for f, c in self.credit(query, sentence).items()
+                   if f not in asked) / (query.mass or 1.0)
 
     def coverage(self, query: Query, sentences: Iterable[Sentence]) -> float:
         """The weighted share of the question that a group of sentences explains."""

@@ -207,6 +207,19 @@ def normalise(text: str, limit: int | None = None) -> str:
 
 
 STEM_CHARS = 7
+# Words whose stem would meet an unrelated word's: the report's "above designated size" is
+# not "design" (industrial design, the design park), "how important is" is not "import and
+# export", "factories" are not "all factors", "officials" are not "office buildings".
+_STEM_APART = {
+    **dict.fromkeys(("designated", "designate", "designates", "designating", "designation"),
+                    "designat"),
+    **dict.fromkeys(("important", "importance", "importantly", "unimportant"), "importan"),
+    **dict.fromkeys(("factory", "factories"), "factory"),
+    **dict.fromkeys(("official", "officials", "officially"), "officia"),
+    **dict.fromkeys(("engineer", "engineers", "engineering"), "enginee"),
+    **dict.fromkeys(("relative", "relatively"), "relativ"),
+    "busy": "busy", "lively": "lively", "digit": "digit", "digits": "digit",
+}
 
 
 @lru_cache(maxsize=65536)
@@ -216,6 +229,8 @@ def stem(word: str) -> str:
     (Snowball alone keeps each pair apart)."""
     if word.isdigit() or len(word) <= 3:
         return word
+    if word in _STEM_APART:
+        return _STEM_APART[word]
     stemmed: str = _STEMMER.stemWord(word)
     if len(stemmed) > 4 and stemmed.endswith("i"):
         stemmed = stemmed[:-1]
