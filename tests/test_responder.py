@@ -636,3 +636,17 @@ def test_whose_eyes_it_is_in_frames_the_question(responder: Responder) -> None:
         "How important is talent recruitment in the district government's eyes?")
     assert reply.status == "answered", reply.text
     assert '"lifeline"' in reply.text
+
+
+def test_chinese_achievements_are_the_reports_achievements(responder: Responder) -> None:
+    """成就/成绩 asks what was achieved: the line that says it (361 days without a local
+    case), not only the line that names the topic."""
+    reply = responder.respond("疫情防控取得了哪些成就？")
+    assert reply.status == "answered", reply.text
+    assert "361 consecutive days" in reply.text
+
+
+def test_where_in_the_district_asks_for_the_location(responder: Responder) -> None:
+    reply = responder.respond("Where in the district will intelligent manufacturing be concentrated?")
+    assert reply.status == "answered", reply.text
+    assert "west of Erhuan Road" in reply.text
