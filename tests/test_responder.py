@@ -650,3 +650,16 @@ def test_where_in_the_district_asks_for_the_location(responder: Responder) -> No
     reply = responder.respond("Where in the district will intelligent manufacturing be concentrated?")
     assert reply.status == "answered", reply.text
     assert "west of Erhuan Road" in reply.text
+
+
+def test_how_much_priority_asks_how_important_not_for_a_figure(responder: Responder) -> None:
+    """"How much priority" is not "how much money": the lines without a figure are not
+    pushed down, and the one that calls it the lifeline answers."""
+    assert not responder.scope.asks_figure(
+        responder.index.query("how much priority does the government give to talent").norm)
+    assert responder.scope.asks_figure(
+        responder.index.query("how much money does the government give to talent").norm)
+    reply = responder.respond(
+        "How much priority does the government give to attracting investment and talent?")
+    assert reply.status == "answered", reply.text
+    assert '"lifeline"' in reply.text

@@ -111,6 +111,7 @@ class ScopeRules:
     granted: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     details: list[DetailRule] = field(default_factory=list)
     figures: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    not_figures: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     general: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     whole_place: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     relation: PhraseSet = field(default_factory=lambda: PhraseSet(()))
@@ -150,7 +151,7 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     if not isinstance(data, dict):
         return rules, ["expected a mapping (years, periods, abridged, personal, details, ...)"]
     known = {"years", "periods", "abridged", "personal", "asker", "granted", "details",
-             "figures", "general",
+             "figures", "not_figures", "general",
              "whole_place", "relation", "specifics", "definition", "outcome", "changes",
              "targets", "__line__"}
     for key in sorted(set(data) - known):
@@ -210,6 +211,8 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     rules.asker = PhraseSet(_phrases(data.get("asker") or [], "asker", problems))
     rules.granted = PhraseSet(_phrases(data.get("granted") or [], "granted", problems))
     rules.figures = PhraseSet(_phrases(data.get("figures") or [], "figures", problems))
+    rules.not_figures = PhraseSet(_phrases(data.get("not_figures") or [], "not_figures",
+                                           problems))
     rules.general = PhraseSet(_phrases(data.get("general") or [], "general", problems))
     rules.whole_place = PhraseSet(_phrases(data.get("whole_place") or [], "whole_place",
                                            problems))
@@ -457,7 +460,7 @@ class Scope:
                 # "The super node in Jinan" says where; "Jinan's GDP" asks about the city;
                 # "how does it rank in Jinan" asks how the district stands in it, which the
                 # report may say ("ranking first in the city").
-                whole = self.rules.whole_place.find(norm) or self.rules.figures.find(norm)
+                whole = self.rules.whole_place.find(norm) or self.asks_figure(norm)
                 related = self.rules.relation.find(norm) and self._evidence(place).find(
                     said)
                 if whole and not related:
@@ -570,6 +573,8 @@ class Scope:
         return bool(self.rules.definition.find(norm))
 
     def asks_figure(self, norm: str) -> bool:
+        for phrase in self.rules.not_figures.find(norm):
+            norm = norm.replace(phrase, " ")  # "how much weight does it give to…"
         return bool(self.rules.figures.find(norm))
 
     @staticmethod
