@@ -663,3 +663,15 @@ def test_how_much_priority_asks_how_important_not_for_a_figure(responder: Respon
         "How much priority does the government give to attracting investment and talent?")
     assert reply.status == "answered", reply.text
     assert '"lifeline"' in reply.text
+
+
+def test_who_the_asker_is_before_a_comma_is_context(responder: Responder) -> None:
+    """"As a foreign investor, …": "foreign" says who asks, not what is asked about (the
+    business environment's "internationalization")."""
+    query = responder.index.query(
+        "As a foreign investor, what kind of service can I expect once my project lands?")
+    assert query.weights["foreign"] < query.weights["servic"]
+    reply = responder.respond(
+        "As a foreign investor, what kind of service can I expect once my project lands?")
+    assert reply.status == "answered", reply.text
+    assert "baby-sitter style service" in reply.text

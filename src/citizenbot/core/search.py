@@ -48,7 +48,7 @@ ASKED_CREDIT = 0.6  # a word of how people ask for a sentence (asked.yml): less 
 IN_TERM_SHARE = 0.25  # the weight of a word inside a named term, beside the name
 ASKER_SHARE = 0.3  # the weight of words where the asker speaks of themselves
 FRAME_SHARE = 0.15  # the weight of "does the mayor say", "how does the report describe"
-_PARTS = re.compile(r"[.?!;。？！；，]+|\s[-–—]+\s|[:：]\s")
+_PARTS = re.compile(r"[.?!;。？！；，]+|,\s|\s[-–—]+\s|[:：]\s")
 # Chinese has no word boundary to test: "我是海归" must match on 我 alone.
 _ASKER = re.compile(r"^(?:(?:i|i'm|im|i am|we|we're|we are|my|our|as an?)\b|我|本人)",
                     re.IGNORECASE)
