@@ -776,8 +776,16 @@ class Responder:
         or an intent's examples vouching for them, as far as they explain the question."""
         t = self.thresholds
         found: dict[str, _Candidate] = {}
+        credits: dict[str, dict[str, float]] = {}  # each sentence's credit, worked out once
+
+        def credit_of(s: Sentence) -> dict[str, float]:
+            got = credits.get(s.id)
+            if got is None:
+                got = credits[s.id] = self.index.credit(query, s)
+            return got
+
         for h in self.index.rank(query, limit=12):
-            explained = frozenset(self.index.credit(query, h.sentence))
+            explained = frozenset(credit_of(h.sentence))
             owner = self._owner.get(h.sentence.id)
             if owner is not None:
                 # What the sentence's own topic explains: "registration" is one-stop's word.
@@ -794,14 +802,16 @@ class Responder:
             vocabulary = self._intent_feats[intent.id]
             for s in self._quoted.get(intent.id, ()):
                 old = found.get(s.id)
-                credit = self.index.credit(query, s)
+                credit = dict(credit_of(s))
                 for f in vocabulary & query.weights.keys():
                     credit[f] = max(credit.get(f, 0.0), strength)
                 confidence = 100 * sum(query.weights[f] * v for f, v in credit.items()) / (
                     query.mass or 1.0)
                 if old is None or (round(confidence, 1), c.score) > (
                         round(old.confidence, 1), old.intent_score):
-                    coverage = old.coverage if old else 100 * self.index.coverage(query, [s])
+                    coverage = old.coverage if old else 100 * sum(
+                        query.weights[f] * v for f, v in credit_of(s).items()) / (
+                        query.mass or 1.0)
                     found[s.id] = _Candidate(s, max(confidence, coverage), coverage,
                                              old.own if old else 0.0, intent, c.score,
                                              frozenset(credit))
@@ -843,7 +853,8 @@ class Responder:
                 # A footnote says what one name means ("353" leading strategy: ...); a
                 # question that does not name it is not asking that, whatever words it shares.
                 factor *= t.unnamed_note
-            if cand.intent is None and not self.index.said_coverage(query, cand.sentence):
+            if cand.intent is None and not self.index.said_coverage(
+                    query, cand.sentence, credit_of(cand.sentence)):
                 # Only how people ask for it speaks for it, not one word of the report's own:
                 # a guess, not evidence ("I need a job").
                 factor *= t.asked_only

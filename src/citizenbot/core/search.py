@@ -452,11 +452,15 @@ class SentenceIndex:
                 result[f] = ASKED_CREDIT
         return result
 
-    def said_coverage(self, query: Query, sentence: Sentence) -> float:
+    def said_coverage(self, query: Query, sentence: Sentence,
+                      credit: Mapping[str, float] | None = None) -> float:
         """The share of the question a sentence explains in the report's words (its own and
-        its headings'), leaving out how people ask for it."""
+        its headings'), leaving out how people ask for it. `credit`: the sentence's credit
+        for this query, if already worked out."""
         asked = self._asked.get(sentence.id, frozenset())
-        return sum(query.weights[f] * c for f, c in self.credit(query, sentence).items()
+        if credit is None:
+            credit = self.credit(query, sentence)
+        return sum(query.weights[f] * c for f, c in credit.items()
                    if f not in asked) / (query.mass or 1.0)
 
     def coverage(self, query: Query, sentences: Iterable[Sentence]) -> float:
