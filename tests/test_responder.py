@@ -675,3 +675,12 @@ def test_who_the_asker_is_before_a_comma_is_context(responder: Responder) -> Non
         "As a foreign investor, what kind of service can I expect once my project lands?")
     assert reply.status == "answered", reply.text
     assert "baby-sitter style service" in reply.text
+
+
+def test_abroad_and_at_home_are_the_reports_international_and_domestic(
+        responder: Responder) -> None:
+    """The report says "oriented at both the international and domestic areas"; people say
+    "from abroad and at home". Not the investment fairs "at home and abroad"."""
+    reply = responder.respond("How will the district bring in talent from abroad and at home?")
+    assert reply.status == "answered", reply.text
+    assert "international and domestic areas" in reply.text
