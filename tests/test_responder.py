@@ -684,3 +684,14 @@ def test_abroad_and_at_home_are_the_reports_international_and_domestic(
     reply = responder.respond("How will the district bring in talent from abroad and at home?")
     assert reply.status == "answered", reply.text
     assert "international and domestic areas" in reply.text
+
+
+def test_a_guiding_principle_is_not_the_plans_guiding_ideology(responder: Responder) -> None:
+    """"Guiding ideology" is the name of the plan's opening line; "the guiding principle
+    behind the modern industrial system" is the line "guided by ...". Asked of the plan
+    itself, a guiding principle is still the guiding ideology's line."""
+    reply = responder.respond("Which guiding principle shapes the modern industrial system?")
+    assert reply.status == "answered", reply.text
+    assert "based on differentiation" in reply.text
+    plan = responder.respond("What are the guiding principles of the 14th five-year plan?")
+    assert "Guiding ideology" in plan.text
