@@ -695,3 +695,15 @@ def test_a_guiding_principle_is_not_the_plans_guiding_ideology(responder: Respon
     assert "based on differentiation" in reply.text
     plan = responder.respond("What are the guiding principles of the 14th five-year plan?")
     assert "Guiding ideology" in plan.text
+
+
+def test_how_many_things_are_asked_for_is_not_a_word_of_the_answer(
+        responder: Responder) -> None:
+    """"The three directions" asks for three things; "three handlings and one returning
+    visit" in another line is not them."""
+    query = responder.index.query(
+        "What are the three directions for optimizing the business environment?")
+    assert query.weights["three"] < query.weights["~business environment"] / 2
+    reply = responder.respond("What three words sum up the 2021 business environment focus?")
+    assert reply.status == "answered", reply.text
+    assert "internationalization, legalization and facilitation" in reply.text

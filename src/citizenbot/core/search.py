@@ -89,6 +89,10 @@ _EXCEPT = re.compile(
     r"\b(?:apart from|aside from|besides|other than|except for|except|excluding|"
     r"not counting|leaving aside)\s+(?P<what>[^,;:?!.]+)")
 _EXCEPT_END = re.compile(r"\s(?:what|which|who|how|where|are|is|will|do|does|did|can)\s.*$")
+# "the three directions", "which five sectors": a count of what is asked for.
+_COUNTED = re.compile(r"\b(?:the|these|those|its|their|main|key|what|which)\s+"
+                      r"(two|three|four|five|six|seven|eight|nine|ten)\s+"
+                      r"(?!years?\b|billion|million)[a-z]+s\b")
 _NUMBER = re.compile(r"^\d+$")
 _AMOUNT = re.compile(r"\b(\d+(?: \d{3})*(?: \d+)?) (billion|million)\b")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -351,6 +355,12 @@ class SentenceIndex:
         about_asker = self._about_asker(question)
         framing = self._framing(norm)
         excluded = self._set_aside(question)
+        # "What are the three directions…": how many things are asked for, not a word of the
+        # answer ("three handlings" is another line). Inside a named term it stays.
+        for m in _COUNTED.finditer(corrected):
+            f = m.group(1)
+            if f in weights and f in outside:
+                weights[f] *= FRAME_SHARE
         for f in list(weights):
             if f in about_asker:
                 weights[f] *= ASKER_SHARE
