@@ -459,6 +459,12 @@ def test_the_state_reached_by_2020_is_still_answered(responder: Responder) -> No
     ("who should I contact to sign up for the 'one hundred cadres' mechanism?",
      "practical_detail"),
     ("My son is 9, which primary school would he get into in Shizhong?", "personal"),
+    # Arithmetic in words, inventors, a container "as a whole", an office for the asker.
+    ("What is 14 billion divided by 1.2 million?", "general"),
+    ("If revenue grows 8% a year from 10 billion, what would it be after 3 years?", "general"),
+    ("Who invented blockchain?", "general"),
+    ("What were Shandong's total exports as a whole?", "other_place"),
+    ("Our startup has three people. Can we get an office in the fintech park?", "personal"),
 ])
 def test_personal_cases_opinions_and_details_are_named_as_such(responder: Responder, question: str,
                                                        category: str) -> None:
