@@ -162,3 +162,11 @@ def test_one_item_asked_by_its_position_is_that_item(responder: Responder) -> No
     reply = responder.respond("what is the third key task?")
     assert "Third, accelerate the development of modern industrial system" in reply.text
     assert "Fourth," not in reply.text
+
+
+def test_the_main_areas_of_the_district_are_still_the_list(responder: Responder) -> None:
+    """"Main" and "the district" say whose list and how it is called, not something else
+    asked besides it."""
+    reply = responder.respond("How many main areas of work will the district have in 2021?")
+    assert reply.status == "answered", reply.text
+    assert "(I) Insist on the principle" in reply.text and "(VII)" in reply.text

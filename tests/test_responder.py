@@ -707,3 +707,14 @@ def test_how_many_things_are_asked_for_is_not_a_word_of_the_answer(
     reply = responder.respond("What three words sum up the 2021 business environment focus?")
     assert reply.status == "answered", reply.text
     assert "internationalization, legalization and facilitation" in reply.text
+
+
+def test_where_it_sees_itself_and_the_end_of_the_plan(responder: Responder) -> None:
+    """"Where does it see itself in 2035" asks for the 2035 vision; "at the end of the plan"
+    is 2025, not a choice between 2021 and 2025."""
+    vision = responder.respond("Where does the district see itself in 2035?")
+    assert vision.status == "answered", vision.text
+    assert "modern financial center" in vision.text
+    revenue = responder.respond("What is the revenue target at the end of the plan period?")
+    assert revenue.status == "answered", revenue.text
+    assert "more than 14 billion yuan" in revenue.text

@@ -58,6 +58,9 @@ PICK_BODY_CREDIT = 0.4  # a line under an item speaks for it, less than the item
 LISTED_KINDS = ("park", "platform", "organisation")  # things the report names several of
 LISTED_WORDS = frozenset(("park", "platform"))  # ... and the words for two of them
 LIST_OTHER_WORDS = 1  # report words a list question may hold besides the list's ("called")
+# Whose list it is and how it is called ("the district's main areas of work"): nothing asked
+# besides the list.
+LIST_NEUTRAL = frozenset(("main", "major", "princip", "distric", "shizhon"))
 ASIDE_SHARE = 0.2  # a topic the English version leaves out, beside a question answered
 OWN_LEAD = 0.5  # how much more of a question a close second must say in its own words
 YEAR_SUBJECT_SHARE = 0.5  # of the rest of a question, a sentence naming its year must say
@@ -520,7 +523,7 @@ class Responder:
                 return picked
             if not listed.whole:
                 return None  # "which task ..." that no item answers: the search may
-        known = [f for f in self.index.text_features(listed.rest) - own
+        known = [f for f in self.index.text_features(listed.rest) - own - LIST_NEUTRAL
                  if not f.startswith(("zh:", "~")) and not f.isdigit()
                  and f not in STOPWORDS_EN and self.index.weight(f) < self.index.unknown_weight]
         return listed if len(known) <= LIST_OTHER_WORDS else None

@@ -73,6 +73,8 @@ _FRAME = re.compile(
     rf"|{_SPEAKER}\s+(?:says|said|claims|mentions|states|describes)"
     rf"|according\s+to\s+{_SPEAKER}|in\s+the\s+mayor's\s+words"
     r"|(?:in|of|from)\s+(?:this|the)\s+(?:report|document|speech|work\s+report)"
+    # "Where does Shizhong see itself in 2035?": how it sees itself is its vision, asked.
+    r"|(?:see|sees|seeing|picture|pictures|imagine|imagines)\s+(?=itself|themselves)"
     # "How important is it in the government's eyes?": whose view, not a word of the answer.
     r"|in\s+(?:the\s+)?(?:eyes\s+of(?:\s+the)?\s+\w+|(?:\w+\s+){1,2}eyes)"
     # "the relationship between A and B" asks how A and B go together: A and B are the

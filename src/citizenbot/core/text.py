@@ -27,6 +27,7 @@ STOPWORDS_EN = frozenset("""
     since among amongst during through throughout within without upon onto toward
     towards via each every both either neither while whilst whereas because although
     though until till after before again once besides despite unless
+    itself themselves himself herself yourself yourselves ourselves myself
 """.split())
 
 # Words that make a question a question but say nothing of its subject. They are dropped
