@@ -16,6 +16,17 @@ from harness import Cli
 KEY_TASKS_INTRO = "the Outline proposes key tasks"
 
 
+def assert_quotes_only(responder: Responder, question: str, wanted: list[str],
+                       not_wanted: list[str]) -> None:
+    """The question is answered with every wanted item and none of the others."""
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    for phrase in wanted:
+        assert phrase in reply.text
+    for phrase in not_wanted:
+        assert phrase not in reply.text
+
+
 @pytest.mark.parametrize(("question", "wanted", "not_wanted"), [
     ("what's the second of the key tasks in the outline?",
      ["Second, construct a new pattern"], ["First, build", "Third,"]),
@@ -72,12 +83,7 @@ def test_the_fourth_aspect_of_2021_is_its_fourth_heading(responder: Responder) -
 ])
 def test_which_item_is_about_something_is_that_item_not_a_heading_only_refusal(
         responder: Responder, question: str, wanted: list[str], not_wanted: list[str]) -> None:
-    reply = responder.respond(question)
-    assert reply.status == "answered", reply.text
-    for phrase in wanted:
-        assert phrase in reply.text
-    for phrase in not_wanted:
-        assert phrase not in reply.text
+    assert_quotes_only(responder, question, wanted, not_wanted)
 
 
 @pytest.mark.parametrize(("question", "wanted", "not_wanted"), [
@@ -89,12 +95,7 @@ def test_which_item_is_about_something_is_that_item_not_a_heading_only_refusal(
 ])
 def test_the_first_or_last_few_items_are_those_items(
         responder: Responder, question: str, wanted: list[str], not_wanted: list[str]) -> None:
-    reply = responder.respond(question)
-    assert reply.status == "answered", reply.text
-    for phrase in wanted:
-        assert phrase in reply.text
-    for phrase in not_wanted:
-        assert phrase not in reply.text
+    assert_quotes_only(responder, question, wanted, not_wanted)
 
 
 def test_which_particulars_under_a_heading_only_item_are_still_refused(

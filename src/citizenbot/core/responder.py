@@ -543,21 +543,20 @@ class Responder:
             return None
         sub = replace(query, weights=rest)
 
-        def explains(credit: Mapping[str, float], scale: float = 1.0) -> float:
-            return sum(rest[f] * c * scale for f, c in credit.items()) / mass
+        def explains(credit: Mapping[str, float]) -> float:
+            return sum(rest[f] * c for f, c in credit.items()) / mass
 
         scored: list[tuple[float, int, Sentence | None]] = []
         for position, item in enumerate(listed.report_list.items, 1):
             credit = dict(self.index.credit(sub, item))
-            line = explains(credit)
-            detail: tuple[float, Sentence] | None = None
+            best_said, line_under = explains(credit), None  # a line under must say more
             for s in self._below.get(item.id, ()):
                 said = self.index.credit(sub, s)
                 for f, c in said.items():
                     credit[f] = max(credit.get(f, 0.0), PICK_BODY_CREDIT * c)
-                if explains(said) > max(line, detail[0] if detail else 0.0):
-                    detail = (explains(said), s)
-            scored.append((explains(credit), position, detail[1] if detail else None))
+                if (share := explains(said)) > best_said:
+                    best_said, line_under = share, s
+            scored.append((explains(credit), position, line_under))
         scored.sort(key=lambda x: -x[0])
         first, position, line_under = scored[0]
         second = scored[1][0] if len(scored) > 1 else 0.0
@@ -780,12 +779,16 @@ class Responder:
         t = self.thresholds
         found: dict[str, _Candidate] = {}
         credits: dict[str, dict[str, float]] = {}  # each sentence's credit, worked out once
+        mass = query.mass or 1.0
 
         def credit_of(s: Sentence) -> dict[str, float]:
             got = credits.get(s.id)
             if got is None:
                 got = credits[s.id] = self.index.credit(query, s)
             return got
+
+        def share(credit: Mapping[str, float]) -> float:
+            return 100 * sum(query.weights[f] * v for f, v in credit.items()) / mass
 
         for h in self.index.rank(query, limit=12):
             explained = frozenset(credit_of(h.sentence))
@@ -808,13 +811,10 @@ class Responder:
                 credit = dict(credit_of(s))
                 for f in vocabulary & query.weights.keys():
                     credit[f] = max(credit.get(f, 0.0), strength)
-                confidence = 100 * sum(query.weights[f] * v for f, v in credit.items()) / (
-                    query.mass or 1.0)
+                confidence = share(credit)
                 if old is None or (round(confidence, 1), c.score) > (
                         round(old.confidence, 1), old.intent_score):
-                    coverage = old.coverage if old else 100 * sum(
-                        query.weights[f] * v for f, v in credit_of(s).items()) / (
-                        query.mass or 1.0)
+                    coverage = old.coverage if old else share(credit_of(s))
                     found[s.id] = _Candidate(s, max(confidence, coverage), coverage,
                                              old.own if old else 0.0, intent, c.score,
                                              frozenset(credit))
