@@ -21,6 +21,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from citizenbot.assemble import settle
 from citizenbot.core.knowledge import Intent, KnowledgeBase, load_knowledge_base
 from citizenbot.core.report import Passage
 from citizenbot.core.responder import Responder
@@ -78,6 +79,7 @@ def matching(kb: KnowledgeBase, warm: list[str], questions: list[str]) -> dict[s
     build_s = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    settle()  # as every door's start-up does (assemble.load_responder)
     for q in warm:
         responder.respond(q)
     times = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from pathlib import Path
 
 from citizenbot.config import Settings
@@ -50,4 +51,19 @@ def load_responder(settings: Settings, directory: Path | None = None) -> Respond
         if len(_BUILT) >= _KEEP:
             _BUILT.pop(next(iter(_BUILT)))
         _BUILT[key] = built
+        settle()
     return built
+
+
+def settle() -> None:
+    """Take what was just built out of the garbage collector's full passes.
+
+    Once loaded, the process holds about 62,000 objects the collector tracks, nearly all of
+    them the knowledge base and its indexes, which live as long as the process. A full
+    collection walks them all (about 16 ms on the benchmark machine) every few hundred
+    questions, and that made the slowest answers of a run (25-40 ms, against about 6 ms once
+    they are set aside). Objects set aside are still freed when nothing refers to them; only
+    reference cycles among them would stay.
+    """
+    gc.collect()
+    gc.freeze()

@@ -98,6 +98,7 @@ _COUNTED = re.compile(r"\b(?:the|these|those|its|their|main|key|what|which)\s+"
 _NUMBER = re.compile(r"^\d+$")
 _AMOUNT = re.compile(r"\b(\d+(?: \d{3})*(?: \d+)?) (billion|million)\b")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+_MEMO_LIMIT = 20_000  # texts whose features are kept: about 10 MB at most
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,15 @@ class SentenceIndex:
                 own_lists[f].append(row)
             for year in self._covered_years(s):
                 credit_lists[str(year)][row] = 1.0
+        # The same credit per sentence, for the few candidates weighed one by one.
+        self._credit_table: dict[str, dict[str, float]] = {}
+        for s in self.sentences:
+            table = dict.fromkeys(self._asked.get(s.id, ()), ASKED_CREDIT)
+            table.update(self._context[s.id])
+            table.update(dict.fromkeys(self._own[s.id], 1.0))
+            table.update(dict.fromkeys(
+                (str(y) for y in self._covered_years(s) if _YEAR.match(str(y))), 1.0))
+            self._credit_table[s.id] = table
         self._credit_rows = {f: (np.fromiter(d.keys(), dtype=np.int64, count=len(d)),
                                  np.fromiter(d.values(), dtype=np.float64, count=len(d)))
                              for f, d in credit_lists.items()}
@@ -262,6 +272,10 @@ class SentenceIndex:
         self._spelling = sorted(w for w in vocabulary if len(w) >= 4 and w.isalpha())
         self._corrections: dict[str, str] = {}
         self._clauses: dict[str, tuple[list[tuple[int, int]], list[frozenset[str]]]] = {}
+        # The same few texts (a list's own words, the topics of the parts left out) are
+        # weighed again for most questions; bounded, since some pieces are user input.
+        self._text_features: dict[str, frozenset[str]] = {}
+        self._features: dict[str, frozenset[str]] = {}
 
     def _common_words(self) -> frozenset[str]:
         """Features of more than a few sentences ("park", "talent"): not a name on their own."""
@@ -328,14 +342,15 @@ class SentenceIndex:
         text = rewritten.text
         # The asker's own words stay when the report uses them too: rewriting "5G coverage"
         # as "5G base stations" must not lose "coverage", which the answer says.
-        feats = text_features(text, self.glossary, self.synonyms, normalised=True) | (
-            text_features(corrected, self.glossary, self.synonyms, normalised=True)
-            & self._idf.keys())
+        in_words = text_features(text, self.glossary, self.synonyms, normalised=True)
+        feats = in_words | ((in_words if corrected == text else text_features(
+            corrected, self.glossary, self.synonyms, normalised=True)) & self._idf.keys())
         # A named term is one thing asked about: its own words weigh little beside its name,
         # so that a glossary rewrite ("fiscal revenue" -> "general public budget revenue")
         # does not make a question look longer and easier to cover than it is.
-        outside = text_features(self.glossary.mask(text), self.glossary, self.synonyms,
-                                normalised=True)
+        masked = self.glossary.mask(text)
+        outside = in_words if masked == text else text_features(
+            masked, self.glossary, self.synonyms, normalised=True)
         weights: dict[str, float] = {}
         unknown: set[str] = set()
         for f in feats:
@@ -450,19 +465,8 @@ class SentenceIndex:
 
     def credit(self, query: Query, sentence: Sentence) -> dict[str, float]:
         """Per question feature, how much of it this sentence explains (0-1)."""
-        own = self._own[sentence.id]
-        context = self._context[sentence.id]
-        years = self._covered_years(sentence)
-        result: dict[str, float] = {}
-        asked = self._asked.get(sentence.id, frozenset())
-        for f in query.weights:
-            if (_YEAR.match(f) and int(f) in years) or f in own:
-                result[f] = 1.0
-            elif f in context:
-                result[f] = context[f]
-            elif f in asked:
-                result[f] = ASKED_CREDIT
-        return result
+        table = self._credit_table[sentence.id]
+        return {f: table[f] for f in query.weights if f in table}
 
     def said_coverage(self, query: Query, sentence: Sentence,
                       credit: Mapping[str, float] | None = None) -> float:
@@ -546,7 +550,12 @@ class SentenceIndex:
 
     def features(self, text: str) -> frozenset[str]:
         """Features of a piece of the report, as its sentences' are computed."""
-        return frozenset(text_features(text, self.glossary, self.synonyms))
+        found = self._features.get(text)
+        if found is None:
+            found = frozenset(text_features(text, self.glossary, self.synonyms))
+            if len(self._features) < _MEMO_LIMIT:
+                self._features[text] = found
+        return found
 
     def example_features(self, text: str) -> frozenset[str]:
         """Features of a curated example, as written and in the report's words (examples are
@@ -562,8 +571,12 @@ class SentenceIndex:
 
     def text_features(self, text: str) -> frozenset[str]:
         """Features of any text (an intent's example, say) as a question's would be."""
-        q = self.query(text)
-        return frozenset(q.weights)
+        found = self._text_features.get(text)
+        if found is None:
+            found = frozenset(self.query(text).weights)
+            if len(self._text_features) < _MEMO_LIMIT:
+                self._text_features[text] = found
+        return found
 
     def weight(self, feature: str) -> float:
         return self._idf.get(feature, self.unknown_weight)
