@@ -46,9 +46,15 @@ def enquiry(question: str, status: str, ts: datetime, intent: str | None = None)
                    score=50.0 if intent else 10.0, latency_ms=1.0, ts=ts)
 
 
-async def ask(api: FakeBotApi, user: dict[str, object], text: str) -> str:
+# A reload builds the whole knowledge base before it can say whether the new one is sound:
+# as long as a start-up (about 4 s here, more on a busy CI machine), so its reply gets longer.
+RELOAD_WAIT = 60.0
+
+
+async def ask(api: FakeBotApi, user: dict[str, object], text: str,
+              timeout: float = 5.0) -> str:
     api.send_text(user, text)
-    return (await api.next_message(user)).text
+    return (await api.next_message(user, timeout)).text
 
 
 # --------------------------------------------------------------------------- who may use them
@@ -173,7 +179,7 @@ async def test_reload_swaps_in_the_new_knowledge_base(api: FakeBotApi, responder
         api.send_text(ANN, NEW_EXAMPLE)
         assert "<blockquote>" not in (await api.next_message(ANN)).html
         add_example(directory, "one stop service", NEW_EXAMPLE)
-        text = await ask(api, STAFF, "/reload")
+        text = await ask(api, STAFF, "/reload", RELOAD_WAIT)
         kb = bot.services.kb
         assert kb is not responder.kb
         examples = sum(len(i.examples) for i in kb.intents)
@@ -208,7 +214,7 @@ async def test_reload_with_a_broken_file_keeps_the_old_knowledge_base(
         else:
             (directory / "texts.admin.yml").unlink()
             expected = "admin.unknown_command"
-        sent = await ask(api, STAFF, "/reload")
+        sent = await ask(api, STAFF, "/reload", RELOAD_WAIT)
         assert sent.startswith("Not reloaded: the knowledge base has ")
         assert "The previous one is still in use." in sent
         assert expected in sent
@@ -241,7 +247,7 @@ async def test_a_long_list_of_problems_is_cut_and_still_sent(
         for i in range(30):
             (directory / f"broken{i:02}.yml").write_text("intents: [\n")
         api.send_text(STAFF, "/reload")
-        sent = await api.next_message(STAFF)
+        sent = await api.next_message(STAFF, RELOAD_WAIT)
         assert sent.text.startswith("Not reloaded")
         assert sent.text.count("• ") == 20
         more = re.search(r"… and (\d+) more", sent.text)
