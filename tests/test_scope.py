@@ -629,3 +629,51 @@ def test_another_shizhong_district_named_in_english_is_another_place(
     category, text = refused(responder, "leshan shizhong district population 2025 target?")
     assert category == "other_place"
     assert "Leshan" in text
+
+
+def test_forms_of_something_are_kinds_not_an_application_form(responder: Responder) -> None:
+    """"Which forms of design" asks what kinds the report names; "which form do I need"
+    still asks for a form, which the report does not give."""
+    reply = responder.respond("Which forms of design does the district want to develop?")
+    assert reply.status == "answered", reply.text
+    assert "architectural design, industrial design and creative design" in reply.text
+    category, _ = refused(responder, "Which form do I need to apply for the Jingwei programme?")
+    assert category == "practical_detail"
+
+
+def test_a_year_is_not_a_figure(responder: Responder) -> None:
+    """"How many 5G base stations by 2035?": the 2035 vision names the year and no figure,
+    so it is not given as the number asked for."""
+    assert not responder.scope.has_figure("The Outline specifies the long-term target by 2035")
+    assert not responder.scope.has_figure("during the 14th Five-Year Plan period")
+    assert responder.scope.has_figure("no less than 240 high-tech enterprises by 2025")
+    assert responder.scope.has_figure("a 6.5% increase in 2021")
+    reply = responder.respond("How many 5G base stations will Shizhong have by 2035?")
+    assert "long-term target by 2035" not in reply.text, reply.text
+
+
+def test_which_ones_in_chinese_asks_for_the_items_not_how_many(responder: Responder) -> None:
+    """哪几个 is "which ones": the 2035 vision's centres answer it although it has no figure."""
+    assert not responder.scope.asks_figure("到2035年要建成哪几个中心")
+    assert responder.scope.asks_figure("到2025年有几个高新技术企业")
+    reply = responder.respond("2035年市中区要成为哪几个中心？")
+    assert reply.status == "answered", reply.text
+    assert "modern financial center" in reply.text
+
+
+def test_how_a_general_concept_works_is_general_knowledge(responder: Responder) -> None:
+    """"How blockchain works", as well as "how does blockchain work": the report names
+    blockchain parks but explains no technology. What it does with it is still answered."""
+    category, text = refused(responder, "Could you tell me how blockchain technology works?")
+    assert category == "general"
+    assert "blockchain" in text
+    reply = responder.respond("How does the one-stop service work for companies?")
+    assert reply.status == "answered", reply.text
+
+
+def test_the_askers_home_and_landlord_are_a_personal_case(responder: Responder) -> None:
+    assert refused(responder, "My landlord near Baotu Spring doubled my rent, what can I do "
+                              "about it?")[0] == "personal"
+    assert refused(responder, "我的房子在七贤，明年会被拆迁吗？")[0] == "personal"
+    assert refused(responder, "Should our studio move into the design park or stay put?")[0] \
+        == "personal"

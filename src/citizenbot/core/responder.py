@@ -73,7 +73,7 @@ _EXPLAIN = re.compile(r"\bexplain\b|\bin (?:simple|plain|layman s) (?:terms|word
                       r"|通俗|解释一下|怎么计算|如何计算|原理")
 _EXPLAIN_ZH = re.compile(r"(?:请|详细|解释一下|的基本原理|基本原理|原理|通俗地?|讲讲)+")
 # "How does blockchain actually work?": the words around the concept ask it to be explained.
-_HOW_WORKS = re.compile(r"\bhow (?:does|do) ((?:\w+ ){1,3})(?:actually |really )?work\b")
+_HOW_WORKS = re.compile(r"\bhow (?:(?:does|do) )?((?:\w+ ){1,3})(?:actually |really )?works?\b")
 _WHAT_IS = re.compile(r"^(?:what|who) (?:is|are|was|were)\b|\bexplain\b|\bmean(?:s|ing)?\b"
                       r"|是什么|是谁|什么意思|含义")
 # "Which …", "what kinds of …", 哪些: a question that may ask for several things.

@@ -24,6 +24,7 @@ _RANGE = re.compile(
     r"((?:19|20)\d\d)\s*(?:年)?\s*(?:-|–|—|~|to|until|till|through|and|至|到)?\s*"
     r"((?:19|20)\d\d)")
 _DIGIT = re.compile(r"\d")
+_NOT_FIGURES = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?![\d.,%])|\b\d{1,2}(?:th|st|nd|rd)\b")
 # "the five years" is the review's, unless the question speaks of the plan: "how does the
 # district plan to open up over the five years?" asks about the next five.
 _BARE_FIVE_YEARS = re.compile(r"(?:the|these|those) (?:five|5) years")
@@ -95,6 +96,15 @@ class DetailRule:
     cues: PhraseSet
     evidence: PhraseSet
     words: tuple[str, ...]
+    # Phrases that hold a cue but ask something else: "which forms of design" asks for kinds.
+    unlike: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+
+    def asked(self, norm: str) -> list[str]:
+        """The cues the question uses, once the look-alike phrases are set aside."""
+        if self.unlike:
+            for phrase in self.unlike.find(norm):
+                norm = norm.replace(phrase, " ")
+        return self.cues.find(norm)
 
 
 @dataclass
@@ -249,8 +259,9 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
         cues = _phrases({k: v for k, v in entry.items() if k in ("en", "zh")},
                         f"details.{kind}", problems)
         evidence = _phrases(entry.get("evidence") or [], f"details.{kind}.evidence", problems)
+        unlike = _phrases(entry.get("unlike") or [], f"details.{kind}.unlike", problems)
         rules.details.append(DetailRule(kind, PhraseSet(cues), PhraseSet(evidence),
-                                        tuple(cues)))
+                                        tuple(cues), PhraseSet(unlike)))
     return rules, problems
 
 
@@ -496,7 +507,7 @@ class Scope:
         # The weaker sign gives way to a practical detail asked ("which form do I need for
         # the housing subsidy?" asks for a form, which the report does not give either).
         return bool(self.rules.asker.find(norm) and self.rules.granted.find(norm)
-                    and not any(rule.cues.find(norm) for rule in self.rules.details))
+                    and not any(rule.asked(norm) for rule in self.rules.details))
 
     def asks_means(self, norm: str) -> bool:
         """Whether the question asks how something will be done ("how will the district open
@@ -552,7 +563,7 @@ class Scope:
             return Refusal("outcome")
         asks_figure = self.asks_figure(norm)
         for rule in self.rules.details:
-            cues = rule.cues.find(norm)
+            cues = rule.asked(norm)
             if not cues:
                 continue
             if rule.kind == "location" and asks_figure:
@@ -579,7 +590,9 @@ class Scope:
 
     @staticmethod
     def has_figure(text: str) -> bool:
-        return bool(_DIGIT.search(text) or _NUMBER_WORDS.search(text))
+        # A year or a plan's number is when, not how many: "the long-term target by 2035"
+        # has no figure for "how many 5G base stations by 2035".
+        return bool(_DIGIT.search(_NOT_FIGURES.sub(" ", text)) or _NUMBER_WORDS.search(text))
 
     def abridged_heading(self, norm: str) -> tuple[Sentence, list[str]] | None:
         """The heading under which the English version leaves out what is asked, if any,
@@ -611,7 +624,7 @@ class Scope:
 
     def asks_detail(self, norm: str) -> bool:
         """Whether the question asks for a practical detail the report sometimes gives."""
-        return any(rule.evidence and rule.cues.find(norm) for rule in self.rules.details)
+        return any(rule.evidence and rule.asked(norm) for rule in self.rules.details)
 
     def detail_sentence(self, norm: str, near: Sentence) -> Sentence | None:
         """A sentence on the same point as `near` that gives the practical detail asked
@@ -620,7 +633,7 @@ class Scope:
         if passage is None:
             return None
         for rule in self.rules.details:
-            if not rule.cues.find(norm) or not rule.evidence:
+            if not rule.asked(norm) or not rule.evidence:
                 continue
             for s in passage.sentences:
                 same_point = s.topic_id == near.topic_id or s.id == near.topic_id or (
