@@ -718,3 +718,55 @@ def test_where_it_sees_itself_and_the_end_of_the_plan(responder: Responder) -> N
     revenue = responder.respond("What is the revenue target at the end of the plan period?")
     assert revenue.status == "answered", revenue.text
     assert "more than 14 billion yuan" in revenue.text
+
+
+def test_in_someones_words_is_whose_view_not_a_word_of_the_answer(responder: Responder) -> None:
+    """Normalised, "in the government's words" reads "in the government words": "words"
+    is not the "word-of-mouth enterprises" line."""
+    query = responder.index.query("In the mayor's words, how vital is bringing in investment "
+                                  "and talent?")
+    assert query.weights["word"] < query.weights["talent"]
+    reply = responder.respond("In the mayor's words, how vital is bringing in investment and "
+                              "talent?")
+    assert reply.status == "answered", reply.text
+    assert '"lifeline"' in reply.text
+
+
+def test_directions_and_general_terms_frame_the_question(responder: Responder) -> None:
+    """"The main directions for …", "in broad terms": how to answer, not what about; the
+    report never uses either."""
+    reply = responder.respond("What are the district's main directions for optimizing the "
+                              "business environment?")
+    assert reply.status == "answered", reply.text
+    assert "internationalization, legalization and facilitation" in reply.text
+    review = responder.respond("In general terms, how did the environment change over the "
+                               "five years?")
+    assert review.status == "answered", review.text
+    assert "environmental quality is prominent" in review.text
+
+
+def test_what_is_the_key_task_about_something_picks_the_item(responder: Responder) -> None:
+    """"What is the key task about the countryside?" asks which item, as "which key task"
+    does, not for all eight."""
+    reply = responder.respond("What is the key task about the countryside?")
+    assert reply.status == "answered", reply.text
+    assert "Rural Revitalization" in reply.text
+    assert "Yellow River Basin" not in reply.text
+
+
+def test_whether_the_report_mentions_something_quotes_where(responder: Responder) -> None:
+    """"Does the plan mention X at all?": every line that names it equally is where it is
+    mentioned, not a choice to offer."""
+    reply = responder.respond("Does the report mention blockchain at all?")
+    assert reply.status == "answered", reply.text
+    assert "blockchain" in reply.text
+
+
+def test_aftercare_is_the_service_after_a_project_signs(responder: Responder) -> None:
+    """"Aftercare", "follow-up service": the report's "following up afterwards", the
+    baby-sitter style service; "what can a company expect" is what the asker gets."""
+    query = responder.index.query("What can a firm expect after it signs?")
+    assert query.weights.get("expect", 0.0) < responder.index.unknown_weight
+    reply = responder.respond("What aftercare do investors get once the contract is signed?")
+    assert reply.status == "answered", reply.text
+    assert "baby-sitter style service" in reply.text

@@ -38,11 +38,12 @@ _ASK_ALL = re.compile(r"\b(?:list|what are the|which are the|what are all the|na
 # "Which key task is about the environment?", 哪项任务讲生态: one item, picked by what else the
 # question says. "Which are the ..." asks for all of them.
 _ASK_WHICH_ZH = re.compile(r"哪一?[个项条点方]")
-_ASK_WHICH = re.compile(r"\bwhich\b(?!\s+(?:are|were)\b)|\bwhat\s+(?:(?:key|main)\s+)?"
+_ASK_WHICH = re.compile(r"\bwhich\b(?!\s+(?:are|were)\b)|\bwhat\s+(?:(?:is|s|was)\s+the\s+)?"
+                        r"(?:(?:key|main)\s+)?"
                         r"(?:task|aspect|area|priority|item|point|part)\b(?!\s+of\b)"
                         rf"|{_ASK_WHICH_ZH.pattern}")
 _WHICH = re.compile(r"\b(?:which|what)\s+(.*)")
-_WHICH_SKIP = frozenset(("one", "of", "the", "its", "their", "these", "those"))
+_WHICH_SKIP = frozenset(("one", "of", "the", "its", "their", "these", "those", "is", "s", "was"))
 _WHICH_STOP = frozenset(("and", "or", "is", "are", "was", "were", "will", "does", "do", "in",
                          "under", "for", "on"))
 # "The first two tasks", "the last three", 前两项: the items from either end.

@@ -79,6 +79,9 @@ _WHAT_IS = re.compile(r"^(?:what|who) (?:is|are|was|were)\b|\bexplain\b|\bmean(?
 # "Which …", "what kinds of …", 哪些: a question that may ask for several things.
 _ASKS_SEVERAL = re.compile(r"\bwhich\b|\bwhat (?:kinds?|types?|sorts?) of\b|哪些|有哪"
                            r"|^what (?:\w+ ){0,2}\w+s (?:will|are|does|do|did|have|has)\b")
+# "Does the plan mention the Yellow River at all?": whether it is there, wherever it is.
+_ASKS_MENTION = re.compile(r"\b(?:mention|mentions|mentioned|any mention|at all|anything about|"
+                           r"anything on|refer to|refers to|referred to)\b|提到|提及|说到|涉及")
 DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
 
 
@@ -661,9 +664,13 @@ class Responder:
         question asks for (a park, a platform, an organisation: the report names several of
         each), the question asks for a list and each of them is an item of it: quoted
         together rather than offered as choices."""
+        t = self.thresholds
+        if _ASKS_MENTION.search(query.norm) and not _ASKS_SEVERAL.search(query.norm):
+            # Every close rival says it too: the places it is mentioned, not a choice.
+            return [c.sentence for c in candidates[1:MAX_CLARIFY]
+                    if best.confidence - c.confidence < t.margin and not c.demoted]
         if not _ASKS_SEVERAL.search(query.norm):
             return []
-        t = self.thresholds
         terms = [f for f in query.weights if self._term_kind.get(f) in LISTED_KINDS]
         keys: frozenset[str]
         if terms:

@@ -71,8 +71,13 @@ _SAYING = (r"(?:say|says|said|claim|claims|state|states|mention|mentions|describ
 _FRAME = re.compile(
     rf"\b(?:(?:do|does|did|will|would)\s+{_SPEAKER}\s+{_SAYING}"
     rf"|{_SPEAKER}\s+(?:says|said|claims|mentions|states|describes)"
-    rf"|according\s+to\s+{_SPEAKER}|in\s+the\s+mayor's\s+words"
+    # Normalised, "in the government's words" reads "in the government words".
+    rf"|according\s+to\s+{_SPEAKER}|in\s+(?:the\s+)?(?:\w+\s+){{0,2}}words"
     r"|(?:in|of|from)\s+(?:this|the)\s+(?:report|document|speech|work\s+report)"
+    # "…on the environment, in general terms?": how to answer, not what about. ("In simple
+    # terms" asks for an explanation: the general-knowledge check reads it.)
+    r"|in\s+(?:general|broad|short|brief)(?:\s+terms)?"
+    r"|in\s+a\s+nutshell|(?:generally|broadly|roughly)\s+speaking"
     # "Where does Shizhong see itself in 2035?": how it sees itself is its vision, asked.
     r"|(?:see|sees|seeing|picture|pictures|imagine|imagines)\s+(?=itself|themselves)"
     # "How important is it in the government's eyes?": whose view, not a word of the answer.
@@ -82,7 +87,7 @@ _FRAME = re.compile(
     r"|(?:relationships?|relations?|links?|connections?|interactions?|interplay)\s+between"
     # "what support can I expect", "what should investors expect": what the asker will get.
     r"|(?:can|could|should|will|would|may|do)\s+(?:i|we|you|investors?|companies|firms|"
-    r"businesses|they|(?:my|our)\s+\w+)\s+expect)\b"
+    r"businesses|they|(?:my|our|a|an|the)\s+\w+)\s+expect)\b"
     r"|(?:报告|区长|政府)(?:里|中|上)?(?:是)?(?:怎么|如何)?(?:说|提到|提出|讲|描述|总结|表述)(?:的|了)?")
 # "Apart from the export park, what other digital parks…", "…besides the internet export
 # one?": what is set aside is not what is asked; the answer is the other one. Run on the

@@ -47,7 +47,7 @@ FILLER_EN = frozenset("""
     kinds types type sorts go goes went gone come comes came get gets got good bad nice
     better best worse worst far put puts putting bring brings bringing keep
     keeps keeping hear heard think thinking fit fits together ones
-    shift shifted shifts compare compared comparing comparison
+    shift shifted shifts compare compared comparing comparison direction directions
     versus vs evolve evolved evolving specifically particularly especially primarily chiefly
     essentially mostly supposed
 """.split())
