@@ -16,6 +16,11 @@ for an out-of-scope question. Wrong redirect: a tailored refusal that sends the 
 somewhere that does not fit (any tailored refusal of an in-scope question; for an
 out-of-scope question, a tailored refusal of another category). Clarify rate: in-scope
 questions that got a "did you mean" list.
+
+Every figure is printed twice: for the whole set, and for its questions that do not nearly
+repeat a development question (rapidfuzz ratio >= 90 with any question of tests/data). Authors
+briefed alike write alike: about half of a new set nearly repeats questions the responder was
+already tuned on, and the figures on the other half are the ones a new user's questions get.
 """
 
 from __future__ import annotations
@@ -32,8 +37,11 @@ from typing import Any
 
 # Which tailored refusals fit which kind of out-of-scope question: the table citizenbot eval
 # uses. A plain "not in the report" always fits.
-from citizenbot.evaluate import FITS
+from citizenbot.evaluate import FITS, read_cases
 from citizenbot.evaluate import PLAIN_REFUSALS as PLAIN
+
+DEV_DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+NEAR_REPEAT = 90.0
 
 
 def _fold(text: str) -> str:
@@ -88,8 +96,22 @@ def pct(n: int, d: int) -> float | None:
     return round(100 * n / d, 1) if d else None
 
 
+def development_questions(directory: Path = DEV_DATA) -> list[str]:
+    files = [directory / "eval.tsv", directory / "holdout.tsv",
+             *sorted(directory.glob("blind-*.jsonl"))]
+    return [c.question.casefold() for f in files if f.exists() for c in read_cases(f)]
+
+
+def near_repeat(question: str, development: list[str]) -> bool:
+    from rapidfuzz import fuzz, process
+
+    return process.extractOne(question.casefold(), development, scorer=fuzz.ratio,
+                              score_cutoff=NEAR_REPEAT) is not None
+
+
 def score(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
     keys = refusal_keys()
+    development = development_questions()
     results = []
     for row, reply in pairs:
         oos = row["kind"] == "out_of_scope"
@@ -115,7 +137,14 @@ def score(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
             "wrong_redirect": wrong_redirect, "named": named, "intent": reply["intent"],
             "score": reply["score"], "sources": reply["sources"],
             "answer": reply["answer"], "expect": row["expect"],
+            "repeat": near_repeat(row["q"], development),
         })
+    return {"summary": summarise(results),
+            "novel": summarise([r for r in results if not r["repeat"]]),
+            "results": results}
+
+
+def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     ins = [r for r in results if r["kind"] != "out_of_scope"]
     oos = [r for r in results if r["kind"] == "out_of_scope"]
 
@@ -148,7 +177,7 @@ def score(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
             for cat in sorted({r["refusal"] for r in oos if r["refusal"]})},
         "refusals_given": dict(Counter(r["category"] for r in results if r["refused"])),
     }
-    return {"summary": summary, "results": results}
+    return summary
 
 
 def print_summary(s: dict[str, Any]) -> None:
@@ -184,12 +213,15 @@ def main() -> None:
         print(json.dumps(scored, ensure_ascii=False, indent=1))
         return
     print_summary(scored["summary"])
+    print(f"\nnot nearly repeating a development question (ratio < {NEAR_REPEAT:g}):")
+    print_summary(scored["novel"])
     if args.errors:
         for r in scored["results"]:
             ok = r["refused"] and not r["wrong_redirect"] if r["kind"] == "out_of_scope" \
                 else r["right"]
             if not ok:
-                print(f"\n[{r['kind']}/{r['refusal'] or r['lang']}] {r['q']}\n"
+                seen = " (near repeat)" if r["repeat"] else ""
+                print(f"\n[{r['kind']}/{r['refusal'] or r['lang']}]{seen} {r['q']}\n"
                       f"  -> {r['status']} {r['category'] or r['intent']} {r['score']} "
                       f"{r['sources']}\n  expect {r['expect']}\n  got {r['answer'][:200]!r}")
 
