@@ -770,3 +770,33 @@ def test_aftercare_is_the_service_after_a_project_signs(responder: Responder) ->
     reply = responder.respond("What aftercare do investors get once the contract is signed?")
     assert reply.status == "answered", reply.text
     assert "baby-sitter style service" in reply.text
+
+
+def test_a_sentence_that_announces_a_list_brings_the_list(responder: Responder) -> None:
+    """"... concentrated on the following seven aspects:" says nothing on its own: found by
+    the search, it is quoted with the seven."""
+    reply = responder.respond("What are the seven areas the government will focus its 2021 "
+                              "work on?")
+    assert reply.status == "answered", reply.text
+    assert "following seven aspects" in reply.text
+    for item in ("(I) Insist on the principle of boosting the district through industry",
+                 "(VII) Insist on the advancement of people's livelihood"):
+        assert item in reply.text
+
+
+def test_chat_shorthand_is_written_out(responder: Responder) -> None:
+    """"wat", "u", "abt": a word the report never uses would weigh as much as its rarest
+    name and sink the answer."""
+    query = responder.index.query("wat kind of servise do u get abt investment")
+    assert {"wat", "abt"}.isdisjoint(query.weights)
+    reply = responder.respond("wat kind of servise do investers get after signing a projet?")
+    assert reply.status == "answered", reply.text
+    assert "baby-sitter style service" in reply.text
+
+
+def test_planned_asks_about_the_plans_not_the_review(responder: Responder) -> None:
+    """"What other digital parks are planned?": the 2021 work's parks, not the review's."""
+    reply = responder.respond("Apart from the export park, what other new industrial parks "
+                              "are planned in the digital sector?")
+    assert reply.status == "answered", reply.text
+    assert "Jinan BIM" in reply.text

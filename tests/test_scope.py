@@ -677,3 +677,40 @@ def test_the_askers_home_and_landlord_are_a_personal_case(responder: Responder) 
     assert refused(responder, "我的房子在七贤，明年会被拆迁吗？")[0] == "personal"
     assert refused(responder, "Should our studio move into the design park or stay put?")[0] \
         == "personal"
+
+
+def test_a_province_named_only_as_an_awarder_does_not_answer_for_the_province(
+        responder: Responder) -> None:
+    """"The population of Shandong Province": a line that names the province only as who
+    gave the district an award says nothing of its population; the province is another
+    place. A line that names the province for what is asked still answers."""
+    reply = responder.respond("What is the population of Shandong Province?")
+    assert (reply.status, reply.refusal) == ("fallback", "other_place"), reply.text
+    assert "Shandong" in reply.text
+    award = responder.respond("Which award did Shandong Province give the digital economy park?")
+    assert award.status == "answered", award.text
+    assert "Characteristic Industry Cluster" in award.text
+
+
+def test_a_figure_the_report_gives_only_for_another_year(responder: Responder) -> None:
+    """The report names the urban unemployment rate only among 2021's targets: asked for
+    2020's, the reply says what years it covers, not a 5G line that shares "urban" and
+    "2020"."""
+    reply = responder.respond("What was the district's urban unemployment rate in 2020?")
+    assert (reply.status, reply.refusal) == ("fallback", "other_year"), reply.text
+    assert "2020" in reply.text and "5G" not in reply.text
+    target = responder.respond("What is the urban unemployment rate target?")
+    assert target.status == "answered", target.text
+    assert "within 3%" in target.text
+
+
+def test_a_persons_life_is_general_knowledge(responder: Responder) -> None:
+    """The report gives the mayor's name and nothing about him: his age or schooling is not
+    answered with the report's opening lines."""
+    for question in ("How old is Zhai Libo and where did he go to university?",
+                     "翟立波区长多大年纪？"):
+        reply = responder.respond(question)
+        assert (reply.status, reply.refusal) == ("fallback", "general"), reply.text
+    who = responder.respond("Who delivered the report?")
+    assert who.status == "answered", who.text
+    assert "Zhai Libo" in who.text

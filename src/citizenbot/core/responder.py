@@ -258,6 +258,9 @@ class Responder:
         for s in kb.report.sentences:
             if s.topic_id and s.topic_id != s.id:
                 self._below.setdefault(s.topic_id, []).append(s)
+        # "... efforts will be concentrated on the following seven aspects:" says nothing
+        # without the seven.
+        self._announces = {rl.intro.id: rl for rl in kb.lists.lists}
 
     def _asked(self, kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
         """How people ask for each sentence; for a heading or clipped line, without the
@@ -619,6 +622,7 @@ class Responder:
         English version leaves out, a clearer out-of-scope topic or a close second topic
         says otherwise."""
         pieces, refusal = self._excerpt_for(query, best, self._tied(best, candidates))
+        refusal = refusal or self._named_elsewhen(query, best, candidates)
         sentences = [p.sentence for p in pieces]
         owner = best.intent or self._owner.get(best.sentence.id)
         if refusal is not None:
@@ -655,7 +659,29 @@ class Responder:
             pieces, refusal = self._excerpt_for(query, best, several)
             if refusal is not None:
                 return self._clarify(query, lang, best, options)
+        announced = self._announces.get(best.sentence.id)
+        if announced is not None and all(p.sentence is best.sentence for p in pieces):
+            return self._list_answer(query, lang, ListQuestion(announced, ()))
         return self._answer(query, lang, best, pieces, partly=partly)
+
+    def _named_elsewhen(self, query: Query, best: _Candidate,
+                        candidates: list[_Candidate]) -> Refusal | None:
+        """"The urban unemployment rate in 2020": the report names that rate only among
+        2021's targets. The line that names it gave way for its year; a line that shares
+        only "urban" and "2020" with the question does not answer it, the year's refusal
+        does. When the best line names none of the report's names the question uses, the
+        weightiest of them is what it is about; and only a figure asked for is tied to its
+        year."""
+        terms = [f for f in query.weights if f.startswith("~")]
+        if not terms or not self.scope.asks_figure(query.norm):
+            return None
+        if any(f in best.explained for f in terms):
+            return None
+        top = max(terms, key=lambda f: (query.weights[f], f))
+        for c in candidates:
+            if c.demoted and top in c.explained:
+                return self.scope.year_refusal(query.norm, [c.sentence])
+        return None
 
     def _several(self, query: Query, best: _Candidate,
                  candidates: list[_Candidate]) -> list[Sentence]:
@@ -1193,8 +1219,9 @@ class Responder:
 _PAST = re.compile(r"\b(?:did|was|were|has been|have been|had|so far|already|became|to date|"
                    r"how far along|"
                    r"got|grew|reached|achieved|managed)\b|(?<![为除])了(?!解)|已经|过去|以来")
-_FUTURE = re.compile(r"\b(?:will|going to|plans? to|planning|aims?|aiming|targets?|"
-                     r"goals?|hopes? to|intends?|wants? to|seeks? to|keen to)\b"
+_FUTURE = re.compile(r"\b(?:will|going to|plans? to|planning|planned|aims?|aiming|targets?|"
+                     r"goals?|hopes? to|intends?|wants? to|seeks? to|keen to|upcoming|"
+                     r"in the pipeline|coming years|years ahead)\b"
                      r"|将|计划|目标|力争|打算|今后|未来")
 
 

@@ -467,6 +467,14 @@ class Scope:
                 # "talent from China and overseas" says where they come from; "events
                 # outside China" means abroad, which the report speaks of.
                 continue
+            if place.role == "container" and not home and in_excerpt:
+                # "The population of Shandong Province" is not answered by a line that names
+                # the province only as who gave an award: what is asked of it must be there.
+                # ("People like me in Jinan" says who, not what is asked of the city.)
+                aspects = [a for a in self.rules.whole_place.find(norm) if a != "people"]
+                in_excerpt = not aspects or any(
+                    re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", said)
+                    for a in aspects)
             if place.role == "container" and not home and not in_excerpt:
                 # "The super node in Jinan" says where; "Jinan's GDP" asks about the city;
                 # "how does it rank in Jinan" asks how the district stands in it, which the
