@@ -800,3 +800,28 @@ def test_planned_asks_about_the_plans_not_the_review(responder: Responder) -> No
                               "are planned in the digital sector?")
     assert reply.status == "answered", reply.text
     assert "Jinan BIM" in reply.text
+
+
+def test_whether_the_plan_has_goals_for_a_heading_only_part(responder: Responder) -> None:
+    """"Any goals for environmental protection in the 14th FYP?": yes, the heading names
+    them, and the reply says the English version gives no more. Asked for the goals
+    themselves, or a figure, the heading is not an answer."""
+    reply = responder.respond("Any goals for ecological and environmental protection in the "
+                              "14th FYP?")
+    assert reply.status == "answered", reply.text
+    assert "breakthroughs in ecological and environmental protection" in reply.text
+    assert reply.caveat and reply.handover
+    for question in ("What are the 2025 goals for social governance?",
+                     "What is the 2025 target for forest coverage?"):
+        refused = responder.respond(question)
+        assert (refused.status, refused.refusal) == ("fallback", "abridged"), refused.text
+
+
+def test_the_askers_reasons_after_the_question_are_context(responder: Responder) -> None:
+    """"Which big international names have set up in Shizhong? Thinking about whether
+    there's a foreign business community.": the second sentence says why, not what."""
+    reply = responder.respond("Which big international names have already set up in "
+                              "Shizhong? Thinking about whether there's a foreign business "
+                              "community.")
+    assert reply.status == "answered", reply.text
+    assert "Microsoft, SAP, Alibaba" in reply.text

@@ -714,3 +714,16 @@ def test_a_persons_life_is_general_knowledge(responder: Responder) -> None:
     who = responder.respond("Who delivered the report?")
     assert who.status == "answered", who.text
     assert "Zhai Libo" in who.text
+
+
+def test_what_kind_of_service_will_i_get_asks_what_is_offered(responder: Responder) -> None:
+    """"What kind of service will I get over the life of my project?" asks what the report
+    offers investors (the full-cycle, baby-sitter style service), not how one case is
+    decided; "how much subsidy will I get?" is still a personal case."""
+    assert not responder.scope.is_personal(
+        "as an investor what kind of service will i get over the life of my project")
+    assert responder.scope.is_personal("how much subsidy will i get")
+    reply = responder.respond("As an investor, what kind of service will I get over the life "
+                              "of my project?")
+    assert reply.status == "answered", reply.text
+    assert "baby-sitter style service" in reply.text

@@ -79,6 +79,11 @@ _WHAT_IS = re.compile(r"^(?:what|who) (?:is|are|was|were)\b|\bexplain\b|\bmean(?
 # "Which …", "what kinds of …", 哪些: a question that may ask for several things.
 _ASKS_SEVERAL = re.compile(r"\bwhich\b|\bwhat (?:kinds?|types?|sorts?) of\b|哪些|有哪"
                            r"|^what (?:\w+ ){0,2}\w+s (?:will|are|does|do|did|have|has)\b")
+# "Does the outline include …", "Are there any goals for …": whether the report has it.
+_ASKS_WHETHER = re.compile(r"^(?:does|do|did|is there|are there|will|any)\b"
+                           r"|\b(?:include|includes|cover|covers|say anything|anything about)\b"
+                           r"|有没有|是否|有.{0,12}吗")
+_GOALS = re.compile(r"\b(?:goals?|targets?|aims?|plans?)\b|目标|规划|计划")
 # "Does the plan mention the Yellow River at all?": whether it is there, wherever it is.
 _ASKS_MENTION = re.compile(r"\b(?:mention|mentions|mentioned|any mention|at all|anything about|"
                            r"anything on|refer to|refers to|referred to)\b|提到|提及|说到|涉及")
@@ -643,7 +648,7 @@ class Responder:
                 pieces, refusal = self._excerpt_for(query, best)
                 if refusal is not None:
                     return self._refuse(query.question, lang, refusal, None, best.confidence)
-            elif self._aside(query, best):
+            elif self._aside(query, best) or self._whether_heading(query, best, heading):
                 partly = True
             else:
                 return self._refuse(query.question, lang, Refusal("abridged", heading=heading),
@@ -741,6 +746,25 @@ class Responder:
         for topic in found[1]:
             missing |= (self.index.text_features(topic) & query.weights.keys()) - best.explained
         return sum(query.weights[f] for f in missing) <= ASIDE_SHARE * total
+
+    def _whether_heading(self, query: Query, best: _Candidate, heading: Sentence) -> bool:
+        """"Does the outline include goals for social governance?": the heading is the
+        answer (yes, and the English version has no more), when the question asks whether
+        the report has it and the heading itself says what is asked; "what is the 2025
+        forest coverage target?" asks for particulars the heading does not give."""
+        # Whether there are goals for it is answered by a heading that names it as one.
+        cue = _GOALS.sub(" ", self._cue_text(query))
+        if not (heading is best.sentence and _ASKS_WHETHER.search(query.norm)
+                and not self.scope.asks_specifics(cue)
+                and best.coverage >= self.thresholds.answer):
+            return False
+        # The topic asked about must be the heading's own: "will there be more jobs" is a
+        # topic the livelihood heading leaves out, not one it names.
+        found = self.scope.abridged_heading(self._cue_text(query))
+        own = self.index.own_features(heading)
+        return found is None or all(
+            self.index.text_features(topic) & query.weights.keys() <= own
+            for topic in found[1])
 
     @staticmethod
     def _cue_text(query: Query) -> str:

@@ -24,6 +24,7 @@ _RANGE = re.compile(
     r"((?:19|20)\d\d)\s*(?:年)?\s*(?:-|–|—|~|to|until|till|through|and|至|到)?\s*"
     r"((?:19|20)\d\d)")
 _DIGIT = re.compile(r"\d")
+_GET = re.compile(r"\b(?:get|receive)\b|能拿|能得到|能获得")
 _NOT_FIGURES = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?![\d.,%])|\b\d{1,2}(?:th|st|nd|rd)\b")
 # "the five years" is the review's, unless the question speaks of the plan: "how does the
 # district plan to open up over the five years?" asks about the next five.
@@ -134,6 +135,7 @@ class ScopeRules:
     target_parts: tuple[str, ...] = ()
     means: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     means_unless: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    offered: PhraseSet = field(default_factory=lambda: PhraseSet(()))
 
 
 def _phrases(value: Any, where: str, problems: list[str]) -> list[str]:
@@ -163,7 +165,7 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     known = {"years", "periods", "abridged", "personal", "asker", "granted", "details",
              "figures", "not_figures", "general",
              "whole_place", "relation", "specifics", "definition", "outcome", "changes",
-             "targets", "__line__"}
+             "targets", "offered", "__line__"}
     for key in sorted(set(data) - known):
         problems.append(f"{key}: unknown key")
     parts = {p.part for p in report.passages} | {p.id for p in report.passages}
@@ -218,6 +220,7 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
         topics = _phrases(entry.get("topics"), f"{where}.topics", problems)
         rules.abridged.append(AbridgedRule(target, str(when), StemPhraseSet(topics)))
     rules.personal = PhraseSet(_phrases(data.get("personal") or [], "personal", problems))
+    rules.offered = PhraseSet(_phrases(data.get("offered") or [], "offered", problems))
     rules.asker = PhraseSet(_phrases(data.get("asker") or [], "asker", problems))
     rules.granted = PhraseSet(_phrases(data.get("granted") or [], "granted", problems))
     rules.figures = PhraseSet(_phrases(data.get("figures") or [], "figures", problems))
@@ -510,7 +513,12 @@ class Scope:
     def is_personal(self, norm: str) -> bool:
         """A case of the asker's own: a sign of one ("do I qualify"), or the asker and
         something granted to one person or company in the same question."""
-        if self.rules.personal.find(norm):
+        cues = self.rules.personal.find(norm)
+        if cues and self.rules.offered.find(norm):
+            # "What kind of service will I get?" asks what the report offers, not how one
+            # case is decided: its "will I get" is not a sign of a personal case.
+            cues = [c for c in cues if not _GET.search(c)]
+        if cues:
             return True
         # The weaker sign gives way to a practical detail asked ("which form do I need for
         # the housing subsidy?" asks for a form, which the report does not give either).

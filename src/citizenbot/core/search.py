@@ -50,7 +50,10 @@ ASKER_SHARE = 0.3  # the weight of words where the asker speaks of themselves
 FRAME_SHARE = 0.15  # the weight of "does the mayor say", "how does the report describe"
 _PARTS = re.compile(r"[.?!;。？！；，]+|,\s|\s[-–—]+\s|[:：]\s")
 # Chinese has no word boundary to test: "我是海归" must match on 我 alone.
-_ASKER = re.compile(r"^(?:(?:i|i'm|im|i am|we|we're|we are|my|our|as an?)\b|我|本人)",
+# "Thinking about whether…", "just curious": the asker's reasons, with the subject left out.
+_ASKER = re.compile(r"^(?:(?:i|i'm|im|i am|we|we're|we are|my|our|as an?|thinking|wondering|"
+                    r"considering|planning|curious|just curious|asking because|asking since)"
+                    r"\b|我|本人)",
                     re.IGNORECASE)
 _ASKS = re.compile(r"\?|？|\b(?:what|which|how|where|when|why|who|is there|are there|does|do|"
                    r"can|could|will)\b|吗|什么|哪|怎么|如何|多少", re.IGNORECASE)
