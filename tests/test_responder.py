@@ -785,9 +785,9 @@ def test_a_sentence_that_announces_a_list_brings_the_list(responder: Responder) 
 
 
 def test_chat_shorthand_is_written_out(responder: Responder) -> None:
-    """"wat", "u", "abt": a word the report never uses would weigh as much as its rarest
-    name and sink the answer."""
-    query = responder.index.query("wat kind of servise do u get abt investment")
+    """"wat", "abt": a word the report never uses would weigh as much as its rarest name
+    and sink the answer. ("u" stays: "U.S." is a place.)"""
+    query = responder.index.query("wat kind of servise do you get abt investment")
     assert {"wat", "abt"}.isdisjoint(query.weights)
     reply = responder.respond("wat kind of servise do investers get after signing a projet?")
     assert reply.status == "answered", reply.text

@@ -166,7 +166,7 @@ _SHORTHAND_WORDS = {"yr": "year", "yrs": "years", "govt": "government", "gov": "
                     "ppl": "people", "thru": "through", "nite": "night", "pls": "please",
                     "plz": "please", "mgmt": "management", "dept": "department",
                     "intl": "international", "natl": "national", "approx": "approximately",
-                    "wat": "what", "wut": "what", "abt": "about", "u": "you", "ur": "your"}
+                    "wat": "what", "wut": "what", "abt": "about"}
 _SHORTHAND = re.compile(r"(?<![\w.])(?:" + "|".join(_SHORTHAND_WORDS) + r")(?![\w.])")
 _RND = re.compile(r"\br\s*(?:&|and|n)\s*d\b")
 _GLUED_YEAR = re.compile(r"([a-z])((?:19|20)\d\d)\b")
