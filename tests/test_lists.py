@@ -171,3 +171,12 @@ def test_the_main_areas_of_the_district_are_still_the_list(responder: Responder)
     reply = responder.respond("How many main areas of work will the district have in 2021?")
     assert reply.status == "answered", reply.text
     assert "(I) Insist on the principle" in reply.text and "(VII)" in reply.text
+
+
+def test_an_item_asked_for_with_its_own_words(responder: Responder) -> None:
+    """"What's the first of the 2021 priorities - is industry at the top?": "industry" is
+    the first item's own word, not a question besides the list."""
+    reply = responder.respond("What's the first of the 2021 priorities - is industry at the top?")
+    assert reply.status == "answered", reply.text
+    assert "(I) Insist on the principle of boosting the district through industry" in reply.text
+    assert "(II)" not in reply.text

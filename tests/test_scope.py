@@ -727,3 +727,59 @@ def test_what_kind_of_service_will_i_get_asks_what_is_offered(responder: Respond
                               "of my project?")
     assert reply.status == "answered", reply.text
     assert "baby-sitter style service" in reply.text
+
+
+def test_where_the_askers_business_is_is_not_the_subject(responder: Responder) -> None:
+    """"I run a design studio in Milan", "a PE fund looking for a base in Shandong": where
+    the asker's business is says who asks. Asked about that place itself, it still is."""
+    for question, said in (
+            ("I run an industrial design studio in Milan. Is a national-level design institute "
+             "in the works in Shizhong?", "national industrial design institute"),
+            ("We're a PE fund looking for a base in Shandong. How big is the cluster at the New "
+             "Financial Industry Park in terms of assets under management?", "180 billion yuan")):
+        reply = responder.respond(question)
+        assert reply.status == "answered", reply.text
+        assert said in reply.text
+    lixia = responder.respond("I run a restaurant in Lixia. What is Lixia's GDP?")
+    assert (lixia.status, lixia.refusal) == ("fallback", "other_place"), lixia.text
+
+
+def test_idioms_and_pointing_words_are_not_practical_details_or_counts(
+        responder: Responder) -> None:
+    """"Growth at all costs" asks about balance, not a fee; 这几个地方 ("these places")
+    points at them, it does not ask how many."""
+    balance = responder.respond("Does the plan try to balance growth with safety and "
+                                "stability, or is it growth at all costs?")
+    assert balance.status == "answered", balance.text
+    assert "coordinate development and safety" in balance.text
+    places = responder.respond("英雄山、老商埠和民康里这几个地方要改造吗？")
+    assert places.status == "answered", places.text
+    assert "Minkangli Characteristic Pedestrian" in places.text
+    assert responder.scope.asks_figure("这个园区有几个企业")
+
+
+def test_which_place_is_nicest_to_live_is_an_opinion(responder: Responder) -> None:
+    reply = responder.respond("Which district in Jinan is the nicest for expats to live in?")
+    assert (reply.status, reply.refusal) == ("fallback", "general"), reply.text
+
+
+def test_a_rate_the_report_names_is_not_a_figure_asked_in_keywords(
+        responder: Responder) -> None:
+    """Keywords "signing rate implementation rate investment intention" name the report's
+    aim; "what is the signing rate" asks a figure the report does not give."""
+    named = responder.respond("signing rate implementation rate investment intention")
+    assert named.status == "answered", named.text
+    assert "signing rate and implementation rate of investment intention" in named.text
+    asked = responder.respond("what is the signing rate of investment intention")
+    assert (asked.status, asked.refusal) == ("fallback", "no_figure"), asked.text
+
+
+def test_since_a_period_is_what_came_after_it(responder: Responder) -> None:
+    """"Market players since the 12th five-year plan": the review's line from its end to
+    2020 answers; "during the 12th five-year plan" it does not."""
+    since = responder.respond("numbr of market players growth shizhong since 12th five yr plan")
+    assert since.status == "answered", since.text
+    assert "Number of market players increased from 53,600" in since.text
+    during = responder.respond("How many market players were there during the 12th "
+                               "five-year plan?")
+    assert (during.status, during.refusal) == ("fallback", "other_year"), during.text

@@ -534,7 +534,14 @@ class Responder:
                 return picked
             if not listed.whole:
                 return None  # "which task ..." that no item answers: the search may
-        known = [f for f in self.index.text_features(listed.rest) - own - LIST_NEUTRAL
+        # "What's the first of the 2021 priorities - is industry at the top?": a word the
+        # item asked for says itself is part of what is asked of it, not another question.
+        # Not when it asks for particulars of the item ("what exactly will it do"): those are
+        # under the item, not in its line.
+        items = frozenset().union(*(self.index.own_features(s) for s in listed.sentences[1:])) \
+            if listed.positions and not self.scope.asks_specifics(self._cue_text(query)) \
+            else frozenset()
+        known = [f for f in self.index.text_features(listed.rest) - own - LIST_NEUTRAL - items
                  if not f.startswith(("zh:", "~")) and not f.isdigit()
                  and f not in STOPWORDS_EN and self.index.weight(f) < self.index.unknown_weight]
         return listed if len(known) <= LIST_OTHER_WORDS else None

@@ -24,6 +24,9 @@ _RANGE = re.compile(
     r"((?:19|20)\d\d)\s*(?:年)?\s*(?:-|–|—|~|to|until|till|through|and|至|到)?\s*"
     r"((?:19|20)\d\d)")
 _DIGIT = re.compile(r"\d")
+# Words that make a string of keywords a question ("signing rate" names; "what is the signing
+# rate" asks).
+_ASKING = re.compile(r"\b(?:what|whats|how|which|is|are|was|were|did|does|do|will)\b|多少|几")
 _GET = re.compile(r"\b(?:get|receive)\b|能拿|能得到|能获得")
 _NOT_FIGURES = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?![\d.,%])|\b\d{1,2}(?:th|st|nd|rd)\b")
 # "the five years" is the review's, unless the question speaks of the plan: "how does the
@@ -39,6 +42,13 @@ _ORIGIN = re.compile(
     r"(?:the\s+)?[a-z]+(?:\s+[a-z]+)?"
     r"|\bfrom\s+(?:the\s+)?[a-z]+(?:\s+[a-z]+)?"
     r"(?=\s+(?:with|and|to|as|i|we|next|this|soon|will)\b|\s*$)"
+    # Where the asker's own business is or looks: "I run a design studio in Milan", "a PE
+    # fund looking for a base in Shandong", "a machinery maker looking at Shandong".
+    r"|\b(?:i|we)\s+(?:run|own|manage|lead|founded|started|have)\s+(?:[a-z]+\s+){0,5}?in\s+"
+    r"(?:the\s+)?[a-z]+"
+    r"|\b(?:based|headquartered|registered)\s+in\s+(?:the\s+)?[a-z]+"
+    r"|\blooking\s+(?:for\s+a\s+(?:base|home|location|site)\s+in|at|to\s+(?:move|expand)\s+"
+    r"(?:to|into))\s+(?:the\s+)?[a-z]+"
     r"|(?:我|我们|我太太|我妻子|我老婆|我先生|我丈夫|我老公|我家人|孩子)是[^，,。？?！!\s]{1,8}?(?:来的|人)"
     r"|(?:我|我们)(?:刚)?(?:从|来自)[^，,。？?！!\s]{1,8}")
 # A sum to work out ("what is 17 * 23", "12+7=?"), not a span of years ("2016-2020").
@@ -58,6 +68,7 @@ DETAIL_KINDS = ("address", "location", "phone", "hours", "fee", "deadline", "for
 
 _SET_ASIDE = (r"(?:not just|not only|rather than|other than|instead of|excluding|beyond)\s+"
               r"(?:the\s+)?")
+_SINCE_WORD = re.compile(r"\bsince\b|以来")
 _END_ASKED = re.compile(r"\b(?:by|end|ended|ending|until|up to|as of)\b|末|底|到")
 
 @dataclass(frozen=True)
@@ -431,9 +442,12 @@ class Scope:
         # A passage that names only a period's last year ("from 53,600 at the end of the
         # 12th Five Year Plan to 110,100") gives its end state, not what happened during it.
         end_asked = bool(_END_ASKED.search(norm))
+        # "Growth since the 12th five-year plan": from its end on, which the next period's
+        # review gives.
+        since = bool(_SINCE_WORD.search(norm))
         for first, last in periods:
             fits = any(a <= last and first <= b for a, b in spans) or any(
-                first <= y < last or (y == last and end_asked) for y in covered)
+                first <= y < last or (y == last and (end_asked or since)) for y in covered)
             if not fits:
                 return Refusal("other_year", year=f"{first}–{last}")
         return None
@@ -587,9 +601,31 @@ class Scope:
             if rule.evidence and rule.evidence.find(said):
                 continue  # "in the west of Erhuan Road" is a location; "fee reduction" fees
             return Refusal("practical_detail", detail=rule.kind)
-        if self.asks_figure(norm) and not self.has_figure(" ".join(s.text for s in excerpt)):
+        if self.asks_figure(norm) and not self.has_figure(" ".join(s.text for s in excerpt)) \
+                and not self._figure_words_named(norm, said):
             return Refusal("no_figure")
         return None
+
+    def _figure_words_named(self, norm: str, said: str) -> bool:
+        """Whether every word that looks like asking for a number is part of a name the
+        passage says itself: "signing rate implementation rate investment intention" names
+        the report's "signing rate", it does not ask what the rate was; "what is the signing
+        rate" does."""
+        if _ASKING.search(norm):
+            return False
+        for phrase in self.rules.not_figures.find(norm):
+            norm = norm.replace(phrase, " ")
+        cues = self.rules.figures.find(norm)
+        if not cues:
+            return False
+        for cue in cues:
+            if " " in cue:
+                return False
+            named = [m for m in re.finditer(rf"(\w+) {re.escape(cue)}\b", norm)
+                     if re.search(rf"\b{re.escape(m.group(0))}\b", said)]
+            if not named:
+                return False
+        return True
 
     def asks_specifics(self, norm: str) -> bool:
         """Whether the question asks for particulars ("which villages", 具体指标), which a
