@@ -783,3 +783,17 @@ def test_since_a_period_is_what_came_after_it(responder: Responder) -> None:
     during = responder.respond("How many market players were there during the 12th "
                                "five-year plan?")
     assert (during.status, during.refusal) == ("fallback", "other_year"), during.text
+
+
+def test_who_the_asker_is_and_who_is_in_charge(responder: Responder) -> None:
+    """"I'm an AI engineer in Singapore": where the asker is, not what is asked about ("I'm
+    interested in Lixia" still is about Lixia); "who's in charge" asks who, not a fee."""
+    engineer = responder.respond("I'm an AI engineer in Singapore thinking about moving to "
+                                 "Jinan. Is the district actively recruiting talent from abroad?")
+    assert engineer.refusal != "other_place", engineer.text
+    lixia = responder.respond("im interested in lixia, what is its gdp")
+    assert (lixia.status, lixia.refusal) == ("fallback", "other_place"), lixia.text
+    chief = responder.respond("Who's in charge of each industrial chain? I heard about a "
+                              "'chain chief' system.")
+    assert chief.status == "answered", chief.text
+    assert "chief of industrial chain system" in chief.text

@@ -47,6 +47,9 @@ _ORIGIN = re.compile(
     r"|\b(?:i|we)\s+(?:run|own|manage|lead|founded|started|have)\s+(?:[a-z]+\s+){0,5}?in\s+"
     r"(?:the\s+)?[a-z]+"
     r"|\b(?:based|headquartered|registered)\s+in\s+(?:the\s+)?[a-z]+"
+    # "I'm an AI engineer in Singapore thinking about moving": where the asker is now.
+    # ("I'm interested in Lixia" is not: who the asker is comes with "a" or "an".)
+    r"|\b(?:i am|im|we are|were)\s+an?\s+(?:[a-z]+\s+){1,4}?in\s+(?:the\s+)?[a-z]+"
     r"|\blooking\s+(?:for\s+a\s+(?:base|home|location|site)\s+in|at|to\s+(?:move|expand)\s+"
     r"(?:to|into))\s+(?:the\s+)?[a-z]+"
     r"|(?:我|我们|我太太|我妻子|我老婆|我先生|我丈夫|我老公|我家人|孩子)是[^，,。？?！!\s]{1,8}?(?:来的|人)"

@@ -50,9 +50,12 @@ ASKER_SHARE = 0.3  # the weight of words where the asker speaks of themselves
 FRAME_SHARE = 0.15  # the weight of "does the mayor say", "how does the report describe"
 _PARTS = re.compile(r"[.?!;。？！；，]+|,\s|\s[-–—]+\s|[:：]\s")
 # Chinese has no word boundary to test: "我是海归" must match on 我 alone.
-# "Thinking about whether…", "just curious": the asker's reasons, with the subject left out.
+# "Thinking about whether…", "just curious", "Writing an explainer for readers abroad",
+# "Journalist here": the asker's reasons and task, with the subject left out.
 _ASKER = re.compile(r"^(?:(?:i|i'm|im|i am|we|we're|we are|my|our|as an?|thinking|wondering|"
-                    r"considering|planning|curious|just curious|asking because|asking since)"
+                    r"considering|planning|curious|just curious|asking because|asking since|"
+                    r"journalist|reporter|writing|working on|researching|fact checking|"
+                    r"fact-checking|listing)"
                     r"\b|我|本人)",
                     re.IGNORECASE)
 _ASKS = re.compile(r"\?|？|\b(?:what|which|how|where|when|why|who|is there|are there|does|do|"
