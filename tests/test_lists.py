@@ -180,3 +180,11 @@ def test_an_item_asked_for_with_its_own_words(responder: Responder) -> None:
     assert reply.status == "answered", reply.text
     assert "(I) Insist on the principle of boosting the district through industry" in reply.text
     assert "(II)" not in reply.text
+
+
+def test_an_item_asked_for_by_its_number(responder: Responder) -> None:
+    """"Section two", "part IV": an item by its number, like "the second"."""
+    assert_quotes_only(responder, "What is section two of the 2021 work arrangement about?",
+                       ["(II) Insist on tackling project"], ["(I) Insist", "(III) Make"])
+    assert_quotes_only(responder, "what is part iv of the 2021 work arrangement",
+                       ["(IV) Insist on reform and innovation"], ["(II) Insist", "(V) Insist"])

@@ -797,3 +797,32 @@ def test_who_the_asker_is_and_who_is_in_charge(responder: Responder) -> None:
                               "'chain chief' system.")
     assert chief.status == "answered", chief.text
     assert "chief of industrial chain system" in chief.text
+
+
+def test_what_the_asker_says_of_themselves_names_no_topic_or_place(
+        responder: Responder) -> None:
+    """"I'm an overseas-educated engineer" does not ask about education (a topic the English
+    version leaves out); "I run a retail chain from Korea" does not ask about Korea;
+    "abroad as well as in China" is the report's "at home and abroad"."""
+    base = responder.respond("I'm an overseas-educated engineer. Is there a national base "
+                             "specifically for overseas professionals who want to start a "
+                             "business?")
+    assert base.status == "answered", base.text
+    assert "for overseas professionals" in base.text
+    outlets = responder.respond("I run a retail chain from Korea. Is the district planning "
+                                "outlet malls or big urban complexes?")
+    assert outlets.status == "answered", outlets.text
+    assert "large-scale outlets and urban complexes" in outlets.text
+    abroad = responder.respond("Do they hold investment roadshows overseas as well as in China?")
+    assert abroad.refusal != "other_place", abroad.text
+
+
+def test_share_prices_and_compensation(responder: Responder) -> None:
+    """A company's share price today is general knowledge, not a fee the report omits;
+    compensation for the asker's losses is a personal case, not a day out."""
+    price = responder.respond("What's Newborn Town's share price on the Hong Kong exchange "
+                              "today?")
+    assert (price.status, price.refusal) == ("fallback", "general"), price.text
+    loss = responder.respond("My restaurant near the Old Commercial Port lost money during "
+                             "Covid. Can I get compensation from the district?")
+    assert (loss.status, loss.refusal) == ("fallback", "personal"), loss.text

@@ -53,6 +53,11 @@ _ASK_ENDS_ZH = re.compile(r"(前|后|最后)([两二三四234])[个项条点大]
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                  "ten", "eleven", "twelve")
 _ZH_COUNT = {"两": 2, "二": 2, "三": 3, "四": 4, "2": 2, "3": 3, "4": 4}
+# "Section two", "item 3", "part IV": an item by its number. (A bare "i" is the asker.)
+_ROMAN_LOWER = {r.lower(): i for i, r in enumerate(ROMAN, 1) if r != "I"}
+_ASK_NUMBERED = re.compile(
+    r"\b(?:section|item|part|point|task|aspect|area|priority)\s+(?:no\s+|number\s+)?"
+    r"(" + "|".join([*_NUMBER_WORDS[1:11], *_ROMAN_LOWER]) + r"|10|[1-9])\b")
 _EN_POSITION = {w: i for i, w in enumerate(ORDINAL_WORDS, 1)} | {
     "1st": 1, "2nd": 2, "3rd": 3, **{f"{n}th": n for n in range(4, 11)}}
 
@@ -124,8 +129,8 @@ class Lists:
         for phrases in (chosen.names, chosen.nouns, chosen.context):
             for phrase in phrases.find(norm):
                 rest = rest.replace(phrase, " ")
-        for pattern in (_ASK_ENDS_EN, _ASK_ENDS_ZH, _ASK_ORDINAL_EN, _ASK_ORDINAL_ZH,
-                        _ASK_COUNT, _ASK_ALL, _ASK_WHICH):
+        for pattern in (_ASK_ENDS_EN, _ASK_ENDS_ZH, _ASK_NUMBERED, _ASK_ORDINAL_EN,
+                        _ASK_ORDINAL_ZH, _ASK_COUNT, _ASK_ALL, _ASK_WHICH):
             rest = pattern.sub(" ", rest)
         size = len(chosen.items)
         # "The eight key tasks": how many there are is the list's, not something else asked.
@@ -180,6 +185,10 @@ class Lists:
         for m in _ASK_ORDINAL_EN.finditer(norm):
             word = m.group(1)
             found.append((m.start(), -1 if word in ("last", "final") else _EN_POSITION[word]))
+        for m in _ASK_NUMBERED.finditer(norm):
+            said = m.group(1)
+            found.append((m.start(), int(said) if said.isdigit() else _ROMAN_LOWER.get(
+                said) or _NUMBER_WORDS.index(said)))
         for m in _ASK_ORDINAL_ZH.finditer(norm):
             value = m.group(1)
             number = int(value) if value.isdigit() else (

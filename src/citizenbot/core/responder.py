@@ -793,8 +793,9 @@ class Responder:
         found = self.scope.abridged_heading(cue)
         if found is not None:
             heading, topics = found
+            # A topic said only of the asker ("an overseas-educated engineer") is not asked.
             unexplained = [t for t in topics if (
-                feats := self.index.text_features(t) & query.weights.keys())
+                feats := self.index.text_features(t) & query.weights.keys() - query.context)
                 and not feats <= best.explained]
             if unexplained:
                 # "air quality" under environmental governance, "schools" under people's

@@ -44,8 +44,9 @@ _ORIGIN = re.compile(
     r"(?=\s+(?:with|and|to|as|i|we|next|this|soon|will)\b|\s*$)"
     # Where the asker's own business is or looks: "I run a design studio in Milan", "a PE
     # fund looking for a base in Shandong", "a machinery maker looking at Shandong".
-    r"|\b(?:i|we)\s+(?:run|own|manage|lead|founded|started|have)\s+(?:[a-z]+\s+){0,5}?in\s+"
-    r"(?:the\s+)?[a-z]+"
+    r"|\b(?:i|we)\s+(?:run|own|manage|lead|founded|started|have)\s+(?:[a-z]+\s+){0,5}?"
+    r"(?:in|from)\s+(?:the\s+)?[a-z]+"
+
     r"|\b(?:based|headquartered|registered)\s+in\s+(?:the\s+)?[a-z]+"
     # "I'm an AI engineer in Singapore thinking about moving": where the asker is now.
     # ("I'm interested in Lixia" is not: who the asker is comes with "a" or "an".)
@@ -54,6 +55,10 @@ _ORIGIN = re.compile(
     r"(?:to|into))\s+(?:the\s+)?[a-z]+"
     r"|(?:我|我们|我太太|我妻子|我老婆|我先生|我丈夫|我老公|我家人|孩子)是[^，,。？?！!\s]{1,8}?(?:来的|人)"
     r"|(?:我|我们)(?:刚)?(?:从|来自)[^，,。？?！!\s]{1,8}")
+# "Abroad as well as in China": at home and abroad, which the report speaks of.
+_HOME_AND_ABROAD = re.compile(
+    r"\b(?:abroad|overseas|internationally)\s+(?:as well as|and|or)\s+in\s+china\b"
+    r"|\bin\s+china\s+(?:as well as|and|or)\s+(?:abroad|overseas|internationally)\b")
 # A sum to work out ("what is 17 * 23", "12+7=?"), not a span of years ("2016-2020").
 _OPERATOR = r"(?:\s*[-+*/×÷^x]\s*|\s+(?:plus|minus|times|multiplied by|divided by)\s+)"
 _ARITHMETIC = re.compile(
@@ -509,6 +514,7 @@ class Scope:
     def _without_origin(self, norm: str) -> str:
         """The question without where the asker comes from: "I'm moving back from Germany
         with a PhD" or 我是台湾来的创业者 says who asks, not what about."""
+        norm = _HOME_AND_ABROAD.sub(" ", norm)
         if not self.rules.asker.find(norm):
             return norm
         return _ORIGIN.sub(" ", norm)

@@ -124,6 +124,9 @@ class Query:
     weights: Mapping[str, float] = field(default_factory=dict)  # feature -> weight
     unknown: frozenset[str] = frozenset()  # features the report does not use
     corrected: str = ""  # normalised, typos corrected, before the glossary
+    # Features only in the parts where the asker speaks of themselves ("I'm an
+    # overseas-educated engineer"): who asks, not what about.
+    context: frozenset[str] = frozenset()
 
     @property
     def mass(self) -> float:
@@ -396,7 +399,7 @@ class SentenceIndex:
                 weights[f] *= FRAME_SHARE
         return Query(question=question, language=language_of(question), norm=norm, text=text,
                      terms=rewritten.terms, weights=weights, unknown=frozenset(unknown),
-                     corrected=corrected)
+                     corrected=corrected, context=frozenset(about_asker & weights.keys()))
 
     def _said_features(self, text: str) -> set[str]:
         """A piece of a question's features as typed and as the glossary names them."""
