@@ -826,3 +826,19 @@ def test_share_prices_and_compensation(responder: Responder) -> None:
     loss = responder.respond("My restaurant near the Old Commercial Port lost money during "
                              "Covid. Can I get compensation from the district?")
     assert (loss.status, loss.refusal) == ("fallback", "personal"), loss.text
+
+
+def test_a_misspelt_park_name_that_opens_with_jinan_is_the_park(responder: Responder) -> None:
+    """"jinan bim park", "jinan internatonal innovative desgin park": report names that open
+    with the city, misspelt further on, are the parks, not questions about Jinan; "Jinan's
+    innovation plans" are still the city's."""
+    for question, said in (("energy internt industry park and jinan bim park plans?",
+                            "Jinan BIM"),
+                           ("jinan internatonal innovative desgin park and quancheng cultural "
+                            "creative park plans", "Jinan international innovative design")):
+        reply = responder.respond(question)
+        assert reply.status == "answered", reply.text
+        assert said in reply.text
+    for question in ("Jinan's innovation plans", "What are Jinan's plans for 2025?"):
+        city = responder.respond(question)
+        assert (city.status, city.refusal) == ("fallback", "other_place"), city.text

@@ -16,7 +16,7 @@ from typing import Any
 
 from citizenbot.core.glossary import Gazetteer, Glossary, PhraseSet, Place, StemPhraseSet
 from citizenbot.core.report import Report, Sentence
-from citizenbot.core.text import normalise
+from citizenbot.core.text import STOPWORDS_EN, normalise
 
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 # In a normalised question "2016-2020" reads "2016 2020".
@@ -55,6 +55,12 @@ _ORIGIN = re.compile(
     r"(?:to|into))\s+(?:the\s+)?[a-z]+"
     r"|(?:我|我们|我太太|我妻子|我老婆|我先生|我丈夫|我老公|我家人|孩子)是[^，,。？?！!\s]{1,8}?(?:来的|人)"
     r"|(?:我|我们)(?:刚)?(?:从|来自)[^，,。？?！!\s]{1,8}")
+# Words every park's or body's name has: they do not tell which name follows a place.
+_NAME_FILLER = STOPWORDS_EN | frozenset((
+    "industrial", "industry", "park", "parks", "zone", "district", "city", "area", "base",
+    "center", "centre", "s"))
+_NAME_KINDS = frozenset(("park", "parks", "base", "bases", "institute", "building", "zone",
+                         "center", "centre", "workstation", "workstations"))
 # "Abroad as well as in China": at home and abroad, which the report speaks of.
 _HOME_AND_ABROAD = re.compile(
     r"\b(?:abroad|overseas|internationally)\s+(?:as well as|and|or)\s+in\s+china\b"
@@ -303,6 +309,18 @@ class Scope:
         # Report names with a place in them ("Five Jinan") are blanked before places are
         # looked for; other names ("ranking first in the city") stay.
         self._place_names = PhraseSet(gazetteer.names)
+        # "Jinan BIM industrial park", "Jinan international innovative design industrial
+        # park": the word after a place that opens a report name. With a typo further on
+        # ("jinan bim park", "jinan internatonal … park") the glossary cannot blank the name,
+        # but "jinan bim" still is that name, not the city.
+        place_names = {normalise(n) for n in gazetteer.names}
+        self._name_words: dict[str, set[str]] = {}  # place -> its names' own words, cut to 5
+        for term in glossary.terms:
+            words = normalise(term.en).split()
+            for size in (1, 2):
+                if len(words) > size and " ".join(words[:size]) in place_names:
+                    self._name_words.setdefault(" ".join(words[:size]), set()).update(
+                        w[:5] for w in words[size:] if w not in _NAME_FILLER)
         self._names_of: dict[int, list[str]] = {}
         self._evidence_of: dict[int, PhraseSet] = {}
         self._said_raw: dict[str, str] = {}  # normalised sentence
@@ -492,6 +510,8 @@ class Scope:
                 # "talent from China and overseas" says where they come from; "events
                 # outside China" means abroad, which the report speaks of.
                 continue
+            if place.role == "container" and self._opens_a_name(norm, m.said):
+                continue  # a report name that opens with the place, misspelt further on
             if place.role == "container" and not home and in_excerpt:
                 # "The population of Shandong Province" is not answered by a line that names
                 # the province only as who gave an award: what is asked of it must be there.
@@ -510,6 +530,21 @@ class Scope:
                 if whole and not related:
                     return Refusal("other_place", place=place)
         return None
+
+    def _opens_a_name(self, norm: str, said: str) -> bool:
+        """Whether the place is followed, within three words, by a word of a report name
+        that opens with it ("jinan internatonal innovative desgin park": Jinan International
+        Innovative Design Industrial Park)."""
+        own = self._name_words.get(said)
+        if not own:
+            return False
+        for m in re.finditer(rf"(?<![a-z0-9]){re.escape(said)}((?: [a-z0-9]+){{1,6}})", norm):
+            after = m.group(1).split()
+            # ... and says what kind of place it is: "Jinan's innovation plans" are the city's.
+            if any(w[:5] in own for w in after[:3] if w not in _NAME_FILLER) and any(
+                    w in _NAME_KINDS for w in after):
+                return True
+        return False
 
     def _without_origin(self, norm: str) -> str:
         """The question without where the asker comes from: "I'm moving back from Germany
