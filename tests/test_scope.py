@@ -6,13 +6,22 @@ from __future__ import annotations
 import pytest
 
 from citizenbot.core.knowledge import KnowledgeBase
-from citizenbot.core.responder import Responder, plain_text
+from citizenbot.core.responder import Reply, Responder, plain_text
 
 
 def refused(responder: Responder, question: str) -> tuple[str | None, str]:
     reply = responder.respond(question)
     assert reply.status == "fallback", (question, reply.status, reply.text)
     return reply.refusal, reply.text
+
+
+def answered(responder: Responder, question: str, *said: str) -> Reply:
+    """The reply to `question`, which must quote the report and say each of `said`."""
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    for phrase in said:
+        assert phrase in reply.text
+    return reply
 
 
 @pytest.mark.parametrize(("question", "place"), [
@@ -634,9 +643,8 @@ def test_another_shizhong_district_named_in_english_is_another_place(
 def test_forms_of_something_are_kinds_not_an_application_form(responder: Responder) -> None:
     """"Which forms of design" asks what kinds the report names; "which form do I need"
     still asks for a form, which the report does not give."""
-    reply = responder.respond("Which forms of design does the district want to develop?")
-    assert reply.status == "answered", reply.text
-    assert "architectural design, industrial design and creative design" in reply.text
+    answered(responder, "Which forms of design does the district want to develop?",
+                        "architectural design, industrial design and creative design")
     category, _ = refused(responder, "Which form do I need to apply for the Jingwei programme?")
     assert category == "practical_detail"
 
@@ -656,9 +664,7 @@ def test_which_ones_in_chinese_asks_for_the_items_not_how_many(responder: Respon
     """哪几个 is "which ones": the 2035 vision's centres answer it although it has no figure."""
     assert not responder.scope.asks_figure("到2035年要建成哪几个中心")
     assert responder.scope.asks_figure("到2025年有几个高新技术企业")
-    reply = responder.respond("2035年市中区要成为哪几个中心？")
-    assert reply.status == "answered", reply.text
-    assert "modern financial center" in reply.text
+    answered(responder, "2035年市中区要成为哪几个中心？", "modern financial center")
 
 
 def test_how_a_general_concept_works_is_general_knowledge(responder: Responder) -> None:
@@ -667,8 +673,7 @@ def test_how_a_general_concept_works_is_general_knowledge(responder: Responder) 
     category, text = refused(responder, "Could you tell me how blockchain technology works?")
     assert category == "general"
     assert "blockchain" in text
-    reply = responder.respond("How does the one-stop service work for companies?")
-    assert reply.status == "answered", reply.text
+    answered(responder, "How does the one-stop service work for companies?")
 
 
 def test_the_askers_home_and_landlord_are_a_personal_case(responder: Responder) -> None:
@@ -687,9 +692,8 @@ def test_a_province_named_only_as_an_awarder_does_not_answer_for_the_province(
     reply = responder.respond("What is the population of Shandong Province?")
     assert (reply.status, reply.refusal) == ("fallback", "other_place"), reply.text
     assert "Shandong" in reply.text
-    award = responder.respond("Which award did Shandong Province give the digital economy park?")
-    assert award.status == "answered", award.text
-    assert "Characteristic Industry Cluster" in award.text
+    answered(responder, "Which award did Shandong Province give the digital economy park?",
+                        "Characteristic Industry Cluster")
 
 
 def test_a_figure_the_report_gives_only_for_another_year(responder: Responder) -> None:
@@ -699,9 +703,7 @@ def test_a_figure_the_report_gives_only_for_another_year(responder: Responder) -
     reply = responder.respond("What was the district's urban unemployment rate in 2020?")
     assert (reply.status, reply.refusal) == ("fallback", "other_year"), reply.text
     assert "2020" in reply.text and "5G" not in reply.text
-    target = responder.respond("What is the urban unemployment rate target?")
-    assert target.status == "answered", target.text
-    assert "within 3%" in target.text
+    answered(responder, "What is the urban unemployment rate target?", "within 3%")
 
 
 def test_a_persons_life_is_general_knowledge(responder: Responder) -> None:
@@ -711,9 +713,7 @@ def test_a_persons_life_is_general_knowledge(responder: Responder) -> None:
                      "翟立波区长多大年纪？"):
         reply = responder.respond(question)
         assert (reply.status, reply.refusal) == ("fallback", "general"), reply.text
-    who = responder.respond("Who delivered the report?")
-    assert who.status == "answered", who.text
-    assert "Zhai Libo" in who.text
+    answered(responder, "Who delivered the report?", "Zhai Libo")
 
 
 def test_what_kind_of_service_will_i_get_asks_what_is_offered(responder: Responder) -> None:
@@ -723,10 +723,8 @@ def test_what_kind_of_service_will_i_get_asks_what_is_offered(responder: Respond
     assert not responder.scope.is_personal(
         "as an investor what kind of service will i get over the life of my project")
     assert responder.scope.is_personal("how much subsidy will i get")
-    reply = responder.respond("As an investor, what kind of service will I get over the life "
-                              "of my project?")
-    assert reply.status == "answered", reply.text
-    assert "baby-sitter style service" in reply.text
+    answered(responder, "As an investor, what kind of service will I get over the life "
+                        "of my project?", "baby-sitter style service")
 
 
 def test_where_the_askers_business_is_is_not_the_subject(responder: Responder) -> None:
@@ -737,8 +735,7 @@ def test_where_the_askers_business_is_is_not_the_subject(responder: Responder) -
              "in the works in Shizhong?", "national industrial design institute"),
             ("We're a PE fund looking for a base in Shandong. How big is the cluster at the New "
              "Financial Industry Park in terms of assets under management?", "180 billion yuan")):
-        reply = responder.respond(question)
-        assert reply.status == "answered", reply.text
+        reply = answered(responder, question)
         assert said in reply.text
     lixia = responder.respond("I run a restaurant in Lixia. What is Lixia's GDP?")
     assert (lixia.status, lixia.refusal) == ("fallback", "other_place"), lixia.text
@@ -748,13 +745,10 @@ def test_idioms_and_pointing_words_are_not_practical_details_or_counts(
         responder: Responder) -> None:
     """"Growth at all costs" asks about balance, not a fee; 这几个地方 ("these places")
     points at them, it does not ask how many."""
-    balance = responder.respond("Does the plan try to balance growth with safety and "
-                                "stability, or is it growth at all costs?")
-    assert balance.status == "answered", balance.text
-    assert "coordinate development and safety" in balance.text
-    places = responder.respond("英雄山、老商埠和民康里这几个地方要改造吗？")
-    assert places.status == "answered", places.text
-    assert "Minkangli Characteristic Pedestrian" in places.text
+    answered(responder, "Does the plan try to balance growth with safety and "
+                        "stability, or is it growth at all costs?",
+             "coordinate development and safety")
+    answered(responder, "英雄山、老商埠和民康里这几个地方要改造吗？", "Minkangli Characteristic Pedestrian")
     assert responder.scope.asks_figure("这个园区有几个企业")
 
 
@@ -767,9 +761,8 @@ def test_a_rate_the_report_names_is_not_a_figure_asked_in_keywords(
         responder: Responder) -> None:
     """Keywords "signing rate implementation rate investment intention" name the report's
     aim; "what is the signing rate" asks a figure the report does not give."""
-    named = responder.respond("signing rate implementation rate investment intention")
-    assert named.status == "answered", named.text
-    assert "signing rate and implementation rate of investment intention" in named.text
+    answered(responder, "signing rate implementation rate investment intention",
+                        "signing rate and implementation rate of investment intention")
     asked = responder.respond("what is the signing rate of investment intention")
     assert (asked.status, asked.refusal) == ("fallback", "no_figure"), asked.text
 
@@ -777,9 +770,8 @@ def test_a_rate_the_report_names_is_not_a_figure_asked_in_keywords(
 def test_since_a_period_is_what_came_after_it(responder: Responder) -> None:
     """"Market players since the 12th five-year plan": the review's line from its end to
     2020 answers; "during the 12th five-year plan" it does not."""
-    since = responder.respond("numbr of market players growth shizhong since 12th five yr plan")
-    assert since.status == "answered", since.text
-    assert "Number of market players increased from 53,600" in since.text
+    answered(responder, "numbr of market players growth shizhong since 12th five yr plan",
+                        "Number of market players increased from 53,600")
     during = responder.respond("How many market players were there during the 12th "
                                "five-year plan?")
     assert (during.status, during.refusal) == ("fallback", "other_year"), during.text
@@ -793,10 +785,8 @@ def test_who_the_asker_is_and_who_is_in_charge(responder: Responder) -> None:
     assert engineer.refusal != "other_place", engineer.text
     lixia = responder.respond("im interested in lixia, what is its gdp")
     assert (lixia.status, lixia.refusal) == ("fallback", "other_place"), lixia.text
-    chief = responder.respond("Who's in charge of each industrial chain? I heard about a "
-                              "'chain chief' system.")
-    assert chief.status == "answered", chief.text
-    assert "chief of industrial chain system" in chief.text
+    answered(responder, "Who's in charge of each industrial chain? I heard about a "
+                        "'chain chief' system.", "chief of industrial chain system")
 
 
 def test_what_the_asker_says_of_themselves_names_no_topic_or_place(
@@ -804,15 +794,12 @@ def test_what_the_asker_says_of_themselves_names_no_topic_or_place(
     """"I'm an overseas-educated engineer" does not ask about education (a topic the English
     version leaves out); "I run a retail chain from Korea" does not ask about Korea;
     "abroad as well as in China" is the report's "at home and abroad"."""
-    base = responder.respond("I'm an overseas-educated engineer. Is there a national base "
-                             "specifically for overseas professionals who want to start a "
-                             "business?")
-    assert base.status == "answered", base.text
-    assert "for overseas professionals" in base.text
-    outlets = responder.respond("I run a retail chain from Korea. Is the district planning "
-                                "outlet malls or big urban complexes?")
-    assert outlets.status == "answered", outlets.text
-    assert "large-scale outlets and urban complexes" in outlets.text
+    answered(responder, "I'm an overseas-educated engineer. Is there a national base "
+                        "specifically for overseas professionals who want to start a "
+                        "business?", "for overseas professionals")
+    answered(responder, "I run a retail chain from Korea. Is the district planning "
+                        "outlet malls or big urban complexes?",
+             "large-scale outlets and urban complexes")
     abroad = responder.respond("Do they hold investment roadshows overseas as well as in China?")
     assert abroad.refusal != "other_place", abroad.text
 
@@ -836,8 +823,7 @@ def test_a_misspelt_park_name_that_opens_with_jinan_is_the_park(responder: Respo
                             "Jinan BIM"),
                            ("jinan internatonal innovative desgin park and quancheng cultural "
                             "creative park plans", "Jinan international innovative design")):
-        reply = responder.respond(question)
-        assert reply.status == "answered", reply.text
+        reply = answered(responder, question)
         assert said in reply.text
     for question in ("Jinan's innovation plans", "What are Jinan's plans for 2025?"):
         city = responder.respond(question)
