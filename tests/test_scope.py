@@ -828,3 +828,22 @@ def test_a_misspelt_park_name_that_opens_with_jinan_is_the_park(responder: Respo
     for question in ("Jinan's innovation plans", "What are Jinan's plans for 2025?"):
         city = responder.respond(question)
         assert (city.status, city.refusal) == ("fallback", "other_place"), city.text
+
+
+def test_a_place_in_the_part_where_the_asker_speaks_of_themselves(
+        responder: Responder) -> None:
+    """A place in the sentence where the asker says where they are ("I'm in Canada",
+    "Our studio in Seoul is curious", 我在美国读博) is not what the question asks about; a
+    sentence where the asker names the subject ("I meant Shizhong District in Zaozhuang") is."""
+    for question in (
+            "Our game studio in Seoul is curious - which local internet company listed in "
+            "Hong Kong first?",
+            "Is there an offshore base for overseas professionals in Jinan? I'm in Canada and "
+            "want to start a company there.",
+            "Will Shizhong hold investment promotion events overseas? I'd like to attend one "
+            "in Europe."):
+        reply = responder.respond(question)
+        assert reply.status == "answered", (question, reply.text)
+    meant = responder.respond("I meant the Shizhong District in Zaozhuang - what are its main "
+                              "targets for 2021?")
+    assert (meant.status, meant.refusal) == ("fallback", "other_place"), meant.text

@@ -585,7 +585,7 @@ class Responder:
 
     def _list_answer(self, query: Query, lang: str, listed: ListQuestion) -> Reply:
         sentences = listed.sentences
-        refusal = self.scope.after(self._cue_text(query), sentences)
+        refusal = self.scope.after(self._cue_text(query), sentences, aside=query.asker_parts)
         # "How many" is answered by the items themselves, not by a figure in them; another
         # district's key tasks, or another year's, are still not these.
         if refusal is not None and refusal.category != "no_figure":
@@ -624,7 +624,8 @@ class Responder:
                     query, [near.sentence])):
                 continue  # a neighbour's location is not this topic's
             pieces = excerpts.choose(query, sentence, self.index, self.kb.report)
-            if self.scope.after(cue, [p.sentence for p in pieces]) is None:
+            if self.scope.after(cue, [p.sentence for p in pieces],
+                                aside=query.asker_parts) is None:
                 return self._answer(query, lang, replace(near, sentence=sentence), pieces)
         return None
 
@@ -982,7 +983,7 @@ class Responder:
             fitting = [p for p in pieces if self.scope.year_refusal(cue, [p.sentence]) is None]
             if fitting:
                 pieces = fitting
-        refusal = self.scope.after(cue, [p.sentence for p in pieces])
+        refusal = self.scope.after(cue, [p.sentence for p in pieces], aside=query.asker_parts)
         return pieces, refusal
 
     def _answer(self, query: Query, lang: str, best: _Candidate,
@@ -1083,7 +1084,8 @@ class Responder:
         evidence = [named.sentence] if named is not None and named.raw >= t.clarify else []
         owner = (named.intent or self._owner.get(named.sentence.id)) if named else None
         # Not confident: "the report has nothing for 2019" only if that is true of all of it.
-        refusal = self.scope.after(self._cue_text(query), evidence, years_in=())
+        refusal = self.scope.after(self._cue_text(query), evidence, years_in=(),
+                                  aside=query.asker_parts)
         if refusal is not None and refusal.category == "no_figure" and named is not None \
                 and named.raw >= t.answer and self.scope.is_abridged(named.sentence):
             # "Urban construction in the last five years, any figures?": the line that names

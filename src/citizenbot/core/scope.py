@@ -55,6 +55,13 @@ _ORIGIN = re.compile(
     r"(?:to|into))\s+(?:the\s+)?[a-z]+"
     r"|(?:我|我们|我太太|我妻子|我老婆|我先生|我丈夫|我老公|我家人|孩子)是[^，,。？?！!\s]{1,8}?(?:来的|人)"
     r"|(?:我|我们)(?:刚)?(?:从|来自)[^，,。？?！!\s]{1,8}")
+def _blank(text: str, parts: Sequence[str]) -> str:
+    for part in parts:
+        if part:
+            text = text.replace(part, " ")
+    return text
+
+
 # Words every park's or body's name has: they do not tell which name follows a place.
 _NAME_FILLER = STOPWORDS_EN | frozenset((
     "industrial", "industry", "park", "parks", "zone", "district", "city", "area", "base",
@@ -607,7 +614,8 @@ class Scope:
         return None
 
     def after(self, norm: str, excerpt: Sequence[Sentence],
-              years_in: Sequence[Sentence] | None = None) -> Refusal | None:
+              years_in: Sequence[Sentence] | None = None,
+              aside: Sequence[str] = ()) -> Refusal | None:
         """Refusals that depend on what the chosen passage says (with no passage: on what
         the whole report says). `years_in`: judge the years asked against these sentences
         instead (none: the whole report, when no passage is a confident answer)."""
@@ -617,7 +625,9 @@ class Scope:
             return Refusal("personal")
         # Another place only if the question as typed and as corrected both name it:
         # "shandong new finacial industry park" is the park once "finacial" is corrected.
-        refusals = [self._place_refusal(variant, excerpt) for variant in norm.split(" | ")]
+        # `aside`: the parts where the asker says where they are ("I'm in Canada").
+        refusals = [self._place_refusal(_blank(variant, aside), excerpt)
+                    for variant in norm.split(" | ")]
         refusal = refusals[0] if all(refusals) else None
         if refusal is None:
             refusal = self.year_refusal(norm, excerpt if years_in is None else years_in)

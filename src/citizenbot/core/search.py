@@ -58,6 +58,10 @@ _ASKER = re.compile(r"^(?:(?:i|i'm|im|i am|we|we're|we are|my|our|as an?|thinkin
                     r"fact-checking|listing)"
                     r"\b|我|本人)",
                     re.IGNORECASE)
+_NAMES_SUBJECT = re.compile(r"\b(?:meant|mean|asking about|talking about|read about|"
+                            r"heard about|looking at|interested in|curious about|"
+                            r"wondering about|referring to)\b|我说的是|我问的是|我指的是",
+                            re.IGNORECASE)
 _ASKS = re.compile(r"\?|？|\b(?:what|which|how|where|when|why|who|is there|are there|does|do|"
                    r"can|could|will)\b|吗|什么|哪|怎么|如何|多少", re.IGNORECASE)
 # A pair of Chinese characters the glossary could not translate: evidence of something
@@ -127,6 +131,9 @@ class Query:
     # Features only in the parts where the asker speaks of themselves ("I'm an
     # overseas-educated engineer"): who asks, not what about.
     context: frozenset[str] = frozenset()
+    # Those parts themselves, normalised: a place named there ("I'm in Canada") is where the
+    # asker is, not what the question is about.
+    asker_parts: tuple[str, ...] = ()
 
     @property
     def mass(self) -> float:
@@ -399,7 +406,8 @@ class SentenceIndex:
                 weights[f] *= FRAME_SHARE
         return Query(question=question, language=language_of(question), norm=norm, text=text,
                      terms=rewritten.terms, weights=weights, unknown=frozenset(unknown),
-                     corrected=corrected, context=frozenset(about_asker & weights.keys()))
+                     corrected=corrected, context=frozenset(about_asker & weights.keys()),
+                     asker_parts=tuple(normalise(p) for p in self._asker_parts(question)))
 
     def _said_features(self, text: str) -> set[str]:
         """A piece of a question's features as typed and as the glossary names them."""
@@ -430,17 +438,29 @@ class SentenceIndex:
         # parks") are still asked.
         return {f for f in aside - asked if f.startswith("~") or f in self._idf}
 
-    def _about_asker(self, question: str) -> set[str]:
-        """Features that stand only in the parts of a question where the asker speaks of
-        themselves ("I'm a returnee founder"), when another part asks the question."""
+    @staticmethod
+    def _split_asker(question: str) -> tuple[list[str], list[str]]:
+        """The parts of a question where the asker speaks of themselves ("I'm a returnee
+        founder", 我在美国读博), and the rest, when another part asks the question."""
         parts = [p.strip() for p in _PARTS.split(question) if p.strip()]
         if len(parts) < 2:
-            return set()
+            return [], parts
         asker: list[str] = []
         rest: list[str] = []
         for part in parts:
             (asker if _ASKER.match(part) and not _ASKS.search(part) else rest).append(part)
-        if not asker or not rest:
+        return (asker, rest) if rest else ([], parts)
+
+    def _asker_parts(self, question: str) -> list[str]:
+        # "I meant Shizhong District in Zaozhuang", "I read about …": the asker names the
+        # subject there, it is not where they are.
+        return [p for p in self._split_asker(question)[0] if not _NAMES_SUBJECT.search(p)]
+
+    def _about_asker(self, question: str) -> set[str]:
+        """Features that stand only in the parts of a question where the asker speaks of
+        themselves, not in the part that asks."""
+        asker, rest = self._split_asker(question)
+        if not asker:
             return set()
         said = set().union(*(self._part_features(p) for p in asker))
         asked = set().union(*(self._part_features(p) for p in rest))
