@@ -116,6 +116,19 @@ _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _MEMO_LIMIT = 20_000  # texts whose features are kept: about 10 MB at most
 
 
+def _split_asker(question: str) -> tuple[list[str], list[str]]:
+    """The parts of a question where the asker speaks of themselves ("I'm a returnee
+    founder", 我在美国读博), and the rest, when another part asks the question."""
+    parts = [p.strip() for p in _PARTS.split(question) if p.strip()]
+    if len(parts) < 2:
+        return [], parts
+    asker: list[str] = []
+    rest: list[str] = []
+    for part in parts:
+        (asker if _ASKER.match(part) and not _ASKS.search(part) else rest).append(part)
+    return (asker, rest) if rest else ([], parts)
+
+
 @dataclass(frozen=True)
 class Query:
     """A question as the search sees it."""
@@ -390,7 +403,8 @@ class SentenceIndex:
                 unknown.add(key)
         # "How good is 5G coverage? I'm thinking of relocating my tech team": what the asker
         # says about themselves is context, not the subject.
-        about_asker = self._about_asker(question)
+        asker, rest = _split_asker(question)
+        about_asker = self._about_asker(asker, rest)
         framing = self._framing(norm)
         excluded = self._set_aside(question)
         # "What are the three directions…": how many things are asked for, not a word of the
@@ -407,7 +421,10 @@ class SentenceIndex:
         return Query(question=question, language=language_of(question), norm=norm, text=text,
                      terms=rewritten.terms, weights=weights, unknown=frozenset(unknown),
                      corrected=corrected, context=frozenset(about_asker & weights.keys()),
-                     asker_parts=tuple(normalise(p) for p in self._asker_parts(question)))
+                     # "I meant Shizhong District in Zaozhuang", "I read about …": the
+                     # asker names the subject there, it is not where they are.
+                     asker_parts=tuple(normalise(p) for p in asker
+                                       if not _NAMES_SUBJECT.search(p)))
 
     def _said_features(self, text: str) -> set[str]:
         """A piece of a question's features as typed and as the glossary names them."""
@@ -438,28 +455,9 @@ class SentenceIndex:
         # parks") are still asked.
         return {f for f in aside - asked if f.startswith("~") or f in self._idf}
 
-    @staticmethod
-    def _split_asker(question: str) -> tuple[list[str], list[str]]:
-        """The parts of a question where the asker speaks of themselves ("I'm a returnee
-        founder", 我在美国读博), and the rest, when another part asks the question."""
-        parts = [p.strip() for p in _PARTS.split(question) if p.strip()]
-        if len(parts) < 2:
-            return [], parts
-        asker: list[str] = []
-        rest: list[str] = []
-        for part in parts:
-            (asker if _ASKER.match(part) and not _ASKS.search(part) else rest).append(part)
-        return (asker, rest) if rest else ([], parts)
-
-    def _asker_parts(self, question: str) -> list[str]:
-        # "I meant Shizhong District in Zaozhuang", "I read about …": the asker names the
-        # subject there, it is not where they are.
-        return [p for p in self._split_asker(question)[0] if not _NAMES_SUBJECT.search(p)]
-
-    def _about_asker(self, question: str) -> set[str]:
+    def _about_asker(self, asker: list[str], rest: list[str]) -> set[str]:
         """Features that stand only in the parts of a question where the asker speaks of
         themselves, not in the part that asks."""
-        asker, rest = self._split_asker(question)
         if not asker:
             return set()
         said = set().union(*(self._part_features(p) for p in asker))
