@@ -46,7 +46,6 @@ _ORIGIN = re.compile(
     # fund looking for a base in Shandong", "a machinery maker looking at Shandong".
     r"|\b(?:i|we)\s+(?:run|own|manage|lead|founded|started|have)\s+(?:[a-z]+\s+){0,5}?"
     r"(?:in|from)\s+(?:the\s+)?[a-z]+"
-
     r"|\b(?:based|headquartered|registered)\s+in\s+(?:the\s+)?[a-z]+"
     # "I'm an AI engineer in Singapore thinking about moving": where the asker is now.
     # ("I'm interested in Lixia" is not: who the asker is comes with "a" or "an".)
@@ -55,6 +54,8 @@ _ORIGIN = re.compile(
     r"(?:to|into))\s+(?:the\s+)?[a-z]+"
     r"|(?:我|我们|我太太|我妻子|我老婆|我先生|我丈夫|我老公|我家人|孩子)是[^，,。？?！!\s]{1,8}?(?:来的|人)"
     r"|(?:我|我们)(?:刚)?(?:从|来自)[^，,。？?！!\s]{1,8}")
+
+
 def _blank(text: str, parts: Sequence[str]) -> str:
     for part in parts:
         if part:
@@ -555,7 +556,10 @@ class Scope:
 
     def _without_origin(self, norm: str) -> str:
         """The question without where the asker comes from: "I'm moving back from Germany
-        with a PhD" or 我是台湾来的创业者 says who asks, not what about."""
+        with a PhD" or 我是台湾来的创业者 says who asks, not what about. These patterns work
+        inside the clause that asks ("I run a studio in Milan and wonder whether …"); a whole
+        clause in which the asker speaks of themselves is set aside before (`after`'s
+        `aside`)."""
         norm = _HOME_AND_ABROAD.sub(" ", norm)
         if not self.rules.asker.find(norm):
             return norm
@@ -667,9 +671,7 @@ class Scope:
         rate" does."""
         if _ASKING.search(norm):
             return False
-        for phrase in self.rules.not_figures.find(norm):
-            norm = norm.replace(phrase, " ")
-        cues = self.rules.figures.find(norm)
+        norm, cues = self._figure_cues(norm)
         if not cues:
             return False
         for cue in cues:
@@ -690,9 +692,14 @@ class Scope:
         return bool(self.rules.definition.find(norm))
 
     def asks_figure(self, norm: str) -> bool:
+        return bool(self._figure_cues(norm)[1])
+
+    def _figure_cues(self, norm: str) -> tuple[str, list[str]]:
+        """The words that ask for a number, found in the question once the look-alikes
+        ("how much weight does it give to…") are set aside; and the question without those."""
         for phrase in self.rules.not_figures.find(norm):
-            norm = norm.replace(phrase, " ")  # "how much weight does it give to…"
-        return bool(self.rules.figures.find(norm))
+            norm = norm.replace(phrase, " ")
+        return norm, self.rules.figures.find(norm)
 
     @staticmethod
     def has_figure(text: str) -> bool:
