@@ -847,3 +847,50 @@ def test_a_place_in_the_part_where_the_asker_speaks_of_themselves(
     meant = responder.respond("I meant the Shizhong District in Zaozhuang - what are its main "
                               "targets for 2021?")
     assert (meant.status, meant.refusal) == ("fallback", "other_place"), meant.text
+
+
+@pytest.mark.parametrize("question", [
+    "My cafe near Quancheng Road got fined last week, can the district cancel the fine?",
+    "我的饭店上个月被罚款了，区里能撤销吗？",
+])
+def test_a_fine_on_the_askers_business_is_a_personal_case(responder: Responder,
+                                                           question: str) -> None:
+    """A fine on the asker's own restaurant is decided case by case: the personal-case reply
+    with where to turn, not the days-out reply about restaurants and shops."""
+    category, _ = refused(responder, question)
+    assert category == "personal"
+
+
+def test_at_home_or_abroad_is_not_another_place(responder: Responder) -> None:
+    """"Abroad, or only in China?" asks whether the district goes abroad, which the report
+    says ("at home and abroad"); China is not the place asked about."""
+    answered(responder, "Does the district hold investment promotion events abroad, or only "
+             "in China?", "at home and abroad")
+
+
+@pytest.mark.parametrize("question", [
+    "How much did GDP actually end up growing in 2021?",
+    "what did 2021 GDP growth turn out to be",
+])
+def test_how_a_planned_year_turned_out_is_not_its_target(responder: Responder,
+                                                         question: str) -> None:
+    """The report (January 2021) gives 2021's targets, not how the year turned out."""
+    category, text = refused(responder, question)
+    assert category == "outcome"
+    assert "cannot say whether they were met" in text
+
+
+def test_the_amount_of_a_subsidy_is_a_practical_detail(responder: Responder) -> None:
+    """The report names academician workstations but no subsidy amounts: it says that amount
+    is what it lacks. Asked by the asker for themselves, it is their own case."""
+    category, text = refused(responder, "How much subsidy does a firm receive for opening an "
+                             "academician workstation?")
+    assert category == "practical_detail"
+    assert "the amount of a subsidy" in text
+    category, _ = refused(responder, "how much subsidy can I get as a returnee PhD?")
+    assert category == "personal"
+
+
+def test_whether_prices_go_up_next_year_is_a_forecast(responder: Responder) -> None:
+    category, _ = refused(responder, "Will office rents in Shizhong go up next year?")
+    assert category == "general"

@@ -69,10 +69,13 @@ _NAME_FILLER = STOPWORDS_EN | frozenset((
     "center", "centre", "s"))
 _NAME_KINDS = frozenset(("park", "parks", "base", "bases", "institute", "building", "zone",
                          "center", "centre", "workstation", "workstations"))
-# "Abroad as well as in China": at home and abroad, which the report speaks of.
+# "Abroad as well as in China", "abroad, or only in China": at home and abroad, which the
+# report speaks of.
 _HOME_AND_ABROAD = re.compile(
-    r"\b(?:abroad|overseas|internationally)\s+(?:as well as|and|or)\s+in\s+china\b"
-    r"|\bin\s+china\s+(?:as well as|and|or)\s+(?:abroad|overseas|internationally)\b")
+    r"\b(?:abroad|overseas|internationally)\s+(?:as well as|and|or|but)\s+"
+    r"(?:(?:only|just|also|mainly|not only)\s+)?(?:with)?in\s+china\b"
+    r"|\bin\s+china\s+(?:as well as|and|or|but)\s+(?:(?:also|only|just)\s+)?"
+    r"(?:abroad|overseas|internationally)\b")
 # A sum to work out ("what is 17 * 23", "12+7=?"), not a span of years ("2016-2020").
 _OPERATOR = r"(?:\s*[-+*/×÷^x]\s*|\s+(?:plus|minus|times|multiplied by|divided by)\s+)"
 _ARITHMETIC = re.compile(
@@ -86,7 +89,8 @@ _ARITHMETIC = re.compile(
 _NUMBER_WORDS = re.compile(r"\b(?:hundred|thousand|million|billion|percent|dozens?)\b|%",
                            re.IGNORECASE)
 WHEN = ("past", "plan", "year")
-DETAIL_KINDS = ("address", "location", "phone", "hours", "fee", "deadline", "form", "duration")
+DETAIL_KINDS = ("address", "location", "phone", "hours", "fee", "amount", "deadline", "form",
+                "duration")
 
 _SET_ASIDE = (r"(?:not just|not only|rather than|other than|instead of|excluding|beyond)\s+"
               r"(?:the\s+)?")
@@ -590,9 +594,11 @@ class Scope:
         if cues:
             return True
         # The weaker sign gives way to a practical detail asked ("which form do I need for
-        # the housing subsidy?" asks for a form, which the report does not give either).
+        # the housing subsidy?" asks for a form, which the report does not give either),
+        # except the amount: "how much subsidy can I get" is the asker's own case.
         return bool(self.rules.asker.find(norm) and self.rules.granted.find(norm)
-                    and not any(rule.asked(norm) for rule in self.rules.details))
+                    and not any(rule.asked(norm) for rule in self.rules.details
+                                if rule.kind != "amount"))
 
     def asks_means(self, norm: str) -> bool:
         """Whether the question asks how something will be done ("how will the district open
