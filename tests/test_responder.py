@@ -827,13 +827,17 @@ def test_the_askers_reasons_after_the_question_are_context(responder: Responder)
     assert "Microsoft, SAP, Alibaba" in reply.text
 
 
+@pytest.mark.parametrize("question", [
+    "How is the district improving the business environment for foreign companies?",
+    "What does the district say it will do to improve the business environment for foreign "
+    "companies?",
+])
 def test_the_point_about_a_topic_before_a_list_that_names_it_in_passing(
-        responder: Responder) -> None:
+        responder: Responder, question: str) -> None:
     """The 2025 target list ends "... business environment optimized": naming it in passing
     does not outbid the point whose lead is "continuously optimize the business environment"
     and whose examples match the question."""
-    reply = responder.respond(
-        "How is the district improving the business environment for foreign companies?")
+    reply = responder.respond(question)
     assert reply.status == "answered", reply.text
     assert "internationalization, legalization and facilitation" in reply.text
     assert "New and greater breakthroughs" not in reply.text

@@ -95,7 +95,7 @@ _LEAD_OPENER = re.compile(
     r"thirdly|moreover|furthermore|meanwhile|besides|in addition|also|at the same time|"
     r"the (?:first|second|third|fourth|fifth) is to)\b[\s,]*)+", re.IGNORECASE)
 _LEAD_END = re.compile(r"[:;,.!?：；，。]")
-LEAD_WINDOW = 15.0  # how far behind the best a sentence about the topic may be and still win
+LEAD_WINDOW = 25.0  # how far behind the best a sentence about the topic may be and still win
 LEAD_GAP = 0.3  # the share of the question its lead must say, where the best's says none
 DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
 
