@@ -188,3 +188,11 @@ def test_an_item_asked_for_by_its_number(responder: Responder) -> None:
                        ["(II) Insist on tackling project"], ["(I) Insist", "(III) Make"])
     assert_quotes_only(responder, "what is part iv of the 2021 work arrangement",
                        ["(IV) Insist on reform and innovation"], ["(II) Insist", "(V) Insist"])
+
+
+def test_the_list_whose_context_the_question_names_most(responder: Responder) -> None:
+    """"Priority" and "plan" fit the outline's key tasks too, but "the 2021 plan" names the
+    2021 work: its first aspect, not a refusal for 2021 or the outline's first task."""
+    reply = responder.respond("What's the very first priority area of the 2021 plan?")
+    assert reply.status == "answered", reply.text
+    assert "boosting the district through industry" in reply.text

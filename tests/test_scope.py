@@ -894,3 +894,16 @@ def test_the_amount_of_a_subsidy_is_a_practical_detail(responder: Responder) -> 
 def test_whether_prices_go_up_next_year_is_a_forecast(responder: Responder) -> None:
     category, _ = refused(responder, "Will office rents in Shizhong go up next year?")
     assert category == "general"
+
+
+def test_whether_a_target_is_realistic_is_an_opinion(responder: Responder) -> None:
+    category, _ = refused(responder, "Is the 8% growth target realistic or just propaganda?")
+    assert category == "general"
+
+
+def test_how_the_district_fits_into_the_citys_plan_is_not_about_another_place(
+        responder: Responder) -> None:
+    """Jinan's "strengthening the eastern part ..." pattern is in the report, as what the
+    district integrates into: asked how the district fits in, it is quoted, not refused."""
+    answered(responder, "How does the district fit into Jinan's plan for the eastern, western, "
+             "southern, northern and central parts?", "strengthening the eastern part")

@@ -109,13 +109,15 @@ class Lists:
         pick = not count and not positions and bool(_ASK_WHICH.search(norm))
         if not positions and not whole and not pick:
             return None
-        best: tuple[int, int, ReportList] | None = None
+        best: tuple[float, int, ReportList] | None = None
         for order, rl in enumerate(self.lists):
             named = bool(rl.names.find(text))
-            with_context = bool(rl.context.find(text))
-            if not named and not (rl.nouns.find(text) and with_context):
+            context = rl.context.find(text)
+            if not named and not (rl.nouns.find(text) and context):
                 continue
-            rank = (2 if named else 0) + (1 if with_context else 0)
+            # "The first priority area of the 2021 plan": "2021" and "plan" say the 2021
+            # work more than "plan" alone says the outline's tasks.
+            rank = (2 if named else 0) + (1 if context else 0) + len(set(context)) / 100
             if best is None or rank > best[0]:
                 best = (rank, -order, rl)
         if best is None:
