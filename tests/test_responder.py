@@ -841,3 +841,25 @@ def test_the_point_about_a_topic_before_a_list_that_names_it_in_passing(
     assert reply.status == "answered", reply.text
     assert "internationalization, legalization and facilitation" in reply.text
     assert "New and greater breakthroughs" not in reply.text
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("We're relocating from Vancouver with two kids. How good is the 5G network here?",
+     "5G base stations"),
+    ("I design furniture for export and my cousin lives in Jinan. Is Shizhong actually "
+     "investing in artificial intelligence?", "artificial intelligence"),
+])
+def test_what_the_asker_says_of_themselves_does_not_drown_the_question(
+        responder: Responder, question: str, phrase: str) -> None:
+    """A long preamble about the asker outweighed the question and ended in "I don't know";
+    the question asked on its own is found."""
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    assert phrase in reply.text
+    assert reply.question == question
+
+
+def test_a_question_too_thin_without_its_preamble_is_not_guessed(responder: Responder) -> None:
+    """"Will they lend us money?" on its own says too little to stand for the whole message."""
+    reply = responder.respond("We're two founders from Lisbon. Will they lend us money?")
+    assert reply.status != "answered", reply.text

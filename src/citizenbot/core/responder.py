@@ -97,7 +97,22 @@ _LEAD_OPENER = re.compile(
 _LEAD_END = re.compile(r"[:;,.!?：；，。]")
 LEAD_WINDOW = 25.0  # how far behind the best a sentence about the topic may be and still win
 LEAD_GAP = 0.3  # the share of the question its lead must say, where the best's says none
+MIN_ASKED_FEATURES = 3  # words of substance the asked part of a long message needs on its own
 DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+
+
+def _asked_part(question: str) -> str:
+    """The sentences of a message that ask (those ending in a question mark, else the last),
+    without what the asker says of themselves; "" when that is the whole message."""
+    parts = [p.strip() for p in _SENTENCE_END.split(question) if p.strip()]
+    if len(parts) < 2:
+        return ""
+    asked = [p for p in parts if p.endswith(("?", "？"))] or parts[-1:]
+    text = " ".join(asked)
+    return text if text != question.strip() else ""
 
 
 @dataclass(frozen=True)
@@ -322,7 +337,19 @@ class Responder:
                 question=question, status="fallback", kind="refusal", language=lang,
                 intent_id=None, score=0.0, text=self.kb.text("refusals.no_previous", lang),
                 note=self.kb.text("service_note", lang), refusal="no_previous")
-        return self._respond(question, lang)
+        reply = self._respond(question, lang)
+        if reply.refusal == "not_in_report":
+            # "We make switchgear in Germany. Which sectors get cluster support?": what the
+            # asker says of themselves can drown the question; asked alone, it may be found.
+            # Only for a plain "not in the report": a scope refusal was earned by the whole
+            # message, and a did-you-mean already found the question. At least three words of
+            # substance must be left ("Will the district give us a loan?" is too little).
+            asked = _asked_part(question)
+            if asked and len(self.index.query(asked).weights) >= MIN_ASKED_FEATURES:
+                alone = self._respond(asked, lang)
+                if alone.status == "answered":
+                    return replace(alone, question=question)
+        return reply
 
     def _fragment(self, question: str, lang: str | None, previous: Previous) -> Reply:
         """A short message read with the last question, when it does not stand alone and
