@@ -907,3 +907,27 @@ def test_how_the_district_fits_into_the_citys_plan_is_not_about_another_place(
     district integrates into: asked how the district fits in, it is quoted, not refused."""
     answered(responder, "How does the district fit into Jinan's plan for the eastern, western, "
              "southern, northern and central parts?", "strengthening the eastern part")
+
+
+def test_a_term_read_in_the_citys_plan_means_the_same(responder: Responder) -> None:
+    """"BIM in the Jinan plan": where the asker read the term does not change what its
+    footnote says; the city's own figures are still another place."""
+    answered(responder, "what is the meaning of BIM in the jinan plan",
+             "Building Information Modeling")
+    assert refused(responder, "What is Jinan's GDP?")[0] == "other_place"
+
+
+def test_from_somewhere_here_introduces_the_asker(responder: Responder) -> None:
+    """"Engineer from Osaka here." says who asks, not what about."""
+    answered(responder, "Engineer from Osaka here. What does the BIM park in the plan do?",
+             "BIM")
+
+
+def test_how_the_district_stacks_up_in_the_city(responder: Responder) -> None:
+    """How a figure stacks up against the rest of the city asks where the district stands in
+    it, which the report says ("ranking first in the city"); another district's figure is
+    still not given."""
+    answered(responder, "What share of industrial output is high tech, and how does that "
+             "stack up against the rest of Jinan?", "ranking first in the city")
+    assert refused(responder, "How does Shizhong's GDP stack up against Lixia?")[0] == (
+        "other_place")

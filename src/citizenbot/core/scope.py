@@ -54,6 +54,8 @@ _ORIGIN = re.compile(
     r"(?:to|into))\s+(?:the\s+)?[a-z]+"
     r"|(?:我|我们|我太太|我妻子|我老婆|我先生|我丈夫|我老公|我家人|孩子)是[^，,。？?！!\s]{1,8}?(?:来的|人)"
     r"|(?:我|我们)(?:刚)?(?:从|来自)[^，,。？?！!\s]{1,8}")
+# "Architect from Seoul here": a self-introduction, with or without "I".
+_HERE_FROM = re.compile(r"\bfrom\s+(?:the\s+)?[a-z]+(?:\s+[a-z]+)?\s+here\b")
 
 
 def _blank(text: str, parts: Sequence[str]) -> str:
@@ -532,6 +534,11 @@ class Scope:
                 in_excerpt = not aspects or any(
                     re.search(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", said)
                     for a in aspects)
+            if place.role == "container" and self.asks_definition(norm) and any(
+                    s.passage_id.startswith("note.") for s in excerpt):
+                # "What does BIM stand for in the Jinan plan": a footnote's term means the
+                # same wherever the asker read it.
+                continue
             if place.role == "container" and not home and not in_excerpt:
                 # "The super node in Jinan" says where; "Jinan's GDP" asks about the city;
                 # "how does it rank in Jinan" asks how the district stands in it, which the
@@ -564,7 +571,7 @@ class Scope:
         inside the clause that asks ("I run a studio in Milan and wonder whether …"); a whole
         clause in which the asker speaks of themselves is set aside before (`after`'s
         `aside`)."""
-        norm = _HOME_AND_ABROAD.sub(" ", norm)
+        norm = _HERE_FROM.sub(" ", _HOME_AND_ABROAD.sub(" ", norm))
         if not self.rules.asker.find(norm):
             return norm
         return _ORIGIN.sub(" ", norm)
