@@ -150,3 +150,12 @@ def test_more_goes_on_into_the_next_paragraph_of_the_review(responder: Responder
     more = responder.respond("more", previous=previous)
     assert more.status == "answered"
     assert more.sentence_ids[0].startswith("I.2")
+
+
+def test_talent_from_china_and_overseas_is_the_international_and_domestic_orientation(
+        responder: Responder) -> None:
+    """"China and overseas" is the report's "international and domestic areas" of talent
+    recruitment (a glossary paraphrase), not the review's talent achievements."""
+    reply = responder.respond("is the talent drive aimed at china and overseas both?")
+    assert reply.status == "answered", reply.text
+    assert "Oriented at both the international and domestic areas" in reply.text
