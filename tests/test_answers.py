@@ -159,3 +159,19 @@ def test_talent_from_china_and_overseas_is_the_international_and_domestic_orient
     reply = responder.respond("is the talent drive aimed at china and overseas both?")
     assert reply.status == "answered", reply.text
     assert "Oriented at both the international and domestic areas" in reply.text
+
+
+@pytest.mark.parametrize(("question", "words"), [
+    ("Our project has run into practical problems. How will the government help?",
+     "solve the practical problems of project implementation"),
+    ("how will the government help investors with formalities and paperwork?",
+     "acting on behalf"),
+])
+def test_the_word_help_alone_does_not_name_the_cadres_mechanism(
+        responder: Responder, question: str, words: str) -> None:
+    """"Help companies" was a glossary paraphrase of "one hundred cadres unite with one
+    hundred enterprises", so every question about government help got the cadres; the help
+    asked for is in the project assistance sentences."""
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    assert words in reply.text
