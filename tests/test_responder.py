@@ -848,6 +848,8 @@ def test_the_point_about_a_topic_before_a_list_that_names_it_in_passing(
      "5G base stations"),
     ("I design furniture for export and my cousin lives in Jinan. Is Shizhong actually "
      "investing in artificial intelligence?", "artificial intelligence"),
+    ("For my master's dissertation on policy wording: which political theories does the plan "
+     "name as its guidance?", "Deng Xiaoping theory"),
 ])
 def test_what_the_asker_says_of_themselves_does_not_drown_the_question(
         responder: Responder, question: str, phrase: str) -> None:

@@ -101,12 +101,13 @@ MIN_ASKED_FEATURES = 3  # words of substance the asked part of a long message ne
 DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*|(?<=[:：])\s+")
 
 
 def _asked_part(question: str) -> str:
     """The sentences of a message that ask (those ending in a question mark, else the last),
-    without what the asker says of themselves; "" when that is the whole message."""
+    without what the asker says of themselves, before them or as a lead ending in a colon
+    ("For my thesis: which theories ..."); "" when that is the whole message."""
     parts = [p.strip() for p in _SENTENCE_END.split(question) if p.strip()]
     if len(parts) < 2:
         return ""
