@@ -931,3 +931,15 @@ def test_how_the_district_stacks_up_in_the_city(responder: Responder) -> None:
              "stack up against the rest of Jinan?", "ranking first in the city")
     assert refused(responder, "How does Shizhong's GDP stack up against Lixia?")[0] == (
         "other_place")
+
+
+@pytest.mark.parametrize("question", [
+    "who's the party chief of shizhong?",
+    "Who is Jinan's mayor these days?",
+])
+def test_who_holds_an_office_the_report_does_not_name_is_general_knowledge(
+        responder: Responder, question: str) -> None:
+    """The report names only the district mayor who delivered it: the party secretary or the
+    city's mayor is not "Zhai Libo, District Mayor"."""
+    assert refused(responder, question)[0] == "general"
+    answered(responder, "who is the district mayor", "Zhai Libo")
