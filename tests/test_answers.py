@@ -175,3 +175,12 @@ def test_the_word_help_alone_does_not_name_the_cadres_mechanism(
     reply = responder.respond(question)
     assert reply.status == "answered", reply.text
     assert words in reply.text
+
+
+def test_a_shift_away_from_services_is_the_proportion_of_the_three_industries(
+        responder: Responder) -> None:
+    """Everyday words for the sector mix (a glossary paraphrase) reach the review's line on
+    the proportion of the three industries."""
+    reply = responder.respond("is there a shift away from services in the economy?")
+    assert reply.status == "answered", reply.text
+    assert "0.5:16.8:82.7" in reply.text
