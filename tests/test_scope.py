@@ -943,3 +943,29 @@ def test_who_holds_an_office_the_report_does_not_name_is_general_knowledge(
     city's mayor is not "Zhai Libo, District Mayor"."""
     assert refused(responder, question)[0] == "general"
     answered(responder, "who is the district mayor", "Zhai Libo")
+
+
+def test_when_a_project_will_be_finished_is_a_practical_detail(responder: Responder) -> None:
+    """The report says Phase II is being built, not when it will be done: the date is a
+    detail it lacks, said as such, while when it is built is still answered."""
+    refusal, text = refused(responder, "When will the BIM park be completed?")
+    assert refusal == "practical_detail"
+    assert "finished or open" in text
+    answered(responder, "when will phase 2 of the financial park be built", "Phase II")
+
+
+@pytest.mark.parametrize("question", [
+    "Could you write our business plan for a design studio in Shizhong?",
+    "Who was the district mayor before Zhai Libo?",
+    "Is the guiding ideology just boilerplate? Should investors take it seriously?",
+])
+def test_writing_for_the_asker_history_and_opinions_are_not_the_report(
+        responder: Responder, question: str) -> None:
+    assert refused(responder, question)[0] == "general"
+
+
+def test_what_the_askers_firm_makes_abroad_is_who_asks(responder: Responder) -> None:
+    """"We make switchgear in Korea" says where the asker's firm is, not what is asked."""
+    answered(responder, "We make transformers in Poland and are looking at Shandong. Will the "
+             "district help power-equipment firms build platforms with universities?",
+             "colleges and universities")

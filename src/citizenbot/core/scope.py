@@ -44,7 +44,8 @@ _ORIGIN = re.compile(
     r"(?=\s+(?:with|and|to|as|i|we|next|this|soon|will)\b|\s*$)"
     # Where the asker's own business is or looks: "I run a design studio in Milan", "a PE
     # fund looking for a base in Shandong", "a machinery maker looking at Shandong".
-    r"|\b(?:i|we)\s+(?:run|own|manage|lead|founded|started|have)\s+(?:[a-z]+\s+){0,5}?"
+    r"|\b(?:i|we)\s+(?:run|own|manage|lead|founded|started|have|make|produce|manufacture|"
+    r"sell|export|build|design|develop|operate)\s+(?:[a-z]+\s+){0,5}?"
     r"(?:in|from)\s+(?:the\s+)?[a-z]+"
     r"|\b(?:based|headquartered|registered)\s+in\s+(?:the\s+)?[a-z]+"
     # "I'm an AI engineer in Singapore thinking about moving": where the asker is now.
@@ -92,7 +93,7 @@ _NUMBER_WORDS = re.compile(r"\b(?:hundred|thousand|million|billion|percent|dozen
                            re.IGNORECASE)
 WHEN = ("past", "plan", "year")
 DETAIL_KINDS = ("address", "location", "phone", "hours", "fee", "amount", "deadline", "form",
-                "duration")
+                "duration", "completion")
 
 _SET_ASIDE = (r"(?:not just|not only|rather than|other than|instead of|excluding|beyond)\s+"
               r"(?:the\s+)?")
