@@ -865,3 +865,12 @@ def test_a_question_too_thin_without_its_preamble_is_not_guessed(responder: Resp
     """"Will they lend us money?" on its own says too little to stand for the whole message."""
     reply = responder.respond("We're two founders from Lisbon. Will they lend us money?")
     assert reply.status != "answered", reply.text
+
+
+def test_these_days_asks_for_the_latest_figure_not_a_target(responder: Responder) -> None:
+    """"These days" says when (now: the review's latest figures), not a word of the answer
+    ("361 consecutive days"), and not the 2025 targets."""
+    reply = responder.respond("How large is the district's GDP these days?")
+    assert reply.status == "answered", reply.text
+    assert "100 billion club" in reply.text
+    assert "by 2025" not in reply.text

@@ -1323,7 +1323,7 @@ class Responder:
 
 
 _PAST = re.compile(r"\b(?:did|was|were|has been|have been|had|so far|already|became|to date|"
-                   r"how far along|"
+                   r"how far along|these days|nowadays|"
                    r"got|grew|reached|achieved|managed)\b|(?<![为除])了(?!解)|已经|过去|以来")
 _FUTURE = re.compile(r"\b(?:will|going to|plans? to|planning|planned|aims?|aiming|targets?|"
                      r"goals?|hopes? to|intends?|wants? to|seeks? to|keen to|upcoming|"

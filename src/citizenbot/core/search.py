@@ -88,6 +88,8 @@ _FRAME = re.compile(
     # terms" asks for an explanation: the general-knowledge check reads it.)
     r"|in\s+(?:general|broad|short|brief)(?:\s+terms)?"
     r"|in\s+a\s+nutshell|(?:generally|broadly|roughly)\s+speaking"
+    # "How big is the economy these days?": when, not a word of the answer ("361 days").
+    r"|these\s+days|nowadays"
     # "Where does Shizhong see itself in 2035?": how it sees itself is its vision, asked.
     r"|(?:see|sees|seeing|picture|pictures|imagine|imagines)\s+(?=itself|themselves)"
     # "How important is it in the government's eyes?": whose view, not a word of the answer.
