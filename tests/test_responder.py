@@ -874,3 +874,13 @@ def test_these_days_asks_for_the_latest_figure_not_a_target(responder: Responder
     assert reply.status == "answered", reply.text
     assert "100 billion club" in reply.text
     assert "by 2025" not in reply.text
+
+
+def test_particulars_of_one_point_of_a_list_get_that_point_with_its_body(
+        responder: Responder) -> None:
+    """"Which industries ...": the third key task names them in the sentence under its
+    heading; the list of the eight headings does not."""
+    reply = responder.respond("Which industries are prioritised over the next five years?")
+    assert reply.status == "answered", reply.text
+    assert "five major industrial fields of modern finance" in reply.text
+    assert "Eighth" not in reply.text

@@ -97,6 +97,7 @@ _LEAD_OPENER = re.compile(
 _LEAD_END = re.compile(r"[:;,.!?：；，。]")
 LEAD_WINDOW = 25.0  # how far behind the best a sentence about the topic may be and still win
 LEAD_GAP = 0.3  # the share of the question its lead must say, where the best's says none
+SINGLED_OUT = 0.05  # how much more of a question one point of a list must explain than the rest
 MIN_ASKED_FEATURES = 3  # words of substance the asked part of a long message needs on its own
 DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
 
@@ -1044,6 +1045,8 @@ class Responder:
             # The intent vouched for this answer more than the words did: its curated quote
             # is the answer, unless the question asks for a detail elsewhere in the passage.
             base = self._quoted[best.intent.id]
+            if self._singled_out(query, best, base):
+                base = []
         pieces = excerpts.choose(query, best.sentence, self.index, self.kb.report, base,
                                  tied=tied)
         cue = self._cue_text(query)
@@ -1058,6 +1061,20 @@ class Responder:
         refusal = self.scope.after(cue, [p.sentence for p in pieces], aside=query.asker_parts)
         return pieces, refusal
 
+    def _singled_out(self, query: Query, best: _Candidate, base: Sequence[Sentence]) -> bool:
+        """Particulars asked of one point of a curated list ("which industries are the
+        priority for the next five years?": the third key task, whose body names them): the
+        point with its body answers, not the list of headings. Only where the point's own
+        words set it clearly apart from the list's other points."""
+        if best.sentence not in base or len(base) < 3:
+            return False
+        if not self.scope.asks_specifics(self._cue_text(query)):
+            return False
+        if not any(s.topic_id == best.sentence.id for s in self.index.sentences):
+            return False  # a point with nothing under its heading: the list says as much
+        mine = self.index.coverage(query, [best.sentence])
+        others = max(self.index.coverage(query, [s]) for s in base if s is not best.sentence)
+        return mine - others >= SINGLED_OUT
     def _answer(self, query: Query, lang: str, best: _Candidate,
                 pieces: list[excerpts.Piece], partly: bool = False) -> Reply:
         sentences = [p.sentence for p in pieces]
