@@ -884,3 +884,13 @@ def test_particulars_of_one_point_of_a_list_get_that_point_with_its_body(
     assert reply.status == "answered", reply.text
     assert "five major industrial fields of modern finance" in reply.text
     assert "Eighth" not in reply.text
+
+
+def test_the_sentence_that_has_the_quoted_words_in_order_wins_a_tie(
+        responder: Responder) -> None:
+    """Three sentences explain "conversion of old growth drivers" fully; the one that says
+    those words in that order answers, not the science park's "new and old growth driver
+    conversion" that an intent's examples vouch for."""
+    reply = responder.respond("conversion of old growth drivers?")
+    assert reply.status == "answered", reply.text
+    assert "speed up the conversion of old growth drivers" in reply.text

@@ -98,6 +98,7 @@ _LEAD_END = re.compile(r"[:;,.!?：；，。]")
 LEAD_WINDOW = 25.0  # how far behind the best a sentence about the topic may be and still win
 LEAD_GAP = 0.3  # the share of the question its lead must say, where the best's says none
 SINGLED_OUT = 0.05  # how much more of a question one point of a list must explain than the rest
+VERBATIM_WORDS = 4  # content words of the report's, in its order, that make a quotation
 MIN_ASKED_FEATURES = 3  # words of substance the asked part of a long message needs on its own
 DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
 
@@ -973,6 +974,7 @@ class Responder:
                                                         -round(c.own, 1), -c.intent_score,
                                                         len(c.sentence.text)))
         ordered = self._about_first(query, ordered)
+        ordered = self._verbatim_first(query, ordered)
         if len(ordered) > 1:
             # Nearly as confident and saying far more of the question in its own words: the
             # report's sentence beats one that only an intent's examples vouch for ("how many
@@ -991,6 +993,44 @@ class Responder:
                 # project services that mention its "continuous optimization").
                 ordered[0], ordered[1] = second, first
         return ordered
+
+    def _verbatim_first(self, query: Query, ordered: list[_Candidate]) -> list[_Candidate]:
+        """Of sentences as close as a did-you-mean would offer, the one that has the words
+        the question quotes, in its order: "conversion of old growth drivers" is the review's
+        "speed up the conversion of old growth drivers", not the science park's "new and old
+        growth driver conversion" that an intent's examples vouch for."""
+        if len(ordered) < 2:
+            return ordered
+        # Content words only: "in the 14th five-year" is every plan question's frame.
+        words = [w for w in (query.corrected or query.norm).split() if w not in STOPWORDS_EN]
+        if len(words) < VERBATIM_WORDS:
+            return ordered
+        first = ordered[0]
+        close = [c for c in ordered[1:MAX_CLARIFY + 1]
+                 if first.confidence - c.confidence < self.thresholds.margin and not c.demoted]
+        if not close:
+            return ordered
+
+        def run(c: _Candidate) -> int:
+            text = " " + " ".join(w for w in normalise(c.sentence.text).split()
+                                  if w not in STOPWORDS_EN) + " "
+            longest = 0
+            for i in range(len(words)):
+                for j in range(i + max(VERBATIM_WORDS, longest + 1), len(words) + 1):
+                    if f" {' '.join(words[i:j])} " not in text:
+                        break
+                    longest = j - i
+            return longest
+
+        mine = run(first)
+        best, best_run = None, mine
+        for c in close:
+            got = run(c)
+            if got > best_run:
+                best, best_run = c, got
+        if best is None:
+            return ordered
+        return [best, *(c for c in ordered if c is not best)]
 
     def _about_first(self, query: Query, ordered: list[_Candidate]) -> list[_Candidate]:
         """A sentence that is about what was asked before one that names it in passing: "how
