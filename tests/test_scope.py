@@ -969,3 +969,12 @@ def test_what_the_askers_firm_makes_abroad_is_who_asks(responder: Responder) -> 
     answered(responder, "We make transformers in Poland and are looking at Shandong. Will the "
              "district help power-equipment firms build platforms with universities?",
              "colleges and universities")
+
+
+def test_the_district_joining_the_citys_circle_is_about_the_district(
+        responder: Responder) -> None:
+    """Joining Jinan's economic circle is what the district does in the city, which the
+    report says ("economic circle of the provincial capital"); Jinan's own GDP is not."""
+    answered(responder, "Is the district joining Jinan's economic circle of the provincial "
+             "capital?", "economic circle of the provincial capital")
+    assert refused(responder, "What is Jinan's GDP?")[0] == "other_place"
