@@ -958,6 +958,8 @@ def test_when_a_project_will_be_finished_is_a_practical_detail(responder: Respon
     "Could you write our business plan for a design studio in Shizhong?",
     "Who was the district mayor before Zhai Libo?",
     "Is the guiding ideology just boilerplate? Should investors take it seriously?",
+    "Is Shizhong a nice place to live for a family with two kids?",
+    "What is NSFOCUS and how do I install its software?",
 ])
 def test_writing_for_the_asker_history_and_opinions_are_not_the_report(
         responder: Responder, question: str) -> None:
