@@ -894,3 +894,18 @@ def test_the_sentence_that_has_the_quoted_words_in_order_wins_a_tie(
     reply = responder.respond("conversion of old growth drivers?")
     assert reply.status == "answered", reply.text
     assert "speed up the conversion of old growth drivers" in reply.text
+
+
+def test_a_capitalised_name_the_report_does_not_know_is_not_corrected_to_a_word(
+        responder: Responder) -> None:
+    """"A firm in Lyon" was read as "long" and answered with the long-term target; a
+    capitalised word is corrected only to one of the report's own names ("Shizong")."""
+    reply = responder.respond("We run a small robotics firm in Lyon and are scouting China. "
+                              "Which manufacturing sectors does Shizhong want to build "
+                              "clusters of?")
+    assert reply.status == "answered", reply.text
+    assert "long-term target" not in reply.text
+    assert "cluster development of transportation equipment" in reply.text
+    misspelt = responder.respond("what is the 2025 GDP target of Shizong District")
+    assert misspelt.status == "answered", misspelt.text
+    assert "150 billion yuan" in misspelt.text

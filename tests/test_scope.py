@@ -950,7 +950,7 @@ def test_when_a_project_will_be_finished_is_a_practical_detail(responder: Respon
     detail it lacks, said as such, while when it is built is still answered."""
     refusal, text = refused(responder, "When will the BIM park be completed?")
     assert refusal == "practical_detail"
-    assert "finished or open" in text
+    assert "when it will be finished or open" in text
     answered(responder, "when will phase 2 of the financial park be built", "Phase II")
 
 

@@ -178,6 +178,10 @@ def text_features(text: str, glossary: Glossary, synonyms: Synonyms | None = Non
     return feats
 
 
+# A capitalised word after another word: a name, not the first word of a sentence.
+_CAPITALISED = re.compile(r"(?<=[A-Za-z0-9,;:'\)] )([A-Z][a-z]{2,})\b")
+
+
 def _vowel_slip(typed: str, known: str) -> bool:
     """Whether the two differ only by vowels put for vowels."""
     if len(typed) != len(known):
@@ -305,6 +309,11 @@ class SentenceIndex:
         if synonyms is not None:
             vocabulary.update(w for w in synonyms.words if w.isascii())
         self._vocabulary = frozenset(vocabulary | STOPWORDS_EN | FILLER_EN)
+        # Words the report writes with a capital inside a sentence: its names ("Shizhong",
+        # "Dangjia"). A capitalised word a question misspells is corrected only to one of
+        # these: "a firm in Lyon" is a place the report does not know, not "long".
+        self._proper = frozenset(m.group(1).lower() for s in self.sentences
+                                 for m in _CAPITALISED.finditer(s.text))
         self._spelling = sorted(w for w in vocabulary if len(w) >= 4 and w.isalpha())
         self._corrections: dict[str, str] = {}
         self._clauses: dict[str, tuple[list[tuple[int, int]], list[frozenset[str]]]] = {}
@@ -361,6 +370,11 @@ class SentenceIndex:
             self._corrections[word] = fixed
         return fixed
 
+    def _correct_name(self, word: str) -> str:
+        """A name as typed, unless it is a misspelling of one of the report's names."""
+        fixed = self._correct(word)
+        return fixed if fixed in self._proper else word
+
     def query(self, question: str) -> Query:
         """Rewrite and weigh a question."""
         norm = normalise(question, MAX_MATCH_CHARS)
@@ -368,9 +382,11 @@ class SentenceIndex:
         # "dividend"), and so is another form of a report word ("ecology" beside
         # "ecological", rarer in general English than the bar, is not "technology"); only
         # what no dictionary knows is corrected.
+        named = {m.group(1).lower() for m in _CAPITALISED.finditer(question)}
         corrected = " ".join(
             w if CJK_RUN.fullmatch(w) or w in self._vocabulary or w.isdigit()
             or is_english_word(w) or (len(w) >= 6 and stem(w) in self._idf)
+            else self._correct_name(w) if w in named
             else self._correct(w)
             for w in norm.split()
         )
