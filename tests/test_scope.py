@@ -958,7 +958,7 @@ def test_when_a_project_will_be_finished_is_a_practical_detail(responder: Respon
     "Could you write our business plan for a design studio in Shizhong?",
     "Who was the district mayor before Zhai Libo?",
     "Is the guiding ideology just boilerplate? Should investors take it seriously?",
-    "Is Shizhong a nice place to live for a family with two kids?",
+    "Is Java better than Python for a fintech startup?",
     "What is NSFOCUS and how do I install its software?",
 ])
 def test_writing_for_the_asker_history_and_opinions_are_not_the_report(
@@ -980,3 +980,23 @@ def test_the_district_joining_the_citys_circle_is_about_the_district(
     answered(responder, "Is the district joining Jinan's economic circle of the provincial "
              "capital?", "economic circle of the provincial capital")
     assert refused(responder, "What is Jinan's GDP?")[0] == "other_place"
+
+
+def test_doing_better_than_before_asks_how_things_went(responder: Responder) -> None:
+    """"Better than before" asks what the review says; "better than X" about two other
+    things is an opinion."""
+    answered(responder, "Have the commercial streets been doing better than before?",
+             "Old Commercial Port")
+    answered(responder, "Is the district trying to be a nice place to live and to do business?",
+             "habitat suitable for business and living")
+
+
+def test_the_place_given_to_reform_is_not_a_location(responder: Responder) -> None:
+    """放在什么位置 asks what priority reform has, not where it is."""
+    answered(responder, "改革创新在市中区发展中放在什么位置？", "first driving force")
+
+
+def test_the_askers_benefits_are_a_personal_case(responder: Responder) -> None:
+    refusal, _ = refused(responder, "I lost my job at a factory here. Can I get unemployment "
+                         "benefits?")
+    assert refusal == "personal"

@@ -81,6 +81,11 @@ _HOME_AND_ABROAD = re.compile(
     r"(?:abroad|overseas|internationally)\b")
 # A sum to work out ("what is 17 * 23", "12+7=?"), not a span of years ("2016-2020").
 _OPERATOR = r"(?:\s*[-+*/×÷^x]\s*|\s+(?:plus|minus|times|multiplied by|divided by)\s+)"
+# "Is PaddlePaddle better than TensorFlow?", "is Shizhong better than Lixia?": an opinion
+# between two things; "doing better than before" asks how things went, which the report says.
+_COMPARED = re.compile(r"\b(?:better|worse)\s+(?:\w+\s+){0,4}?than\s+(?!before\b|last\b|previous|"
+                       r"in\s+the\s+past|expected|planned|the\s+target|ever\b|it\s+was|"
+                       r"they\s+were|in\s+\d|\d)")
 _ARITHMETIC = re.compile(
     r"(?:^|\b(?:what is|what's|whats|calculate|compute|how much is)\s+)"
     rf"\d+(?:\.\d+)?{_OPERATOR}\d+(?:\.\d+)?(?:{_OPERATOR}\d+(?:\.\d+)?)*"
@@ -628,6 +633,10 @@ class Scope:
         if language == "other":
             return Refusal("other_language")
         if self.rules.general.find(norm) or _ARITHMETIC.search(question):
+            return Refusal("general")
+        if _COMPARED.search(norm) and not any(
+                m.place.role != "home" for m in self.gazetteer.find(norm)):
+            # Compared with another place, the place is the reason to say why (`after`).
             return Refusal("general")
         return None
 
