@@ -909,3 +909,12 @@ def test_a_capitalised_name_the_report_does_not_know_is_not_corrected_to_a_word(
     misspelt = responder.respond("what is the 2025 GDP target of Shizong District")
     assert misspelt.status == "answered", misspelt.text
     assert "150 billion yuan" in misspelt.text
+
+
+def test_a_reason_for_asking_is_context_even_when_it_says_will(responder: Responder) -> None:
+    """"… wondering if schools will be crowded": why the asker asks, not a question about
+    schools (a part the English version leaves out)."""
+    reply = responder.respond("How many residents is the district planning for by 2025? "
+                              "Wondering if schools will be crowded.")
+    assert reply.status == "answered", reply.text
+    assert "1.2 million" in reply.text

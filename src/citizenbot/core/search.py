@@ -58,6 +58,10 @@ _ASKER = re.compile(r"^(?:(?:i|i'm|im|i am|we|we're|we are|my|our|as an?|thinkin
                     r"fact-checking|listing)"
                     r"\b|我|本人)",
                     re.IGNORECASE)
+_REASON = re.compile(r"^(?:thinking|wondering|considering|curious|just curious|asking because|"
+                     r"asking since)\b", re.IGNORECASE)
+_WH = re.compile(r"\b(?:what|which|how|where|when|why|who)\b|什么|哪|怎么|如何|多少",
+                 re.IGNORECASE)
 _NAMES_SUBJECT = re.compile(r"\b(?:meant|mean|asking about|talking about|read about|"
                             r"heard about|looking at|interested in|curious about|"
                             r"wondering about|referring to)\b|我说的是|我问的是|我指的是",
@@ -127,7 +131,11 @@ def _split_asker(question: str) -> tuple[list[str], list[str]]:
     asker: list[str] = []
     rest: list[str] = []
     for part in parts:
-        (asker if _ASKER.match(part) and not _ASKS.search(part) else rest).append(part)
+        # "wondering if housing will get tight": a reason for asking, though it says "will";
+        # "wondering which parks …" asks.
+        reason = _REASON.match(part) and not _WH.search(part)
+        (asker if _ASKER.match(part) and (reason or not _ASKS.search(part))
+         else rest).append(part)
     return (asker, rest) if rest else ([], parts)
 
 
