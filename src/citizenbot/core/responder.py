@@ -348,8 +348,9 @@ class Responder:
             # message, and a did-you-mean already found the question. At least three words of
             # substance must be left ("Will the district give us a loan?" is too little).
             asked = _asked_part(question)
-            if asked and len(self.index.query(asked).weights) >= MIN_ASKED_FEATURES:
-                alone = self._respond(asked, lang)
+            query = self.index.query(asked) if asked else None
+            if query is not None and len(query.weights) >= MIN_ASKED_FEATURES:
+                alone = self._respond(asked, lang, query)
                 if alone.status == "answered":
                     return replace(alone, question=question)
         return reply
@@ -447,8 +448,9 @@ class Responder:
             caveat=self.kb.text("labels.language_switched", lang),
             sentence_ids=tuple(s.id for s in shown), followup=switched)
 
-    def _respond(self, question: str, lang: str | None = None) -> Reply:
-        query = self.index.query(question)
+    def _respond(self, question: str, lang: str | None = None,
+                 query: Query | None = None) -> Reply:
+        query = query or self.index.query(question)
         lang = lang or ("zh" if query.language == "zh" else "en")
         refusal = self.scope.before(query.norm, query.language, question)
         if refusal is not None:
@@ -1110,11 +1112,12 @@ class Responder:
             return False
         if not self.scope.asks_specifics(self._cue_text(query)):
             return False
-        if not any(s.topic_id == best.sentence.id for s in self.index.sentences):
+        if best.sentence.id not in self._headings:
             return False  # a point with nothing under its heading: the list says as much
         mine = self.index.coverage(query, [best.sentence])
         others = max(self.index.coverage(query, [s]) for s in base if s is not best.sentence)
         return mine - others >= SINGLED_OUT
+
     def _answer(self, query: Query, lang: str, best: _Candidate,
                 pieces: list[excerpts.Piece], partly: bool = False) -> Reply:
         sentences = [p.sentence for p in pieces]
