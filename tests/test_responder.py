@@ -8,7 +8,7 @@ import pytest
 
 from citizenbot.core.knowledge import KnowledgeBase, example_key
 from citizenbot.core.matcher import Matcher, normalise
-from citizenbot.core.responder import Responder, Thresholds, plain_text
+from citizenbot.core.responder import Responder, Thresholds, _asked_parts, plain_text
 from citizenbot.core.text import stem
 
 # Worded for these tests only: none of them is an intent example or in the evaluation file.
@@ -859,6 +859,29 @@ def test_what_the_asker_says_of_themselves_does_not_drown_the_question(
     assert reply.status == "answered", reply.text
     assert phrase in reply.text
     assert reply.question == question
+
+
+def test_another_place_in_the_askers_story_is_not_what_a_question_about_the_district_asks(
+        responder: Responder) -> None:
+    """Germany is where the asker has been; the question names Shizhong."""
+    question = ("When we set up in Germany, every permit meant a different office. "
+                "In Shizhong, can company registration be done online?")
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    assert "all procedures on Internet" in reply.text
+
+
+def test_another_place_asked_about_in_the_question_itself_is_still_refused(
+        responder: Responder) -> None:
+    reply = responder.respond("We are based in Shizhong. Can company registration be done "
+                              "online in Lixia District?")
+    assert reply.refusal == "other_place", reply.text
+
+
+def test_a_decimal_point_does_not_end_the_sentence_asked() -> None:
+    """"PM2.5" and "No. 1" go on; a full stop before a space ends a sentence."""
+    assert _asked_parts("We run a clinic. How much did PM2.5 fall?") == ["How much did PM2.5 fall?"]
+    assert _asked_parts("How much did PM2.5 fall?") == []
 
 
 def test_a_question_too_thin_without_its_preamble_is_not_guessed(responder: Responder) -> None:

@@ -100,22 +100,26 @@ LEAD_GAP = 0.3  # the share of the question its lead must say, where the best's 
 SINGLED_OUT = 0.05  # how much more of a question one point of a list must explain than the rest
 VERBATIM_WORDS = 4  # content words of the report's, in its order, that make a quotation
 MIN_ASKED_FEATURES = 3  # words of substance the asked part of a long message needs on its own
+REASKED = frozenset({"not_in_report"})  # refusals after which the asked part is tried
 DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*|(?<=[:：])\s+")
+# A full stop ends a sentence only before a space: "PM2.5" and "No.1" go on.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*|(?<=[:：])\s+")
 
 
-def _asked_part(question: str) -> str:
-    """The sentences of a message that ask (those ending in a question mark, else the last),
-    without what the asker says of themselves, before them or as a lead ending in a colon
-    ("For my thesis: which theories ..."); "" when that is the whole message."""
+def _asked_parts(question: str) -> list[str]:
+    """What a message asks, to be tried on its own: the sentences that ask (those ending in a
+    question mark, else the last) without what the asker says of themselves, before or after
+    them or as a lead ending in a colon ("For my thesis: which theories ..."). Empty when
+    that is the whole message. (Each of several questions alone was tried: "Where is the
+    service centre? Is it open on Saturdays?" then answers the first, losing the detail.)"""
     parts = [p.strip() for p in _SENTENCE_END.split(question) if p.strip()]
     if len(parts) < 2:
-        return ""
+        return []
     asked = [p for p in parts if p.endswith(("?", "？"))] or parts[-1:]
     text = " ".join(asked)
-    return text if text != question.strip() else ""
+    return [text] if text != question.strip() else []
 
 
 @dataclass(frozen=True)
@@ -341,19 +345,35 @@ class Responder:
                 intent_id=None, score=0.0, text=self.kb.text("refusals.no_previous", lang),
                 note=self.kb.text("service_note", lang), refusal="no_previous")
         reply = self._respond(question, lang)
-        if reply.refusal == "not_in_report":
+        if reply.refusal in REASKED or (
+                reply.refusal == "other_place" and self._names_only_home(question)):
             # "We make switchgear in Germany. Which sectors get cluster support?": what the
             # asker says of themselves can drown the question; asked alone, it may be found.
-            # Only for a plain "not in the report": a scope refusal was earned by the whole
-            # message, and a did-you-mean already found the question. At least three words of
-            # substance must be left ("Will the district give us a loan?" is too little).
-            asked = _asked_part(question)
-            query = self.index.query(asked) if asked else None
-            if query is not None and len(query.weights) >= MIN_ASKED_FEATURES:
+            # Another place set aside by a question that names the district ("In Germany I
+            # visited five offices. In Shizhong, ...?") is context too. Other scope refusals
+            # were earned by the whole message (a heading with no details stays one: "Which
+            # projects are planned under it?" alone has lost what "it" is), and a did-you-mean
+            # already found the question. At least three words of substance must be left
+            # ("Will the district give us a loan?" is too little).
+            best: Reply | None = None
+            for asked in _asked_parts(question):
+                query = self.index.query(asked)
+                if len(query.weights) < MIN_ASKED_FEATURES:
+                    continue
                 alone = self._respond(asked, lang, query)
-                if alone.status == "answered":
-                    return replace(alone, question=question)
+                if alone.status == "answered" and (best is None or alone.score > best.score):
+                    best = alone
+            if best is not None:
+                return replace(best, question=question)
         return reply
+
+    def _names_only_home(self, question: str) -> bool:
+        """Whether the question sentences of a message name the district and no other place."""
+        asked = _asked_parts(question)
+        if not asked:
+            return False
+        mentions = self.kb.gazetteer.find(normalise(asked[0]))
+        return bool(mentions) and all(m.place.role == "home" for m in mentions)
 
     def _fragment(self, question: str, lang: str | None, previous: Previous) -> Reply:
         """A short message read with the last question, when it does not stand alone and
