@@ -955,6 +955,24 @@ def test_when_a_project_will_be_finished_is_a_practical_detail(responder: Respon
 
 
 @pytest.mark.parametrize("question", [
+    "What corporate income tax rate would a foreign-invested firm pay in Shizhong?",
+    "What interest rates do the banks in the financial park offer on loans?",
+    "市中区企业所得税税率是多少？",
+])
+def test_a_tax_or_interest_rate_is_a_practical_detail(responder: Responder,
+                                                      question: str) -> None:
+    """The report's rates are growth and unemployment rates: a tax or interest rate is not
+    the 2021 growth targets, and the refusal says what is missing. Tax relief is answered."""
+    refusal, text = refused(responder, question)
+    assert refusal == "practical_detail"
+    assert "rate" in text or "税率" in text
+
+
+def test_tax_relief_is_still_answered(responder: Responder) -> None:
+    answered(responder, "does the district cut taxes for companies?", "tax reduction")
+
+
+@pytest.mark.parametrize("question", [
     "Could you write our business plan for a design studio in Shizhong?",
     "Who was the district mayor before Zhai Libo?",
     "Is the guiding ideology just boilerplate? Should investors take it seriously?",
