@@ -44,6 +44,18 @@ def test_asking_under_a_heading_does_not_make_it_speak_of_what_it_leaves_out(
     assert (reply.status, reply.refusal) == ("fallback", "abridged")
 
 
+def test_no_sentence_is_made_to_speak_of_what_the_english_version_leaves_out(
+        tmp_path: Path) -> None:
+    """Schools are left out of the English version everywhere, not only under the heading
+    where they would stand: a way of asking for the shopping districts line that mentions
+    schools must not make that line an answer about schools."""
+    reply = _with_asked(tmp_path, {"I.1.s15": ["are there new schools near the shopping "
+                                               "streets for families"]}).respond(
+        "are there new schools for families?")
+    assert "Old Commercial Ports" not in reply.text
+    assert reply.status != "answered", reply.text
+
+
 def test_a_way_of_asking_never_names_what_the_sentence_does_not(tmp_path: Path) -> None:
     """The awards line does not name the Jingwei talent programme; a way of asking for it that
     does must not make it an answer about that programme."""

@@ -919,6 +919,17 @@ def test_the_sentence_that_has_the_quoted_words_in_order_wins_a_tie(
     assert "speed up the conversion of old growth drivers" in reply.text
 
 
+def test_the_plan_period_asked_about_is_not_a_quotation_of_the_guiding_ideology(
+        responder: Responder) -> None:
+    """"... for the 14th Five-Year Plan period" says when, as every sentence of part II does:
+    that the guiding ideology repeats those words does not make it the overall goal."""
+    reply = responder.respond("What's the district's overall goal for the 14th Five-Year Plan "
+                              "period?")
+    assert reply.status == "answered", reply.text
+    assert "overall goal of building a high-quality urban area" in reply.text
+    assert "Guiding ideology" not in reply.text
+
+
 def test_a_capitalised_name_the_report_does_not_know_is_not_corrected_to_a_word(
         responder: Responder) -> None:
     """"A firm in Lyon" was read as "long" and answered with the long-term target; a

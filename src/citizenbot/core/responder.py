@@ -315,7 +315,7 @@ class Responder:
             said = set(content_stems(normalise(s.text)))
             kept[sid] = tuple(q for q in questions if all(
                 set(content_stems(normalise(topic))) <= said
-                for topic in self.scope.left_out_under(s, normalise(q))))
+                for topic in self.scope.left_out_named(normalise(q))))
         return kept
 
     # -- the decision ---------------------------------------------------------------------
@@ -1033,15 +1033,22 @@ class Responder:
         if not close:
             return ordered
 
+        # Words the best one's headings already say count for nothing: "... for the 14th
+        # Five-Year Plan period" is when, said by every sentence of part II, not what is asked.
+        context = self.index.context_credit(first.sentence).keys()
+        said = [0 if (feats := self.index.features(w)) and feats <= context else 1
+                for w in words]
+
         def run(c: _Candidate) -> int:
             text = " " + " ".join(w for w in normalise(c.sentence.text).split()
                                   if w not in STOPWORDS_EN) + " "
             longest = 0
             for i in range(len(words)):
-                for j in range(i + max(VERBATIM_WORDS, longest + 1), len(words) + 1):
+                for j in range(i + VERBATIM_WORDS, len(words) + 1):
                     if f" {' '.join(words[i:j])} " not in text:
                         break
-                    longest = j - i
+                    if sum(said[i:j]) >= VERBATIM_WORDS:
+                        longest = max(longest, sum(said[i:j]))
             return longest
 
         mine = run(first)

@@ -784,6 +784,10 @@ class Scope:
         return [t for rule in self.rules.abridged if rule.target in (heading.id, heading.passage_id)
                 for t in rule.topics.find(norm)]
 
+    def left_out_named(self, norm: str) -> list[str]:
+        """The topics the English version leaves out anywhere that the text names."""
+        return [t for rule in self.rules.abridged for t in rule.topics.find(norm)]
+
     def is_abridged(self, s: Sentence) -> bool:
         """A heading or clipped sentence: the English version gives no details after it."""
         passage = self._passages.get(s.passage_id)
