@@ -878,6 +878,34 @@ def test_another_place_asked_about_in_the_question_itself_is_still_refused(
     assert reply.refusal == "other_place", reply.text
 
 
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("We export bicycles from Vietnam and night markets there are huge. Is the district doing "
+     "anything about a night economy?", "night economy"),
+    ("Any plan for a Phase III of the financial park? I am looking at office space for my "
+     "team.", "Phase III"),
+    ("今年失业率要控制在多少以内？我儿子刚毕业还没找到工作", "unemployment rate"),
+])
+def test_where_the_asker_is_from_or_their_situation_is_context_for_a_question_of_its_own(
+        responder: Responder, question: str, phrase: str) -> None:
+    """Another country, or the asker's own plans, said beside a question that stands on its
+    own, do not make it a question about that country or a personal case."""
+    reply = responder.respond(question)
+    assert reply.status == "answered", reply.text
+    assert phrase in reply.text
+
+
+@pytest.mark.parametrize("question", [
+    "My shop was fined last week. Can the district help me appeal?",
+    "My dad runs a small workshop in Dangjia. Will it have to move because of the Smart City "
+    "project?",
+    "My company was rejected for high-tech status last year. Can the district reverse that "
+    "decision?",
+])
+def test_a_question_that_points_back_at_the_askers_case_is_still_personal(
+        responder: Responder, question: str) -> None:
+    assert responder.respond(question).refusal == "personal"
+
+
 def test_a_decimal_point_does_not_end_the_sentence_asked() -> None:
     """"PM2.5" and "No. 1" go on; a full stop before a space ends a sentence."""
     assert _asked_parts("We run a clinic. How much did PM2.5 fall?") == ["How much did PM2.5 fall?"]

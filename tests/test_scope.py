@@ -952,6 +952,19 @@ def test_who_holds_an_office_the_report_does_not_name_is_general_knowledge(
     answered(responder, "who is the district mayor", "Zhai Libo")
 
 
+def test_where_a_company_is_listed_is_not_where_it_is(responder: Responder) -> None:
+    """"Where is it listed?" asks about the stock market, which the report names."""
+    answered(responder, "Newborn Town - is that a local company? Where is it listed?",
+             "Hong Kong main board")
+
+
+def test_a_span_written_short_is_the_span(responder: Responder) -> None:
+    """"2016-20" is the review's five years, not 2016 alone, which the report has no
+    figures for."""
+    answered(responder, "Talent numbers for 2016-20: how many provincial-level talents were "
+             "brought in?", "126 talents")
+
+
 def test_when_a_project_will_be_finished_is_a_practical_detail(responder: Responder) -> None:
     """The report says Phase II is being built, not when it will be done: the date is a
     detail it lacks, said as such, while when it is built is still answered."""

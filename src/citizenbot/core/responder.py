@@ -101,6 +101,11 @@ SINGLED_OUT = 0.05  # how much more of a question one point of a list must expla
 VERBATIM_WORDS = 4  # content words of the report's, in its order, that make a quotation
 MIN_ASKED_FEATURES = 3  # words of substance the asked part of a long message needs on its own
 REASKED = frozenset({"not_in_report"})  # refusals after which the asked part is tried
+CONTEXT_REFUSALS = frozenset({"other_place", "personal"})  # ... and these, if it stands alone
+# The asker, or a pointer back at what they said: the question is about their own case.
+_REFERS_BACK = re.compile(r"\b(?:i|me|my|mine|we|us|our|ours|it|its|he|she|him|her|his)\b"
+                          r"|\b(?:this|that|these|those)\s+(?!year|month|week|time|period)\w"
+                          r"|我|咱|它|这个|那个|这家|那家|他|她", re.IGNORECASE)
 DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving the detail must
 
 
@@ -346,15 +351,22 @@ class Responder:
                 note=self.kb.text("service_note", lang), refusal="no_previous")
         reply = self._respond(question, lang)
         if reply.refusal in REASKED or (
+                reply.refusal in CONTEXT_REFUSALS and not _REFERS_BACK.search(
+                    " ".join(_asked_parts(question)))) or (
                 reply.refusal == "other_place" and self._names_only_home(question)):
             # "We make switchgear in Germany. Which sectors get cluster support?": what the
             # asker says of themselves can drown the question; asked alone, it may be found.
-            # Another place set aside by a question that names the district ("In Germany I
-            # visited five offices. In Shizhong, ...?") is context too. Other scope refusals
-            # were earned by the whole message (a heading with no details stays one: "Which
-            # projects are planned under it?" alone has lost what "it" is), and a did-you-mean
-            # already found the question. At least three words of substance must be left
-            # ("Will the district give us a loan?" is too little).
+            # Where the asker is from or works ("I'm in fintech in Singapore. Which two bases
+            # ...?") and their own situation ("Any Phase III? I'm looking at office space")
+            # are context too, when the question neither speaks of the asker nor points back
+            # at what they said ("... fined last week. Can the district help me appeal?",
+            # "My dad's workshop is in Dangjia. Will it have to move?" stay refused). Other
+            # scope refusals were earned by the whole message (a heading with no details stays
+            # one: "Which projects are planned under it?" alone has lost what "it" is), and a
+            # did-you-mean already found the question. Another place is context also when the
+            # question names the district and no other place ("In Germany I visited five
+            # offices. In Shizhong, will I ...?"). At least three words of substance must be
+            # left ("Will the district give us a loan?" is too little).
             best: Reply | None = None
             for asked in _asked_parts(question):
                 query = self.index.query(asked)

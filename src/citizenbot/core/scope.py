@@ -23,6 +23,9 @@ YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _RANGE = re.compile(
     r"((?:19|20)\d\d)\s*(?:年)?\s*(?:-|–|—|~|to|until|till|through|and|至|到)?\s*"
     r"((?:19|20)\d\d)")
+# "2016-20", "2016 to 20": a span written short.
+_SHORT_RANGE = re.compile(
+    r"(?<!\d)((?:19|20)\d\d)\s*(?:-|–|—|~|to|until|till|through|至|到)?\s*(\d\d)(?![\d%])")
 _DIGIT = re.compile(r"\d")
 # Words that make a string of keywords a question ("signing rate" names; "what is the signing
 # rate" asks).
@@ -426,6 +429,15 @@ class Scope:
             if int(first) < int(last):
                 periods.append((int(first), int(last)))
         rest = _RANGE.sub(" ", norm)
+
+        def short(m: re.Match[str]) -> str:
+            first, last = int(m.group(1)), int(m.group(1)[:2] + m.group(2))
+            if not first < last <= first + 15:
+                return m.group(0)
+            periods.append((first, last))
+            return " "
+
+        rest = _SHORT_RANGE.sub(short, rest)
         # "since 2016" (or since 2015, where the review starts from) is the span the report
         # covers from then on; since a year before any span stays that year, which it lacks.
         def since(m: re.Match[str]) -> str:
