@@ -98,6 +98,8 @@ def test_sentences_no_intent_names_are_found_and_quoted(responder: Responder, qu
     ("山东新金融产业园的基金管理规模", "fund management scale has topped 180 billion yuan"),
     ("四个引领是什么", "party building, strategy, innovation and system"),
     ("過去五年改革方面怎麼說", "focus on reform and advance efficiency"),
+    # Chatter around the term ("often hear in the news", "what exactly") is not asked.
+    ("经常在新闻里听到“五个济南”，到底是哪五个？", "ecological Jinan"),
 ])
 def test_chinese_questions_reach_english_sentences_through_the_glossary(
         responder: Responder, kb: KnowledgeBase, question: str, words: str) -> None:
