@@ -100,6 +100,8 @@ def test_sentences_no_intent_names_are_found_and_quoted(responder: Responder, qu
     ("過去五年改革方面怎麼說", "focus on reform and advance efficiency"),
     # Chatter around the term ("often hear in the news", "what exactly") is not asked.
     ("经常在新闻里听到“五个济南”，到底是哪五个？", "ecological Jinan"),
+    # 第几项 asks which item, not for a figure.
+    ("十四五的重点任务里，以人民为中心是第几项？", "Eighth"),
 ])
 def test_chinese_questions_reach_english_sentences_through_the_glossary(
         responder: Responder, kb: KnowledgeBase, question: str, words: str) -> None:
