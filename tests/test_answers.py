@@ -81,6 +81,8 @@ def test_a_long_sentence_is_cut_to_the_clauses_asked_about(responder: Responder)
     ("Which big regional strategies does Shizhong want to contribute to?",
      "construction of Shandong Peninsula urban agglomeration"),
     ("what are the four guides", "party building, strategy, innovation and system"),
+    ("what are the 4 guides", "party building, strategy, innovation and system"),  # figures
+    ("what is 5 Jinan", "Science and creativity Jinan"),
     ("What were total imports and exports over the last five years?",
      "total import and export volume 25.8 billion US dollars"),
 ])

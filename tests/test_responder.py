@@ -906,10 +906,28 @@ def test_a_question_that_points_back_at_the_askers_case_is_still_personal(
     assert responder.respond(question).refusal == "personal"
 
 
+def test_the_sentence_a_question_points_back_to_goes_with_it(responder: Responder) -> None:
+    """"What does that mean?" alone says nothing; with the sentence before it, which names
+    the system, it is a question about that system (and "3 ... 1" are its "three ... one")."""
+    reply = responder.respond("Hi, we are a parts maker from Lyon and may invest here. The "
+                              "report talks about 3 handlings and 1 returning visit. What does "
+                              "that mean in practice?")
+    assert reply.status == "answered", reply.text
+    assert "coordinating the project in negotiation" in reply.text
+
+
 def test_a_decimal_point_does_not_end_the_sentence_asked() -> None:
     """"PM2.5" and "No. 1" go on; a full stop before a space ends a sentence."""
     assert _asked_parts("We run a clinic. How much did PM2.5 fall?") == ["How much did PM2.5 fall?"]
     assert _asked_parts("How much did PM2.5 fall?") == []
+
+
+def test_a_lead_or_a_determiner_is_not_what_a_question_points_back_to() -> None:
+    assert _asked_parts("fintech founder from Frankfurt: what's planned for the financial park "
+                        "this year?") == ["what's planned for the financial park this year?"]
+    assert _asked_parts("We make apps. The report names 5 Jinan. What is it? Where is "
+                        "Shizhong in this plan?") == [
+        "The report names 5 Jinan. What is it? Where is Shizhong in this plan?"]
 
 
 def test_a_question_too_thin_without_its_preamble_is_not_guessed(responder: Responder) -> None:

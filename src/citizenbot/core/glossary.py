@@ -299,6 +299,11 @@ class Rewritten:
 _ARTICLES = frozenset({"the", "a", "an"})
 
 
+_FIGURE = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten".split())}
+_NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_FIGURE)})\b")
+
+
 class Glossary:
     """Rewrites questions into the report's words and tells which named terms they use."""
 
@@ -331,6 +336,12 @@ class Glossary:
                 if len(words) >= 3 and not {"and", "or"} & set(words) and norm.isascii():
                     self._replace.setdefault(" ".join([*words[:-1], "and", words[-1]]),
                                              term.key)
+        # Counts are typed in figures as often as in words: "3 handlings and 1 returning
+        # visit", "5 Jinan", "2 wheel drive".
+        for name, key in list(self._replace.items()):
+            figures = _NUMBER_WORD.sub(lambda m: _FIGURE[m.group(0)], name)
+            if figures != name:
+                self._replace.setdefault(figures, key)
         # Chinese place names stay whole: 历城区 (Licheng District) is not 历 and the
         # glossary's 城区 (main urban area). The longest name at a place wins, so 山东新金融
         # 产业园 is still the park, not 山东.

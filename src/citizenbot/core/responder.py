@@ -102,6 +102,11 @@ VERBATIM_WORDS = 4  # content words of the report's, in its order, that make a q
 MIN_ASKED_FEATURES = 3  # words of substance the asked part of a long message needs on its own
 REASKED = frozenset({"not_in_report"})  # refusals after which the asked part is tried
 CONTEXT_REFUSALS = frozenset({"other_place", "personal"})  # ... and these, if it stands alone
+# A question that points back at the sentence before it ("What does it mean?").
+_POINTS_BACK = re.compile(
+    r"\b(?:it|they|them)\b|\b(?:this|that|these|those)(?=\s*(?:[?？.,!]|$|\s(?:is|are|was|"
+    r"were|mean|means|meant|do|does|include|includes|cover|covers|work|works)\b))|它|这个|那个",
+    re.IGNORECASE)
 # The asker, or a pointer back at what they said: the question is about their own case.
 _REFERS_BACK = re.compile(r"\b(?:i|me|my|mine|we|us|our|ours|it|its|he|she|him|her|his)\b"
                           r"|\b(?:this|that|these|those)\s+(?!year|month|week|time|period)\w"
@@ -123,6 +128,12 @@ def _asked_parts(question: str) -> list[str]:
     if len(parts) < 2:
         return []
     asked = [p for p in parts if p.endswith(("?", "？"))] or parts[-1:]
+    first = parts.index(asked[0])
+    if first > 0 and _POINTS_BACK.search(asked[0]) and not parts[first - 1].endswith(
+            ("?", "？", ":", "：")):
+        # "In the report there is '3 handlings and 1 returning visit'. What does it mean?":
+        # the sentence "it" points back to goes with the question.
+        asked = [parts[first - 1], *asked]
     text = " ".join(asked)
     return [text] if text != question.strip() else []
 
