@@ -958,6 +958,17 @@ def test_where_a_company_is_listed_is_not_where_it_is(responder: Responder) -> N
              "Hong Kong main board")
 
 
+def test_a_figure_the_report_gives_for_a_periods_end_is_not_another_figure_then(
+        responder: Responder) -> None:
+    """The review gives the market players "at the end of the 12th Five Year Plan", not GDP:
+    a question naming that period the same way does not make the line its answer."""
+    reply = responder.respond("What was the district's GDP in 2015, at the end of the 12th "
+                              "Five-Year Plan?")
+    assert reply.status != "answered", reply.text
+    answered(responder, "How many market players were there at the end of the 12th five year "
+             "plan in 2015?", "53,600")
+
+
 def test_a_span_written_short_is_the_span(responder: Responder) -> None:
     """"2016-20" is the review's five years, not 2016 alone, which the report has no
     figures for."""

@@ -566,8 +566,11 @@ class Responder:
         if not any(y in named for y in years):
             return False
         own = self.index.own_features(cand.sentence)
+        # The year and the plan period that names it are when, not what is asked.
+        when = self.index.features(" ".join(self.scope.period_names(query.norm)))
         rest = {f: w for f, w in query.weights.items()
-                if not any(str(y) in f for y in years)}  # "2015", "~in 2015"
+                if not any(str(y) in f for y in years) and f not in when
+                and not (f.startswith("~") and self.scope.is_period(f[1:]))}
         if any(f.startswith("~") and " " in f and f in own for f in rest):
             return False  # it names the report's term asked about: the year is that term's
         total = sum(rest.values())
