@@ -976,6 +976,25 @@ def test_the_plan_period_asked_about_is_not_a_quotation_of_the_guiding_ideology(
     assert "Guiding ideology" not in reply.text
 
 
+def test_the_line_that_says_what_the_question_quotes_answers_it(responder: Responder) -> None:
+    """"in the guiding ideology" says where; the quoted words say what: the line with "two
+    wheel drive" answers, and a quoted phrase only one line says is enough to answer."""
+    reply = responder.respond("Writing my thesis on Shizhong's 14th FYP - what is the 'two wheel "
+                              "drive' in the guiding ideology?")
+    assert reply.status == "answered", reply.text
+    assert "urban-rural composition and city-industry integration" in reply.text
+    reply = responder.respond("Does the guiding ideology mention a 'modern economic system' "
+                              "specific to Shizhong?")
+    assert reply.status == "answered", reply.text
+    assert "modern economic system with characteristics of Shizhong District" in reply.text
+
+
+def test_a_quoted_programme_name_does_not_make_its_line_an_answer_to_anything_asked_of_it(
+        responder: Responder) -> None:
+    reply = responder.respond("What's the monthly stipend under the 'Jingwei talent' programme?")
+    assert reply.status != "answered", reply.text
+
+
 def test_a_capitalised_name_the_report_does_not_know_is_not_corrected_to_a_word(
         responder: Responder) -> None:
     """"A firm in Lyon" was read as "long" and answered with the long-term target; a

@@ -34,7 +34,7 @@ from citizenbot.core.matcher import Candidate, Matcher
 from citizenbot.core.outline import ListQuestion
 from citizenbot.core.report import Passage, Sentence
 from citizenbot.core.scope import Refusal, Scope
-from citizenbot.core.search import Query, SentenceIndex, cjk_features
+from citizenbot.core.search import PROPER_KINDS, Query, SentenceIndex, cjk_features
 from citizenbot.core.text import (
     STOPWORDS_EN,
     content_stems,
@@ -99,6 +99,10 @@ LEAD_WINDOW = 25.0  # how far behind the best a sentence about the topic may be 
 LEAD_GAP = 0.3  # the share of the question its lead must say, where the best's says none
 SINGLED_OUT = 0.05  # how much more of a question one point of a list must explain than the rest
 VERBATIM_WORDS = 4  # content words of the report's, in its order, that make a quotation
+QUOTED_WINDOW = 25.0  # how far behind the best a sentence saying what the question quotes wins
+# 'two wheel drive', "Five Jinan", “353”: what the asker quotes (an apostrophe inside a word,
+# "Shizhong's", is not a quotation mark).
+_QUOTED = re.compile(r"(?:^|(?<=[\s(]))['‘\"“]([^'‘’\"“”]{3,80})['’\"”](?=[\s?.,!:;)]|$)")
 MIN_ASKED_FEATURES = 3  # words of substance the asked part of a long message needs on its own
 REASKED = frozenset({"not_in_report"})  # refusals after which the asked part is tried
 CONTEXT_REFUSALS = frozenset({"other_place", "personal"})  # ... and these, if it stands alone
@@ -116,6 +120,17 @@ DETAIL_SHARE = 0.6  # how much of what the passage explains a neighbour giving t
 
 # A full stop ends a sentence only before a space: "PM2.5" and "No.1" go on.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*|(?<=[:：])\s+")
+
+
+def _quoted(query: Query) -> list[str]:
+    """What the question quotes, two words or more, normalised."""
+    return [q for m in _QUOTED.finditer(query.question)
+            if len((q := normalise(m.group(1))).split()) >= 2]
+
+
+def _says(candidate: _Candidate, quoted: list[str]) -> bool:
+    text = f" {normalise(candidate.sentence.text)} "
+    return all(f" {q} " in text for q in quoted)
 
 
 def _asked_parts(question: str) -> list[str]:
@@ -276,6 +291,9 @@ class Responder:
         # which the matcher cannot weigh, but said exactly it is clearly that.
         self._service_said = {normalise(e): i.id for i in kb.intents if i.kind == "service"
                               for e in i.examples}
+        self._proper_names = frozenset(
+            normalise(name) for t in kb.glossary.terms if t.kind in PROPER_KINDS
+            for name in (t.en, *t.also))
         # Names a refusal can say the report does mention ("the report names X but ...").
         self._named_terms = [t for t in kb.glossary.terms if " " in t.key and t.kind in (
             "programme", "park", "platform", "strategy", "organisation", "theory")]
@@ -547,6 +565,13 @@ class Responder:
         best = candidates[0]
         rivals = [c for c in candidates[1:] if best.demoted or not c.demoted]
         second = rivals[0].confidence if rivals else 0.0
+        if (quoted := _quoted(query)) and _says(best, quoted) and not any(
+                _says(c, quoted) for c in rivals[:MAX_CLARIFY]) and not any(
+                q in self._proper_names for q in quoted):
+            # The one line that says what the question quotes. Not a programme's, park's or
+            # body's name: "the monthly stipend of the 'Jingwei talent' programme" asks what
+            # the line that names it does not give, and words like "stipend" are endless.
+            return True
         return best.confidence - second >= t.lead_gap or self._one_topic(candidates)
 
     def _own_beyond(self, query: Query, second: _Candidate, first: _Candidate) -> float:
@@ -1023,6 +1048,7 @@ class Responder:
                                                         len(c.sentence.text)))
         ordered = self._about_first(query, ordered)
         ordered = self._verbatim_first(query, ordered)
+        ordered = self._quoted_first(query, ordered)
         if len(ordered) > 1:
             # Nearly as confident and saying far more of the question in its own words: the
             # report's sentence beats one that only an intent's examples vouch for ("how many
@@ -1040,6 +1066,22 @@ class Responder:
                 # the business environment": the business environment's point, not the
                 # project services that mention its "continuous optimization").
                 ordered[0], ordered[1] = second, first
+        return ordered
+
+    def _quoted_first(self, query: Query, ordered: list[_Candidate]) -> list[_Candidate]:
+        """The sentence that says what the question quotes, when another one leads: "what is
+        the 'two wheel drive' in the guiding ideology?" asks about the line that says "two
+        wheel drive", not the one that says "guiding ideology"."""
+        quoted = _quoted(query)
+        if not quoted or len(ordered) < 2:
+            return ordered
+        first = ordered[0]
+        if _says(first, quoted):
+            return ordered
+        for c in ordered[1:MAX_CLARIFY + 1]:
+            if _says(c, quoted) and first.confidence - c.confidence < QUOTED_WINDOW and (
+                    not c.demoted):
+                return [c, *(o for o in ordered if o is not c)]
         return ordered
 
     def _verbatim_first(self, query: Query, ordered: list[_Candidate]) -> list[_Candidate]:
