@@ -633,6 +633,8 @@ def test_whether_a_target_was_hit_in_other_words_is_an_outcome(responder: Respon
     are the report's own words, not a question about an outcome."""
     assert refused(responder, "Did the district really hit the 8% growth in 2021 - what was "
                               "the final figure?")[0] == "outcome"
+    assert refused(responder, "What was the actual GDP growth for the full year 2021, once the "
+                              "year ended?")[0] == "outcome"
     reply = responder.respond("How will the district follow up on investment intentions that "
                               "have been reached?")
     assert reply.status == "answered"
