@@ -83,6 +83,10 @@ def test_a_long_sentence_is_cut_to_the_clauses_asked_about(responder: Responder)
     ("what are the four guides", "party building, strategy, innovation and system"),
     ("what are the 4 guides", "party building, strategy, innovation and system"),  # figures
     ("what is 5 Jinan", "Science and creativity Jinan"),
+    ("What's meant by an innovation platform of platforms?",
+     "innovation platform that gathers innovation platforms"),
+    ("How strong is high-tech industry there compared with the rest of Jinan?",
+     "ranking first in the city"),
     ("What were total imports and exports over the last five years?",
      "total import and export volume 25.8 billion US dollars"),
 ])
