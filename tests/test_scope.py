@@ -971,6 +971,23 @@ def test_a_figure_the_report_gives_for_a_periods_end_is_not_another_figure_then(
              "plan in 2015?", "53,600")
 
 
+def test_what_the_asker_heard_of_names_the_subject(responder: Responder) -> None:
+    """"I heard there's also a Shizhong District in Zaozhuang" says what is asked about, not
+    where the asker is: its targets are not Jinan's Shizhong's."""
+    assert refused(responder, "I heard there's also a Shizhong District in Zaozhuang - what "
+                              "are its 2021 targets?")[0] == "other_place"
+    assert refused(responder, "听说枣庄也有个市中区，那边2021年的目标是什么？")[0] == "other_place"
+
+
+def test_what_registering_costs_is_a_practical_detail_but_fee_relief_is_answered(
+        responder: Responder) -> None:
+    """The report's "tax reduction and fee reduction" is relief, not what a procedure costs."""
+    refusal, text = refused(responder, "fee to register a company in shizhong")
+    assert refusal == "practical_detail"
+    assert "fees" in text
+    answered(responder, "are there fee reductions for companies?", "fee reduction")
+
+
 def test_a_span_written_short_is_the_span(responder: Responder) -> None:
     """"2016-20" is the review's five years, not 2016 alone, which the report has no
     figures for."""

@@ -102,7 +102,7 @@ _NUMBER_WORDS = re.compile(r"\b(?:hundred|thousand|million|billion|percent|dozen
                            re.IGNORECASE)
 WHEN = ("past", "plan", "year")
 DETAIL_KINDS = ("address", "location", "phone", "hours", "fee", "amount", "deadline", "form",
-                "duration", "completion", "rate")
+                "duration", "completion", "rate", "charge")
 
 _SET_ASIDE = (r"(?:not just|not only|rather than|other than|instead of|excluding|beyond)\s+"
               r"(?:the\s+)?")

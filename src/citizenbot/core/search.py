@@ -63,8 +63,9 @@ _REASON = re.compile(r"^(?:thinking|wondering|considering|curious|just curious|a
 _WH = re.compile(r"\b(?:what|which|how|where|when|why|who)\b|什么|哪|怎么|如何|多少",
                  re.IGNORECASE)
 _NAMES_SUBJECT = re.compile(r"\b(?:meant|mean|asking about|talking about|read about|"
-                            r"heard about|looking at|interested in|curious about|"
-                            r"wondering about|referring to)\b|我说的是|我问的是|我指的是",
+                            r"heard about|heard that|heard there|hear that|hear there|"
+                            r"read that|read there|looking at|interested in|curious about|"
+                            r"wondering about|referring to)\b|我说的是|我问的是|我指的是|听说",
                             re.IGNORECASE)
 _ASKS = re.compile(r"\?|？|\b(?:what|which|how|where|when|why|who|is there|are there|does|do|"
                    r"can|could|will)\b|吗|什么|哪|怎么|如何|多少", re.IGNORECASE)
