@@ -979,6 +979,14 @@ def test_what_the_asker_heard_of_names_the_subject(responder: Responder) -> None
     assert refused(responder, "听说枣庄也有个市中区，那边2021年的目标是什么？")[0] == "other_place"
 
 
+def test_the_citys_own_work_report_is_another_place(responder: Responder) -> None:
+    """Jinan's government work report is the city's, not this one; the district's report,
+    named with its city, is still this one."""
+    assert refused(responder, "summarize the Jinan city government work report 2021 pls, not "
+                              "the district one")[0] == "other_place"
+    answered(responder, "what is the Jinan Shizhong government work report about", "Zhai Libo")
+
+
 def test_what_registering_costs_is_a_practical_detail_but_fee_relief_is_answered(
         responder: Responder) -> None:
     """The report's "tax reduction and fee reduction" is relief, not what a procedure costs."""
