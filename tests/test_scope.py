@@ -979,6 +979,22 @@ def test_what_the_asker_heard_of_names_the_subject(responder: Responder) -> None
     assert refused(responder, "听说枣庄也有个市中区，那边2021年的目标是什么？")[0] == "other_place"
 
 
+def test_wheres_asks_where(responder: Responder) -> None:
+    """"where's" is "where is", not a possessive to drop: the location the report gives."""
+    answered(responder, "where's the smart manufacturing cluster gonna be", "west of Erhuan Road")
+
+
+def test_a_refusal_names_only_what_the_question_speaks_of(responder: Responder) -> None:
+    """"The report names X, but ..." with an X the asker never mentioned reads as if X were
+    what they asked about: the tax bureau is not "tax reduction and fee reduction"."""
+    refusal, text = refused(responder, "where's the tax bureau of shizhong district?")
+    assert refusal == "practical_detail"
+    assert "tax reduction" not in text and "streamline administration" not in text
+    refusal, text = refused(responder, "What's the deadline to apply for the Jingwei talent "
+                                       "programme?")
+    assert "Jingwei talent" in text
+
+
 def test_the_citys_own_work_report_is_another_place(responder: Responder) -> None:
     """Jinan's government work report is the city's, not this one; the district's report,
     named with its city, is still this one."""

@@ -1467,7 +1467,12 @@ class Responder:
         said = " ".join(normalise(s.text) for s in sentences)
         asked = [t for t in (query.terms if query else ()) if t in self._named_terms]
         sure = confidence >= self.thresholds.answer
-        for term in [*asked, *(self._named_terms if sure else ())]:
+        # A name the question did not use only when the question speaks of it: "where's the
+        # tax bureau" is not about "streamline administration, delegate powers ...".
+        spoken = [t for t in self._named_terms if sure and query is not None
+                  and len(shared := self.index.features(t.en) & query.weights.keys()) >= max(
+                      2, len(self.index.features(t.en)) / 2) and shared]
+        for term in [*asked, *spoken]:
             if term.key in said:
                 if lang == "zh" and term.zh:
                     return f"“{term.zh[0]}”"

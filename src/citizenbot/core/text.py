@@ -79,6 +79,7 @@ _OTHER_SCRIPT = re.compile(
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _STEMMER = snowballstemmer.stemmer("english")
 _NO_FOOTNOTE_MARKS = str.maketrans("", "", "①②③④⑤⑥⑦⑧⑨⑩")
+_IS_CONTRACTED = re.compile(r"\b(what|where|who|how|when|why|which|there|here|it|that)'s\s")
 
 
 def has_cjk(text: str) -> bool:
@@ -142,7 +143,10 @@ def fold(text: str) -> str:
     if has_cjk(text):
         text = zhconv.convert(text, "zh-cn")
     text = text.casefold()
-    text = text.replace("’", "'").replace("'s ", " ").replace("'", "")
+    # "where's" is "where is", not a possessive: the question asks where ("Shizhong's GDP"
+    # is the district's).
+    text = _IS_CONTRACTED.sub(r"\1 is ", text.replace("’", "'"))
+    text = text.replace("'s ", " ").replace("'", "")
     # "R & D", "R&D" and "R and D" are one word in questions and in the report.
     text = _RND.sub("rnd", text)
     # "GDP2025" is GDP and a year.
