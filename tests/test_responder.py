@@ -922,6 +922,16 @@ def test_a_decimal_point_does_not_end_the_sentence_asked() -> None:
     assert _asked_parts("How much did PM2.5 fall?") == []
 
 
+def test_who_asks_said_before_the_question_in_one_sentence_is_set_aside(
+        responder: Responder) -> None:
+    assert _asked_parts("I am a returnee PhD, which talent programmes are there?") == [
+        "which talent programmes are there?"]
+    reply = responder.respond("im a SaaS founder from berlin, which big multinationals are "
+                              "already based there? want to know if theres an ecosystem")
+    assert reply.status == "answered", reply.text
+    assert "Microsoft, SAP, Alibaba" in reply.text
+
+
 def test_a_lead_or_a_determiner_is_not_what_a_question_points_back_to() -> None:
     assert _asked_parts("fintech founder from Frankfurt: what's planned for the financial park "
                         "this year?") == ["what's planned for the financial park this year?"]

@@ -106,6 +106,12 @@ _QUOTED = re.compile(r"(?:^|(?<=[\s(]))['‘\"“]([^'‘’\"“”]{3,80})['�
 MIN_ASKED_FEATURES = 3  # words of substance the asked part of a long message needs on its own
 REASKED = frozenset({"not_in_report"})  # refusals after which the asked part is tried
 CONTEXT_REFUSALS = frozenset({"other_place", "personal"})  # ... and these, if it stands alone
+# Who asks, said before the question in the same sentence ("I'm a SaaS founder from Berlin,
+# which ...?").
+_ASKER_LEAD = re.compile(
+    r"^(?:(?:hi|hello|hey)\b[\s,!]*)?(?:i\s*am|i'?m|i\s+m|we\s*are|we'?re|we\s+re)\b[^,?]{3,80},\s*"
+    r"(?=(?:what|which|how|where|when|why|who|is|are|does|do|can|will|could|would)\b)",
+    re.IGNORECASE)
 # A question that points back at the sentence before it ("What does it mean?").
 _POINTS_BACK = re.compile(
     r"\b(?:it|they|them)\b|\b(?:this|that|these|those)(?=\s*(?:[?？.,!]|$|\s(?:is|are|was|"
@@ -140,10 +146,12 @@ def _asked_parts(question: str) -> list[str]:
     that is the whole message. (Each of several questions alone was tried: "Where is the
     service centre? Is it open on Saturdays?" then answers the first, losing the detail.)"""
     parts = [p.strip() for p in _SENTENCE_END.split(question) if p.strip()]
-    if len(parts) < 2:
+    if len(parts) < 2 and not (parts and _ASKER_LEAD.match(parts[0])):
         return []
     asked = [p for p in parts if p.endswith(("?", "？"))] or parts[-1:]
-    first = parts.index(asked[0])
+    # "im a SaaS founder from berlin, which multinationals ...?": who asks, then what.
+    asked = [_ASKER_LEAD.sub("", p, count=1) for p in asked]
+    first = next(i for i, p in enumerate(parts) if p.endswith(asked[0]))
     if first > 0 and _POINTS_BACK.search(asked[0]) and not parts[first - 1].endswith(
             ("?", "？", ":", "：")):
         # "In the report there is '3 handlings and 1 returning visit'. What does it mean?":
