@@ -64,6 +64,16 @@ def test_a_detail_comes_with_the_sentence_that_names_its_point(
     assert topic in reply.text
 
 
+def test_the_ways_of_asking_for_a_long_sentence_point_to_its_clause(
+        responder: Responder) -> None:
+    """The guiding ideology is one sentence of 1,400 characters: the clause shown is the one
+    that the ways of asking about balancing development and security point to, not its
+    opening list of theories."""
+    reply = responder.respond("Does the plan talk about balancing development with security?")
+    assert reply.status == "answered", reply.text
+    assert "coordinate development and safety" in reply.text
+
+
 def test_a_long_sentence_is_cut_to_the_clauses_asked_about(responder: Responder) -> None:
     reply = responder.respond("What is the main theme of the district's 14th five-year plan?")
     assert "promoting high-quality development as the theme" in reply.text

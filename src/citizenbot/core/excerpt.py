@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from citizenbot.core.report import Report, Sentence
-from citizenbot.core.search import Query, SentenceIndex
+from citizenbot.core.search import ASKED_CREDIT, Query, SentenceIndex
 from citizenbot.core.text import normalise
 
 MAX_EXCERPT_CHARS = 700
@@ -56,8 +56,11 @@ def _clauses(text: str) -> list[tuple[int, int]]:
 def trim(sentence: Sentence, query: Query, index: SentenceIndex,
          budget: int = CLAUSE_BUDGET) -> list[Piece]:
     """The sentence, or, if it is longer than `budget`, the run of its clauses that explains
-    most of the question, widened to the budget (a list after the matched words is usually
-    the answer), after the sentence's opening clause when that says what it is about."""
+    most of the question (in its own words, or at a discount in the words of the ways of
+    asking for the sentence that point to a clause: "balancing development with security" is
+    "coordinate development and safety"), widened to the budget (a list after the matched
+    words is usually the answer), after the sentence's opening clause when that says what it
+    is about."""
     text = sentence.text
     if len(text) <= budget:
         return [Piece(sentence, text)]
@@ -67,6 +70,8 @@ def trim(sentence: Sentence, query: Query, index: SentenceIndex,
     context = index.context_credit(sentence)
     weights = {f: w * (1 - context.get(f, 0.0)) for f, w in query.weights.items()}
     features = [f & weights.keys() for f in clause_features]
+    # What the ways of asking for this sentence that point to a clause add, at a discount.
+    pointed = [a & weights.keys() for a in index.clause_asked(sentence, clause_features)]
     # The opening clause ("Guiding ideology of ... is:") is shown when it is short, so the
     # window is chosen for what the opening does not already say.
     opens = spans[0][1] <= OPENING_CHARS
@@ -75,12 +80,15 @@ def trim(sentence: Sentence, query: Query, index: SentenceIndex,
     i, j = 0, 0
     for first in range(len(spans)):
         covered: set[str] = set()
+        hinted: set[str] = set()
         for last in range(first, len(spans)):
             length = spans[last][1] - spans[first][0]
             if length > budget and last > first:
                 break
             covered |= features[last]
-            gain = sum(weights[f] for f in covered - said)
+            hinted |= pointed[last]
+            gain = sum(weights[f] for f in covered - said) + ASKED_CREDIT * sum(
+                weights[f] for f in hinted - covered - said)
             # Most of the question first; then the sentence's start, which says what a list
             # is about; then the shortest.
             key = (round(gain, 6), first == 0, -length)

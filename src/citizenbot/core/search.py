@@ -44,6 +44,7 @@ HEADING_CREDIT = 0.5
 PART_CREDIT = 0.8  # "Work Arrangement in 2021", "the 13th Five-Year Plan period"
 PROPER_KINDS = ("programme", "park", "platform", "organisation")
 COMMON_IN = 3  # a word in more sentences than this is not a name
+CLAUSE_WAY_SHARED = 2  # words a way of asking must share with a clause to point to it
 ASKED_CREDIT = 0.6  # a word of how people ask for a sentence (asked.yml): less than a heading
 IN_TERM_SHARE = 0.25  # the weight of a word inside a named term, beside the name
 ASKER_SHARE = 0.3  # the weight of words where the asker speaks of themselves
@@ -258,16 +259,21 @@ class SentenceIndex:
                 capitalised = " ".join(w for w in term.en.split() if w[:1].isupper())
                 names.update(set(content_stems(normalise(capitalised))) - common)
         self._asked: dict[str, frozenset[str]] = {}
+        self._ways: dict[str, tuple[frozenset[str], ...]] = {}  # each way's features
         asked_words: set[str] = set()
         for sid, questions in (asked or {}).items():
             if sid not in self._by_id:
                 continue
             ways: set[str] = set()
+            each: list[frozenset[str]] = []
             for q in questions:
-                ways |= self.example_features(q)
+                feats = self.example_features(q)
+                ways |= feats
+                each.append(feats)
                 asked_words.update(w for w in normalise(q).split() if not CJK_RUN.fullmatch(w))
             self._asked[sid] = frozenset(
                 ways - self._own[sid] - self._context[sid].keys() - names)
+            self._ways[sid] = tuple(each)
 
         n = len(self.sentences)
         df: dict[str, int] = defaultdict(int)
@@ -326,6 +332,7 @@ class SentenceIndex:
         self._spelling = sorted(w for w in vocabulary if len(w) >= 4 and w.isalpha())
         self._corrections: dict[str, str] = {}
         self._clauses: dict[str, tuple[list[tuple[int, int]], list[frozenset[str]]]] = {}
+        self._clause_asked: dict[str, list[frozenset[str]]] = {}
         # The same few texts (a list's own words, the topics of the parts left out) are
         # weighed again for most questions; bounded, since some pieces are user input.
         self._text_features: dict[str, frozenset[str]] = {}
@@ -601,6 +608,26 @@ class SentenceIndex:
             spans = split(sentence.text)
             found = (spans, [self.features(sentence.text[a:b]) for a, b in spans])
             self._clauses[sentence.id] = found
+        return found
+
+    def clause_asked(self, sentence: Sentence, clause_features: Sequence[frozenset[str]],
+                     ) -> list[frozenset[str]]:
+        """For each clause of a long sentence, the words of the ways of asking for the
+        sentence that point to it: a way of asking is about the clause it shares most of the
+        sentence's own words with ("what is development ultimately for" and "meeting
+        people's growing needs ... as the fundamental purpose" share "development"; a way
+        that also says "purpose" settles which clause), if that is one clause."""
+        found = self._clause_asked.get(sentence.id)
+        if found is None:
+            asked = self._asked.get(sentence.id, frozenset())
+            pointed: list[set[str]] = [set() for _ in clause_features]
+            for way in self._ways.get(sentence.id, ()):
+                shared = [len(way & cf) for cf in clause_features]
+                top = max(shared, default=0)
+                if top >= CLAUSE_WAY_SHARED and shared.count(top) == 1:
+                    pointed[shared.index(top)] |= way & asked
+            found = [frozenset(p) for p in pointed]
+            self._clause_asked[sentence.id] = found
         return found
 
     def context_credit(self, sentence: Sentence) -> Mapping[str, float]:
