@@ -145,11 +145,15 @@ def test_validate_refuses_an_everyday_word_that_is_the_reports_own(tmp_path: Pat
     shutil.copytree(default_directory(), kb)
     everyday = kb / "everyday.yml"
     everyday.write_text(everyday.read_text(encoding="utf-8")
-                        + "  attract: [introduce]\n  teleport: [beam]\n", encoding="utf-8")
+                        + "  attract: [introduce]\n  teleport: [beam]\n"
+                        + "  opening-up: [openness]\n", encoding="utf-8")
     result = cli("validate", str(kb))
     assert result.code == 1
     assert "everyday.yml, en.attract: 'introduce' is itself a word of the report" in result.out
     assert "everyday.yml, en.teleport: not a word of the report" in result.out
+    # Matched by its stem, "openness" would be the report's "open".
+    assert "everyday.yml, en.opening-up: 'openness' is a form of a word of the report" in (
+        result.out)
 
 
 def test_a_whole_list_says_how_many_and_is_not_called_a_heading_only_part(
