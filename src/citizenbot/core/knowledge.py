@@ -295,8 +295,8 @@ def _load_synonyms(directory: Path, problems: list[Problem],
                 problems.append(Problem("everyday.yml", f"'{variant}' is itself a word of "
                                         "the report", field=f"{lang}.{canonical}"))
             elif report_text and " " not in normalise(variant) and (
-                    stem(normalise(variant)) in report_stems) and stem(
-                    normalise(variant)) not in {stem(w) for w in normalise(canonical).split()}:
+                    stem(normalise(variant)) in report_stems) and [
+                    stem(normalise(variant))] != [stem(w) for w in normalise(canonical).split()]:
                 # Variants are also matched by their stem: "openness" would read the report's
                 # "open" (and every "opened") as "opening-up".
                 problems.append(Problem("everyday.yml", f"'{variant}' is a form of a word of "
