@@ -97,6 +97,8 @@ def test_a_long_sentence_is_cut_to_the_clauses_asked_about(responder: Responder)
      "innovation platform that gathers innovation platforms"),
     ("How strong is high-tech industry there compared with the rest of Jinan?",
      "ranking first in the city"),
+    # "trying hardest" says how keen, not what.
+    ("What kinds of companies are they trying hardest to attract?", "leading enterprises"),
     # "opened" is not "opening up".
     ("Which new tech office buildings have opened?", "Shandong Digital Industry Building"),
     ("What were total imports and exports over the last five years?",

@@ -46,7 +46,7 @@ FILLER_EN = frozenset("""
     possibly still already ever even else whether thing stuff way ways going gonna wanna
     kinds types type sorts go goes went gone come comes came get gets got good bad nice
     better best worse worst far put puts putting bring brings bringing keep
-    keeps keeping hear heard think thinking fit fits together ones
+    keeps keeping hear heard think thinking fit fits together ones hardest harder
     shift shifted shifts compare compared comparing comparison direction directions
     versus vs evolve evolved evolving specifically particularly especially primarily chiefly
     essentially mostly supposed
