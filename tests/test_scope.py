@@ -979,6 +979,19 @@ def test_what_the_asker_heard_of_names_the_subject(responder: Responder) -> None
     assert refused(responder, "听说枣庄也有个市中区，那边2021年的目标是什么？")[0] == "other_place"
 
 
+def test_what_a_cited_meeting_decided_is_general_knowledge(responder: Responder) -> None:
+    """The guiding ideology cites the plenary sessions; what they decided it does not say."""
+    refusal, text = refused(responder, "What were the main decisions of the fifth plenary "
+                                       "session of the 19th CPC Central Committee?")
+    assert refusal == "general"
+    assert "plenary sessions" in text
+
+
+def test_when_something_reopens_is_a_practical_detail(responder: Responder) -> None:
+    assert refused(responder, "When exactly will Minkangli pedestrian street reopen after "
+                              "renovation?")[0] == "practical_detail"
+
+
 def test_wheres_asks_where(responder: Responder) -> None:
     """"where's" is "where is", not a possessive to drop: the location the report gives."""
     answered(responder, "where's the smart manufacturing cluster gonna be", "west of Erhuan Road")

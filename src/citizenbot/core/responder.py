@@ -70,6 +70,8 @@ CONCEPT_SHARE = 0.6  # ... and a general concept asked to be explained, beside t
 _EXPLAIN = re.compile(r"\bexplain\b|\bin (?:simple|plain|layman s) (?:terms|words|english)\b"
                       r"|\bhow is it (?:calculated|measured|computed|defined)\b"
                       r"|\bdefinition of\b|\bwhat does it stand for\b"
+                      r"|\b(?:main |key )?(?:decisions|points|contents?|outcomes?) of\b"
+                      r"|\bwhat (?:was|were) decided\b"
                       r"|通俗|解释一下|怎么计算|如何计算|原理")
 _EXPLAIN_ZH = re.compile(r"(?:请|详细|解释一下|的基本原理|基本原理|原理|通俗地?|讲讲)+")
 # "How does blockchain actually work?": the words around the concept ask it to be explained.
