@@ -156,6 +156,14 @@ def test_validate_refuses_an_everyday_word_that_is_the_reports_own(tmp_path: Pat
         result.out)
 
 
+def test_how_many_of_a_left_out_topic_is_not_how_many_aspects(responder: Responder) -> None:
+    """"几个" counts elderly canteens, which the English version leaves out, not the seven
+    aspects of the 2021 work."""
+    reply = responder.respond("今年区里养老方面有什么新举措？老年食堂会不会多建几个")
+    assert (reply.status, reply.refusal) == ("fallback", "abridged"), reply.text
+    assert responder.respond("2021年工作分几个方面？").status == "answered"
+
+
 def test_a_whole_list_says_how_many_and_is_not_called_a_heading_only_part(
         responder: Responder) -> None:
     reply = responder.respond("how many key tasks are there and what is the third?")
