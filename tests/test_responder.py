@@ -946,6 +946,15 @@ def test_a_question_too_thin_without_its_preamble_is_not_guessed(responder: Resp
     assert reply.status != "answered", reply.text
 
 
+def test_supposed_to_become_asks_about_the_plan(responder: Responder) -> None:
+    """"What is the finance park supposed to become" asks what it is planned to be (the
+    2021 item), not what the review says it has become."""
+    reply = responder.respond("What is the finance park supposed to become for the whole "
+                              "province?")
+    assert reply.status == "answered", reply.text
+    assert "covers the whole province" in reply.text
+
+
 def test_these_days_asks_for_the_latest_figure_not_a_target(responder: Responder) -> None:
     """"These days" says when (now: the review's latest figures), not a word of the answer
     ("361 consecutive days"), and not the 2025 targets."""

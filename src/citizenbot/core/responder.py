@@ -1501,7 +1501,8 @@ _PAST = re.compile(r"\b(?:did|was|were|has been|have been|had|so far|already|bec
                    r"got|grew|reached|achieved|managed)\b|(?<![为除])了(?!解)|已经|过去|以来")
 _FUTURE = re.compile(r"\b(?:will|going to|plans? to|planning|planned|aims?|aiming|targets?|"
                      r"goals?|hopes? to|intends?|wants? to|seeks? to|keen to|upcoming|"
-                     r"in the pipeline|coming years|years ahead)\b"
+                     r"in the pipeline|coming years|years ahead|supposed to|meant to|"
+                     r"expected to|set to)\b"
                      r"|将|计划|目标|力争|打算|今后|未来")
 
 
