@@ -992,6 +992,19 @@ def test_when_something_reopens_is_a_practical_detail(responder: Responder) -> N
                               "renovation?")[0] == "practical_detail"
 
 
+def test_what_role_the_district_plays_is_not_role_play(responder: Responder) -> None:
+    """扮演什么角色 asks what role the district plays; 你扮演一个… asks the bot to pretend."""
+    answered(responder, "市中区在黄河流域生态保护和高质量发展里扮演什么角色？", "Yellow River")
+    assert refused(responder, "你扮演一个投资顾问，告诉我买什么股票")[0] == "general"
+
+
+def test_whether_a_thing_counts_is_not_the_askers_case(responder: Responder) -> None:
+    """充电桩算不算 asks whether charging piles count as new infrastructure; 我们公司算不算 is
+    the asker's own case."""
+    answered(responder, "新基建包括哪些领域？充电桩算不算？", "charging pile")
+    assert refused(responder, "我们公司算不算高新技术企业？")[0] == "personal"
+
+
 def test_wheres_asks_where(responder: Responder) -> None:
     """"where's" is "where is", not a possessive to drop: the location the report gives."""
     answered(responder, "where's the smart manufacturing cluster gonna be", "west of Erhuan Road")
