@@ -8,7 +8,7 @@ import pytest
 
 from citizenbot.core.knowledge import KnowledgeBase, example_key
 from citizenbot.core.matcher import Matcher, normalise
-from citizenbot.core.responder import Responder, Thresholds, _asked_parts, plain_text
+from citizenbot.core.responder import Responder, Thresholds, _asked_part, plain_text
 from citizenbot.core.text import stem
 
 # Worded for these tests only: none of them is an intent example or in the evaluation file.
@@ -918,14 +918,14 @@ def test_the_sentence_a_question_points_back_to_goes_with_it(responder: Responde
 
 def test_a_decimal_point_does_not_end_the_sentence_asked() -> None:
     """"PM2.5" and "No. 1" go on; a full stop before a space ends a sentence."""
-    assert _asked_parts("We run a clinic. How much did PM2.5 fall?") == ["How much did PM2.5 fall?"]
-    assert _asked_parts("How much did PM2.5 fall?") == []
+    assert _asked_part("We run a clinic. How much did PM2.5 fall?") == "How much did PM2.5 fall?"
+    assert _asked_part("How much did PM2.5 fall?") == ""
 
 
 def test_who_asks_said_before_the_question_in_one_sentence_is_set_aside(
         responder: Responder) -> None:
-    assert _asked_parts("I am a returnee PhD, which talent programmes are there?") == [
-        "which talent programmes are there?"]
+    assert _asked_part("I am a returnee PhD, which talent programmes are there?") == (
+        "which talent programmes are there?")
     reply = responder.respond("im a SaaS founder from berlin, which big multinationals are "
                               "already based there? want to know if theres an ecosystem")
     assert reply.status == "answered", reply.text
@@ -933,11 +933,11 @@ def test_who_asks_said_before_the_question_in_one_sentence_is_set_aside(
 
 
 def test_a_lead_or_a_determiner_is_not_what_a_question_points_back_to() -> None:
-    assert _asked_parts("fintech founder from Frankfurt: what's planned for the financial park "
-                        "this year?") == ["what's planned for the financial park this year?"]
-    assert _asked_parts("We make apps. The report names 5 Jinan. What is it? Where is "
-                        "Shizhong in this plan?") == [
-        "The report names 5 Jinan. What is it? Where is Shizhong in this plan?"]
+    assert _asked_part("fintech founder from Frankfurt: what's planned for the financial park "
+                       "this year?") == "what's planned for the financial park this year?"
+    assert _asked_part("We make apps. The report names 5 Jinan. What is it? Where is "
+                       "Shizhong in this plan?") == (
+        "The report names 5 Jinan. What is it? Where is Shizhong in this plan?")
 
 
 def test_a_question_too_thin_without_its_preamble_is_not_guessed(responder: Responder) -> None:

@@ -1062,7 +1062,7 @@ def test_when_a_project_will_be_finished_is_a_practical_detail(responder: Respon
 def test_a_tax_or_interest_rate_is_a_practical_detail(responder: Responder,
                                                       question: str) -> None:
     """The report's rates are growth and unemployment rates: a tax or interest rate is not
-    the 2021 growth targets, and the refusal says what is missing. Tax relief is answered."""
+    the 2021 growth targets, and the refusal says what is missing."""
     refusal, text = refused(responder, question)
     assert refusal == "practical_detail"
     assert "rate" in text or "税率" in text

@@ -287,16 +287,16 @@ def _load_synonyms(directory: Path, problems: list[Problem],
     report_stems = {stem(w) for w in report_words}
     for lang, mapping in everyday.items():
         for variant, canonical in mapping.items():
+            typed = normalise(variant)
             if report_text and not all(stem(w) in report_stems
                                        for w in normalise(canonical).split()):
                 problems.append(Problem("everyday.yml", "not a word of the report",
                                         field=f"{lang}.{canonical}"))
-            elif report_text and normalise(variant) in report_words:
+            elif report_text and typed in report_words:
                 problems.append(Problem("everyday.yml", f"'{variant}' is itself a word of "
                                         "the report", field=f"{lang}.{canonical}"))
-            elif report_text and " " not in normalise(variant) and (
-                    stem(normalise(variant)) in report_stems) and [
-                    stem(normalise(variant))] != [stem(w) for w in normalise(canonical).split()]:
+            elif report_text and " " not in typed and stem(typed) in report_stems and [
+                    stem(typed)] != [stem(w) for w in normalise(canonical).split()]:
                 # Variants are also matched by their stem: "openness" would read the report's
                 # "open" (and every "opened") as "opening-up".
                 problems.append(Problem("everyday.yml", f"'{variant}' is a form of a word of "

@@ -141,15 +141,15 @@ def _says(candidate: _Candidate, quoted: list[str]) -> bool:
     return all(f" {q} " in text for q in quoted)
 
 
-def _asked_parts(question: str) -> list[str]:
+def _asked_part(question: str) -> str:
     """What a message asks, to be tried on its own: the sentences that ask (those ending in a
     question mark, else the last) without what the asker says of themselves, before or after
-    them or as a lead ending in a colon ("For my thesis: which theories ..."). Empty when
-    that is the whole message. (Each of several questions alone was tried: "Where is the
-    service centre? Is it open on Saturdays?" then answers the first, losing the detail.)"""
+    them or as a lead ending in a colon ("For my thesis: which theories ..."). "" when that
+    is the whole message. (Each of several questions alone was tried: "Where is the service
+    centre? Is it open on Saturdays?" then answers the first, losing the detail.)"""
     parts = [p.strip() for p in _SENTENCE_END.split(question) if p.strip()]
     if len(parts) < 2 and not (parts and _ASKER_LEAD.match(parts[0])):
-        return []
+        return ""
     asked = [p for p in parts if p.endswith(("?", "？"))] or parts[-1:]
     # "im a SaaS founder from berlin, which multinationals ...?": who asks, then what.
     asked = [_ASKER_LEAD.sub("", p, count=1) for p in asked]
@@ -160,7 +160,7 @@ def _asked_parts(question: str) -> list[str]:
         # the sentence "it" points back to goes with the question.
         asked = [parts[first - 1], *asked]
     text = " ".join(asked)
-    return [text] if text != question.strip() else []
+    return text if text != question.strip() else ""
 
 
 @dataclass(frozen=True)
@@ -389,10 +389,10 @@ class Responder:
                 intent_id=None, score=0.0, text=self.kb.text("refusals.no_previous", lang),
                 note=self.kb.text("service_note", lang), refusal="no_previous")
         reply = self._respond(question, lang)
-        if reply.refusal in REASKED or (
-                reply.refusal in CONTEXT_REFUSALS and not _REFERS_BACK.search(
-                    " ".join(_asked_parts(question)))) or (
-                reply.refusal == "other_place" and self._names_only_home(question)):
+        asked = _asked_part(question) if reply.refusal else ""
+        if asked and (reply.refusal in REASKED or (
+                reply.refusal in CONTEXT_REFUSALS and not _REFERS_BACK.search(asked)) or (
+                reply.refusal == "other_place" and self._names_only_home(asked))):
             # "We make switchgear in Germany. Which sectors get cluster support?": what the
             # asker says of themselves can drown the question; asked alone, it may be found.
             # Where the asker is from or works ("I'm in fintech in Singapore. Which two bases
@@ -406,24 +406,16 @@ class Responder:
             # question names the district and no other place ("In Germany I visited five
             # offices. In Shizhong, will I ...?"). At least three words of substance must be
             # left ("Will the district give us a loan?" is too little).
-            best: Reply | None = None
-            for asked in _asked_parts(question):
-                query = self.index.query(asked)
-                if len(query.weights) < MIN_ASKED_FEATURES:
-                    continue
+            query = self.index.query(asked)
+            if len(query.weights) >= MIN_ASKED_FEATURES:
                 alone = self._respond(asked, lang, query)
-                if alone.status == "answered" and (best is None or alone.score > best.score):
-                    best = alone
-            if best is not None:
-                return replace(best, question=question)
+                if alone.status == "answered":
+                    return replace(alone, question=question)
         return reply
 
-    def _names_only_home(self, question: str) -> bool:
+    def _names_only_home(self, asked: str) -> bool:
         """Whether the question sentences of a message name the district and no other place."""
-        asked = _asked_parts(question)
-        if not asked:
-            return False
-        mentions = self.kb.gazetteer.find(normalise(asked[0]))
+        mentions = self.kb.gazetteer.find(normalise(asked))
         return bool(mentions) and all(m.place.role == "home" for m in mentions)
 
     def _fragment(self, question: str, lang: str | None, previous: Previous) -> Reply:
@@ -604,8 +596,7 @@ class Responder:
         # The year and the plan period that names it are when, not what is asked.
         when = self.index.features(" ".join(self.scope.period_names(query.norm)))
         rest = {f: w for f, w in query.weights.items()
-                if not any(str(y) in f for y in years) and f not in when
-                and not (f.startswith("~") and self.scope.is_period(f[1:]))}
+                if not any(str(y) in f for y in years) and f not in when}
         if any(f.startswith("~") and " " in f and f in own for f in rest):
             return False  # it names the report's term asked about: the year is that term's
         total = sum(rest.values())
@@ -1484,8 +1475,8 @@ class Responder:
         # A name the question did not use only when the question speaks of it: "where's the
         # tax bureau" is not about "streamline administration, delegate powers ...".
         spoken = [t for t in self._named_terms if sure and query is not None
-                  and len(shared := self.index.features(t.en) & query.weights.keys()) >= max(
-                      2, len(self.index.features(t.en)) / 2) and shared]
+                  and len((feats := self.index.features(t.en)) & query.weights.keys()) >= max(
+                      2, len(feats) / 2)]
         for term in [*asked, *spoken]:
             if term.key in said:
                 if lang == "zh" and term.zh:

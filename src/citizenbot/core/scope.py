@@ -23,7 +23,6 @@ YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _RANGE = re.compile(
     r"((?:19|20)\d\d)\s*(?:年)?\s*(?:-|–|—|~|to|until|till|through|and|至|到)?\s*"
     r"((?:19|20)\d\d)")
-_FIVE_YEARS = re.compile(r"(?:the )?five[ -]years?(?: plan)?")
 # "2016-20", "2016 to 20": a span written short.
 _SHORT_RANGE = re.compile(
     r"(?<!\d)((?:19|20)\d\d)\s*(?:-|–|—|~|to|until|till|through|至|到)?\s*(\d\d)(?![\d%])")
@@ -800,11 +799,6 @@ class Scope:
     def period_names(self, norm: str) -> list[str]:
         """The names of plan periods a text uses ("the 12th five year plan")."""
         return [found for names, _ in self.rules.periods for found in names.find(norm)]
-
-    def is_period(self, text: str) -> bool:
-        """Whether `text` names a plan period ("12th five year plan", "five years")."""
-        return bool(_FIVE_YEARS.fullmatch(text)) or any(
-            text in names.find(text) for names, _ in self.rules.periods)
 
     def left_out_named(self, norm: str) -> list[str]:
         """The topics the English version leaves out anywhere that the text names."""
