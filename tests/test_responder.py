@@ -611,6 +611,30 @@ def test_what_is_set_aside_ends_where_the_question_starts(responder: Responder) 
     assert query.weights["~digital economy"] > 1  # "digital park", still asked
 
 
+def test_a_list_set_aside_is_set_aside_whole(responder: Responder) -> None:
+    """"Besides the economy, innovation and reform, which other areas…": all three are set
+    aside, not only the first; a comma that starts a statement ends what is set aside."""
+    query = responder.index.query("Besides the economy, innovation and reform, which other "
+                                  "areas get breakthroughs by 2025?")
+    assert query.weights["reform"] < 1 and query.weights["innov"] < 1
+    assert query.weights["area"] > 1
+    query = responder.index.query("Besides the economy, the five-year review has sections on "
+                                  "city building, welfare and reform. What do they say?")
+    assert query.weights["reform"] > 1
+
+
+def test_besides_a_heading_the_other_headings_answer(responder: Responder) -> None:
+    """The 2025 targets are lines headed "New and greater breakthroughs in …:". Asked which
+    other breakthroughs there are besides one, the line headed by it gives way, and the
+    other areas (headings only in the English version) are quoted with the caveat."""
+    reply = responder.respond("Apart from comprehensive strength, which new and greater "
+                              "breakthroughs does the outline aim for by 2025?")
+    assert reply.status == "answered", reply.text
+    assert "comprehensive strength" not in reply.text
+    assert "breakthroughs in social governance" in reply.text
+    assert reply.caveat
+
+
 def test_shorthand_is_read_as_the_words_it_stands_for(responder: Responder) -> None:
     """"This yr" is this year, 2021: the 2021 targets, not a choice between 2021 and 2025."""
     reply = responder.respond("retail sales of consumer goods target this yr?")

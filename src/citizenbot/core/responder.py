@@ -102,6 +102,8 @@ LEAD_GAP = 0.3  # the share of the question its lead must say, where the best's 
 SINGLED_OUT = 0.05  # how much more of a question one point of a list must explain than the rest
 VERBATIM_WORDS = 4  # content words of the report's, in its order, that make a quotation
 QUOTED_WINDOW = 25.0  # how far behind the best a sentence saying what the question quotes wins
+HEAD_WORDS = 24  # a "heading: body" line's heading is short; a long clause before a colon is not
+HEAD_CHARS = 160  # ... and starts the line
 # 'two wheel drive', "Five Jinan", “353”: what the asker quotes (an apostrophe inside a word,
 # "Shizhong's", is not a quotation mark).
 _QUOTED = re.compile(r"(?:^|(?<=[\s(]))['‘\"“]([^'‘’\"“”]{3,80})['’\"”](?=[\s?.,!:;)]|$)")
@@ -191,6 +193,7 @@ class Thresholds:
     clarify_own: float = 25.0  # share of the question a passage offered must hold itself
     not_means: float = 0.85  # a target, for a question asking how something will be done
     part_of_span: float = 0.7  # one year's part, for a question about a period a part spans
+    set_aside: float = 0.75  # a "heading: body" line headed by what the question sets aside
     lead_gap: float = 5.0  # how far ahead of all others a sentence between clarify and answer
     # must be to answer: a did-you-mean with that one option would not help
 
@@ -332,6 +335,7 @@ class Responder:
                 self._owner.setdefault(s.id, intent)
         # A point's heading ("Fifth, build an all-round open Shizhong district.") is the topic
         # of the sentences under it: offering both in a did-you-mean offers one answer twice.
+        self._heads: dict[str, frozenset[str]] = {}
         self._term_kind = {f"~{t.key}": t.kind for t in kb.glossary.terms}
         self._headings = frozenset(s.topic_id for p in kb.report.passages
                                    for s in p.sentences if s.topic_id)
@@ -777,6 +781,9 @@ class Responder:
                     return self._refuse(query.question, lang, refusal, None, best.confidence)
             elif self._aside(query, best) or self._whether_heading(query, best, heading):
                 partly = True
+            elif siblings := self._sibling_headings(query, best, heading, candidates):
+                partly = True
+                pieces, _ = self._excerpt_for(query, best, siblings)
             else:
                 return self._refuse(query.question, lang, Refusal("abridged", heading=heading),
                                     None, best.confidence)
@@ -892,6 +899,23 @@ class Responder:
         return found is None or all(
             self.index.text_features(topic) & query.weights.keys() <= own
             for topic in found[1])
+
+    def _sibling_headings(self, query: Query, best: _Candidate, heading: Sentence,
+                          candidates: list[_Candidate]) -> list[Sentence]:
+        """"Besides the economy and innovation, which other areas get breakthroughs?": the
+        lines set aside are headed in the best one's passage, and the best is a heading only
+        ("New and greater breakthroughs in social governance…") that names one of the other
+        areas: it is the answer, with the other such headings beside it, not particulars."""
+        passage = best.sentence.passage_id
+        if heading is not best.sentence or not query.aside_features or not any(
+                c.demoted and c.sentence.passage_id == passage
+                and query.aside_features & self._head_features(c.sentence)
+                for c in candidates):
+            return []
+        return [c.sentence for c in candidates[1:]
+                if c.sentence.passage_id == passage and not c.demoted
+                and self.scope.is_abridged(c.sentence)
+                and c.confidence >= self.thresholds.clarify]
 
     @staticmethod
     def _cue_text(query: Query) -> str:
@@ -1046,6 +1070,11 @@ class Responder:
                 # Only how people ask for it speaks for it, not one word of the report's own:
                 # a guess, not evidence ("I need a job").
                 factor *= t.asked_only
+            if query.aside_features & self._head_features(cand.sentence):
+                # "Besides the economy and innovation, which other areas get 2025
+                # breakthroughs?": the line headed "… breakthroughs in innovation capability:"
+                # is the one set aside.
+                factor *= t.set_aside
             if factor != 1.0:
                 found[sid] = replace(cand, confidence=cand.confidence * factor, demoted=True)
         ordered = sorted(found.values(), key=lambda c: (-round(c.confidence, 1),
@@ -1072,6 +1101,18 @@ class Responder:
                 # project services that mention its "continuous optimization").
                 ordered[0], ordered[1] = second, first
         return ordered
+
+    def _head_features(self, sentence: Sentence) -> frozenset[str]:
+        """The features of a "heading: body" line's heading ("New and greater breakthroughs
+        in innovation capability: …"): what the line is about. None for other lines."""
+        got = self._heads.get(sentence.id)
+        if got is None:
+            # "… targets by 2025: new and greater breakthroughs in comprehensive strength: …"
+            head, colon, _ = sentence.text[:HEAD_CHARS].rpartition(":")
+            got = self._heads[sentence.id] = frozenset(
+                self.index.text_features(head) if colon and len(head.split()) <= HEAD_WORDS
+                else ())
+        return got
 
     def _quoted_first(self, query: Query, ordered: list[_Candidate]) -> list[_Candidate]:
         """The sentence that says what the question quotes, when another one leads: "what is

@@ -112,8 +112,31 @@ _FRAME = re.compile(
 # question as typed (lower case), up to the next comma or the end of the clause.
 _EXCEPT = re.compile(
     r"\b(?:apart from|aside from|besides|other than|except for|except|excluding|"
-    r"not counting|leaving aside)\s+(?P<what>[^,;:?!.]+)")
-_EXCEPT_END = re.compile(r"\s(?:what|which|who|how|where|are|is|will|do|does|did|can)\s.*$")
+    r"not counting|leaving aside)\s+(?P<what>[^;:?!.]+)")
+# Where the asking starts: a question word, after a comma or not ("besides the economy,
+# innovation and reform, which other areas…": all three are set aside, not only the first).
+_EXCEPT_END = re.compile(
+    r",?\s*\b(?:what|which|who|whose|whom|when|why|how|where|are|is|was|were|will|do|does|did|can|could|should|"
+    r"has|have|any|anything|i|we)\s.*$")
+_LIST_ITEM_WORDS = 4
+
+
+def _set_aside_words(what: str) -> str:
+    """What "besides …" names: up to the question ("besides the BIM park what other…"),
+    across commas only for a list of short items that the question follows ("besides the
+    economy, innovation and reform, which other areas…"), else up to the first comma."""
+    chunks = what.split(",")
+    first = _EXCEPT_END.sub("", chunks[0])
+    if first != chunks[0] or len(chunks) == 1:
+        return first
+    for i, chunk in enumerate(chunks[1:], start=1):
+        if _EXCEPT_END.match("," + chunk):
+            return ",".join(chunks[:i])
+        if len(chunk.split()) > _LIST_ITEM_WORDS:
+            break
+    return first
+
+
 # "the three directions", "which five sectors": a count of what is asked for.
 _COUNTED = re.compile(r"\b(?:the|these|those|its|their|main|key|what|which)\s+"
                       r"(two|three|four|five|six|seven|eight|nine|ten)\s+"
@@ -159,6 +182,10 @@ class Query:
     # Those parts themselves, normalised: a place named there ("I'm in Canada") is where the
     # asker is, not what the question is about.
     asker_parts: tuple[str, ...] = ()
+    # What the question sets aside ("besides the BIM park"), normalised, and its features
+    # the rest of the question does not ask: not what it asks.
+    set_aside: tuple[str, ...] = ()
+    aside_features: frozenset[str] = frozenset()
 
     @property
     def mass(self) -> float:
@@ -440,7 +467,7 @@ class SentenceIndex:
         asker, rest = _split_asker(question)
         about_asker = self._about_asker(asker, rest)
         framing = self._framing(norm)
-        excluded = self._set_aside(question)
+        excluded, set_aside = self._set_aside(question)
         # "What are the three directions…": how many things are asked for, not a word of the
         # answer ("three handlings" is another line). Inside a named term it stays.
         for m in _COUNTED.finditer(corrected):
@@ -455,6 +482,7 @@ class SentenceIndex:
         return Query(question=question, language=language_of(question), norm=norm, text=text,
                      terms=rewritten.terms, weights=weights, unknown=frozenset(unknown),
                      corrected=corrected, context=frozenset(about_asker & weights.keys()),
+                     set_aside=set_aside, aside_features=frozenset(excluded),
                      # "I meant Shizhong District in Zaozhuang", "I read about …": the
                      # asker names the subject there, it is not where they are.
                      asker_parts=tuple(normalise(p) for p in asker
@@ -467,27 +495,28 @@ class SentenceIndex:
             text_features(self.glossary.rewrite(norm).text, self.glossary, self.synonyms,
                           normalised=True))
 
-    def _set_aside(self, question: str) -> set[str]:
+    def _set_aside(self, question: str) -> tuple[set[str], tuple[str, ...]]:
         """The features of what a question sets aside ("apart from the export park"), when
-        the rest asks something of its own."""
+        the rest asks something of its own, and the words that name it (normalised)."""
         lowered = question.lower()
         found: list[str] = []
         rest, at = [], 0
         for m in _EXCEPT.finditer(lowered):
-            what = _EXCEPT_END.sub("", m.group("what"))  # "…besides the BIM park what other…"
+            what = _set_aside_words(m.group("what"))
             found.append(what)
             rest.append(lowered[at:m.start()])
             at = m.start("what") + len(what)
         if not found:
-            return set()
+            return set(), ()
         rest.append(lowered[at:])
         aside = set().union(*(self._said_features(w) for w in found))
         asked = self._said_features(" ".join(rest))
         if not asked & self._idf.keys():
-            return set()
+            return set(), ()
         # Only the name set aside: its words that the rest uses too ("park" in "what other
         # parks") are still asked.
-        return {f for f in aside - asked if f.startswith("~") or f in self._idf}
+        return ({f for f in aside - asked if f.startswith("~") or f in self._idf},
+                tuple(n for n in (normalise(w) for w in found) if n))
 
     def _about_asker(self, asker: list[str], rest: list[str]) -> set[str]:
         """Features that stand only in the parts of a question where the asker speaks of
