@@ -1060,3 +1060,26 @@ def test_a_reason_for_asking_is_context_even_when_it_says_will(responder: Respon
                               "Wondering if schools will be crowded.")
     assert reply.status == "answered", reply.text
     assert "1.2 million" in reply.text
+
+
+def test_the_askers_story_goes_on_without_saying_i_again(responder: Responder) -> None:
+    """"我是生物医药博士，刚从美国回国，…": the second part is still the asker's story (Chinese
+    leaves the subject out), so America is where the asker came from, not what is asked
+    about. Asked about America itself, it is still another place."""
+    reply = responder.respond("我是生物医药博士，刚从美国回国，市中区引进海归人才有什么做法？")
+    assert reply.status == "answered", reply.text
+    reply = responder.respond("I'm a chemist, just moved back from Boston, what talent "
+                              "programmes does Shizhong have?")
+    assert reply.status == "answered", reply.text
+    reply = responder.respond("I'm a chemist, just moved back from Boston, what talent "
+                              "programmes does Boston have?")
+    assert reply.refusal == "other_place", reply.text
+
+
+def test_how_something_is_positioned_is_what_it_is_taken_as(responder: Responder) -> None:
+    """People ask how investment promotion is positioned (定位, "framed"); the report says
+    what it is taken as: "the 'lifeline' of economic work"."""
+    for question in ("市中区想把招商引资定位成什么？", "招商引資被定位成什麼？"):
+        reply = responder.respond(question)
+        assert reply.status == "answered", (question, reply.text)
+        assert '"lifeline" of economic work' in reply.text, question

@@ -59,9 +59,15 @@ _ASKER = re.compile(r"^(?:(?:i|i'm|im|i am|we|we're|we are|my|our|as an?|thinkin
                     r"fact-checking|listing)"
                     r"\b|我|本人)",
                     re.IGNORECASE)
+# A part that goes on with the asker's story without saying who: "just moved back from
+# Boston", 刚从美国回国, 现在在德国工作.
+_GOES_ON = re.compile(r"^(?:just|recently|currently|now|moved|came|coming|back|based|living|"
+                      r"working|born|studying|studied|graduated|returned|returning|"
+                      r"originally|from|used to)\b|^(?:刚|刚刚|现在|目前|之前|以前|去年|今年|"
+                      r"从|在|打算|准备|已经|正在|也|还|曾|毕业|回国)", re.IGNORECASE)
 _REASON = re.compile(r"^(?:thinking|wondering|considering|curious|just curious|asking because|"
                      r"asking since)\b", re.IGNORECASE)
-_WH = re.compile(r"\b(?:what|which|how|where|when|why|who)\b|什么|哪|怎么|如何|多少",
+_WH = re.compile(r"\b(?:what|which|how|where|when|why|who)\b|什么|什麼|甚麼|哪|怎么|怎麼|如何|多少",
                  re.IGNORECASE)
 _NAMES_SUBJECT = re.compile(r"\b(?:meant|mean|asking about|talking about|read about|"
                             r"heard about|heard that|heard there|hear that|hear there|"
@@ -69,7 +75,7 @@ _NAMES_SUBJECT = re.compile(r"\b(?:meant|mean|asking about|talking about|read ab
                             r"wondering about|referring to)\b|我说的是|我问的是|我指的是|听说",
                             re.IGNORECASE)
 _ASKS = re.compile(r"\?|？|\b(?:what|which|how|where|when|why|who|is there|are there|does|do|"
-                   r"can|could|will)\b|吗|什么|哪|怎么|如何|多少", re.IGNORECASE)
+                   r"can|could|will)\b|吗|嗎|什么|什麼|甚麼|哪|怎么|怎麼|如何|多少", re.IGNORECASE)
 # A pair of Chinese characters the glossary could not translate: evidence of something
 # unknown, but less sure than an unknown English word (it may be an unlisted way of saying a
 # known thing, and a word of n characters gives n-1 pairs).
@@ -141,6 +147,13 @@ def _set_aside_words(what: str) -> str:
 _COUNTED = re.compile(r"\b(?:the|these|those|its|their|main|key|what|which)\s+"
                       r"(two|three|four|five|six|seven|eight|nine|ten)\s+"
                       r"(?!years?\b|billion|million)[a-z]+s\b")
+# What something is taken as: the report says "take investment promotion … as the
+# 'lifeline' of economic work", "reform and innovation as the first driving force"; people
+# ask how it is positioned, framed, regarded (定位, 视为). One feature for both.
+ROLE = "@role"
+_AS_ROLE = re.compile(r"(?<!such )\bas (?:the|our) (?!same\b|above\b|following\b|whole\b)")
+_ROLE_CUE = re.compile(r"\b(?:positioned|position|framed|frame|regarded|seen as|treated as|"
+                       r"viewed as|described as)\b|定位|视为|看作|当作|当成|地位|称为")
 _NUMBER = re.compile(r"^\d+$")
 _AMOUNT = re.compile(r"\b(\d+(?: \d{3})*(?: \d+)?) (billion|million)\b")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -155,12 +168,17 @@ def _split_asker(question: str) -> tuple[list[str], list[str]]:
         return [], parts
     asker: list[str] = []
     rest: list[str] = []
+    last_asker = False
     for part in parts:
         # "wondering if housing will get tight": a reason for asking, though it says "will";
         # "wondering which parks …" asks.
         reason = _REASON.match(part) and not _WH.search(part)
-        (asker if _ASKER.match(part) and (reason or not _ASKS.search(part))
-         else rest).append(part)
+        # "我是生物医药博士，刚从美国回国，…", "I'm a chemist, just moved back from Boston, …":
+        # the asker's story goes on without saying "I" again.
+        goes_on = last_asker and _GOES_ON.match(part) is not None
+        last_asker = bool((_ASKER.match(part) or goes_on)
+                          and (reason or not _ASKS.search(part)))
+        (asker if last_asker else rest).append(part)
     return (asker, rest) if rest else ([], parts)
 
 
@@ -209,6 +227,8 @@ def text_features(text: str, glossary: Glossary, synonyms: Synonyms | None = Non
     # An amount is one thing: "10 billion" is not "10%" and "14 billion" ("突破100亿" is the
     # review's "threshold of 10 billion yuan", not the 2025 target's "10%" and "14 billion").
     feats |= {f"#{m.group(1)} {m.group(2)}" for m in _AMOUNT.finditer(text)}
+    if _AS_ROLE.search(text) or _ROLE_CUE.search(text):
+        feats.add(ROLE)
     if synonyms is not None:
         text = synonyms.apply(text)
     feats |= set(content_stems(text))
