@@ -1118,3 +1118,15 @@ def test_the_askers_benefits_are_a_personal_case(responder: Responder) -> None:
     refusal, _ = refused(responder, "I lost my job at a factory here. Can I get unemployment "
                          "benefits?")
     assert refusal == "personal"
+
+
+def test_a_claim_checked_against_the_plan_is_not_a_prediction(responder: Responder) -> None:
+    """"Is GDP going to hit 200 billion?" asks how things will turn out, which the report
+    cannot say; "is it true GDP is going to hit …?" checks what the asker heard against the
+    plan, which it can."""
+    assert responder.respond("Is GDP going to hit 150 billion by 2025?").refusal == "outcome"
+    reply = responder.respond("Is it true GDP is going to hit 150 billion by 2025?")
+    assert reply.status == "answered", reply.text
+    assert "150 billion yuan" in reply.text
+    reply = responder.respond("听说2025年GDP能达到1500亿，是真的吗？")
+    assert reply.status == "answered", reply.text

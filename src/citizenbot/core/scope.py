@@ -176,6 +176,8 @@ class ScopeRules:
     relation: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     specifics: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     outcome: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    predictions: PhraseSet = field(default_factory=lambda: PhraseSet(()))
+    claims: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     definition: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     changes: PhraseSet = field(default_factory=lambda: PhraseSet(()))
     # The parts that set targets, and the signs of a question asking how something will be
@@ -213,7 +215,7 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     known = {"years", "periods", "abridged", "personal", "asker", "granted", "details",
              "figures", "not_figures", "general",
              "whole_place", "relation", "specifics", "definition", "outcome", "changes",
-             "targets", "offered", "__line__"}
+             "predictions", "claims", "targets", "offered", "__line__"}
     for key in sorted(set(data) - known):
         problems.append(f"{key}: unknown key")
     parts = {p.part for p in report.passages} | {p.id for p in report.passages}
@@ -280,6 +282,9 @@ def parse_scope(data: Any, report: Report) -> tuple[ScopeRules, list[str]]:
     rules.relation = PhraseSet(_phrases(data.get("relation") or [], "relation", problems))
     rules.specifics = PhraseSet(_phrases(data.get("specifics") or [], "specifics", problems))
     rules.outcome = PhraseSet(_phrases(data.get("outcome") or [], "outcome", problems))
+    rules.predictions = PhraseSet(_phrases(data.get("predictions") or [], "predictions",
+                                           problems))
+    rules.claims = PhraseSet(_phrases(data.get("claims") or [], "claims", problems))
     rules.changes = PhraseSet(_phrases(data.get("changes") or [], "changes", problems))
     rules.definition = PhraseSet(_phrases(data.get("definition") or [], "definition",
                                           problems))
@@ -678,6 +683,11 @@ class Scope:
             return refusal
         said = " ".join(self._said_raw[s.id] for s in excerpt)
         outcome = [cue for cue in self.rules.outcome.find(norm) if cue not in said]
+        if outcome and self.rules.claims.find(norm):
+            # "Is it true GDP is going to hit 200 billion by 2025?": a claim to check against
+            # the plan, not a prediction asked for.
+            predicted = set(self.rules.predictions.find(norm))
+            outcome = [cue for cue in outcome if cue not in predicted]
         if outcome and any(
                 max(self.covered_years(s), default=0) >= self.delivered_year for s in excerpt):
             # "Did they hit the 8% target?": the report set it; it cannot say how it went.

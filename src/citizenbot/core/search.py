@@ -111,7 +111,9 @@ _FRAME = re.compile(
     r"|(?:relationships?|relations?|links?|connections?|interactions?|interplay)\s+between"
     # "what support can I expect", "what should investors expect": what the asker will get.
     r"|(?:can|could|should|will|would|may|do)\s+(?:i|we|you|investors?|companies|firms|"
-    r"businesses|they|(?:my|our|a|an|the)\s+\w+)\s+expect)\b"
+    r"businesses|they|(?:my|our|a|an|the)\s+\w+)\s+expect"
+    # "Is it true GDP is going to hit…": a claim to check, not a word of the answer.
+    r"|is\s+(?:it|that|this)\s+(?:really\s+)?(?:true|right|correct)(?:\s+that)?)\b"
     r"|(?:报告|区长|政府)(?:里|中|上)?(?:是)?(?:怎么|如何)?(?:说|提到|提出|讲|描述|总结|表述)(?:的|了)?")
 # "Apart from the export park, what other digital parks…", "…besides the internet export
 # one?": what is set aside is not what is asked; the answer is the other one. Run on the
