@@ -1083,3 +1083,18 @@ def test_how_something_is_positioned_is_what_it_is_taken_as(responder: Responder
         reply = responder.respond(question)
         assert reply.status == "answered", (question, reply.text)
         assert '"lifeline" of economic work' in reply.text, question
+
+
+def test_two_points_nothing_tells_apart_are_both_quoted(responder: Responder) -> None:
+    """"What does the five-year plan say about opening up?": the 2025 target for reform and
+    opening-up and the fifth key task (an all-round open district) explain it as well as
+    each other; both are quoted, each with where it stands, rather than one guessed."""
+    reply = responder.respond("What does the five-year plan say about opening up the "
+                              "district?")
+    assert reply.status == "answered", reply.text
+    assert "new system of opening-up economy" in reply.text
+    assert "new highland for the city's opening up" in reply.text
+    assert len(reply.sources) == 2
+    # A question one line answers clearly gets that line alone.
+    reply = responder.respond("What is the GDP target for 2025?")
+    assert len({e.passage_id for e in reply.excerpts}) == 1, reply.sources

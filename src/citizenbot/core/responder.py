@@ -104,6 +104,7 @@ VERBATIM_WORDS = 4  # content words of the report's, in its order, that make a q
 QUOTED_WINDOW = 25.0  # how far behind the best a sentence saying what the question quotes wins
 HEAD_WORDS = 24  # a "heading: body" line's heading is short; a long clause before a colon is not
 HEAD_CHARS = 160  # ... and starts the line
+BESIDE_CHARS = 250  # a nearly tied line quoted beside the best: at least this much room for it
 # 'two wheel drive', "Five Jinan", “353”: what the asker quotes (an apostrophe inside a word,
 # "Shizhong's", is not a quotation mark).
 _QUOTED = re.compile(r"(?:^|(?<=[\s(]))['‘\"“]([^'‘’\"“”]{3,80})['’\"”](?=[\s?.,!:;)]|$)")
@@ -194,6 +195,7 @@ class Thresholds:
     not_means: float = 0.85  # a target, for a question asking how something will be done
     part_of_span: float = 0.7  # one year's part, for a question about a period a part spans
     set_aside: float = 0.75  # a "heading: body" line headed by what the question sets aside
+    beside: float = 2.0  # a line of another point this close to the best is quoted with it
     lead_gap: float = 5.0  # how far ahead of all others a sentence between clarify and answer
     # must be to answer: a did-you-mean with that one option would not help
 
@@ -801,7 +803,34 @@ class Responder:
         announced = self._announces.get(best.sentence.id)
         if announced is not None and all(p.sentence is best.sentence for p in pieces):
             return self._list_answer(query, lang, ListQuestion(announced, ()))
+        beside = self._beside(query, best, candidates, pieces)
+        if beside:
+            pieces = sorted([*pieces, *beside], key=lambda p: self.index.position(p.sentence))
         return self._answer(query, lang, best, pieces, partly=partly)
+
+    def _beside(self, query: Query, best: _Candidate, candidates: list[_Candidate],
+                pieces: list[excerpts.Piece]) -> list[excerpts.Piece]:
+        """A line of another point that explains the question as well as the best one, or
+        nearly ("any German companies here?": the world top 500 names and the Newborn Town
+        listing): nothing the question says tells them apart, so both are quoted rather than
+        one guessed, as far as a phone screen allows."""
+        shown = {p.sentence.id for p in pieces}
+        room = excerpts.MAX_EXCERPT_CHARS + BESIDE_CHARS - sum(len(p.text) for p in pieces)
+        if room < BESIDE_CHARS:
+            return []
+        for c in candidates[1:MAX_CLARIFY + 1]:
+            if best.confidence - c.confidence > self.thresholds.beside:
+                break
+            if c.demoted or c.sentence.id in shown or self._same_topic(best, c):
+                continue
+            if self.scope.is_abridged(c.sentence):
+                continue
+            more = excerpts.trim(c.sentence, query, self.index, min(room, excerpts.CLAUSE_BUDGET))
+            if self.scope.after(self._cue_text(query), [p.sentence for p in more],
+                                aside=query.asker_parts) is not None:
+                continue
+            return more
+        return []
 
     def _named_elsewhen(self, query: Query, best: _Candidate,
                         candidates: list[_Candidate]) -> Refusal | None:
