@@ -1098,3 +1098,14 @@ def test_two_points_nothing_tells_apart_are_both_quoted(responder: Responder) ->
     # A question one line answers clearly gets that line alone.
     reply = responder.respond("What is the GDP target for 2025?")
     assert len({e.passage_id for e in reply.excerpts}) == 1, reply.sources
+
+
+def test_words_scattered_over_a_long_sentence_are_not_one_answer(
+        responder: Responder) -> None:
+    """The fintech park's line (660 characters) says "platforms", "innovation" and
+    "attract" far apart; the line that builds platforms to attract innovation businesses
+    says them in one run of clauses, and answers without a did-you-mean."""
+    reply = responder.respond("What sorts of platforms will be built to attract innovation "
+                              "businesses?")
+    assert reply.status == "answered", reply.text
+    assert "science and creativity services, industrial Internet" in reply.text
