@@ -18,6 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -666,7 +667,7 @@ class SentenceIndex:
         if found is None:
             text = sentence.text
             cuts = [0, *(m.end() for m in _CLAUSE_CUT.finditer(text)), len(text)]
-            spans = [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+            spans = [(a, b) for a, b in pairwise(cuts) if b > a]
             found = []
             for i in range(len(spans)):
                 j = i
