@@ -1130,3 +1130,33 @@ def test_a_claim_checked_against_the_plan_is_not_a_prediction(responder: Respond
     assert "150 billion yuan" in reply.text
     reply = responder.respond("听说2025年GDP能达到1500亿，是真的吗？")
     assert reply.status == "answered", reply.text
+
+
+def test_the_askers_errand_is_not_the_detail_asked(responder: Responder) -> None:
+    """"I'm deciding where to rent an office" is why the asker asks about 5G coverage, not a
+    question about rents: the coverage line answers. Asked outright, a rent is still a
+    practical detail the report does not give."""
+    reply = responder.respond("Is 5G coverage decent in Shizhong? I'm deciding where to rent "
+                              "an office for a small dev team.")
+    assert reply.status == "answered", reply.text
+    assert "continuous coverage of the main urban area" in reply.text
+    assert responder.respond("How much is office rent per square metre in the financial "
+                             "park?").refusal == "practical_detail"
+
+
+def test_what_help_my_project_will_get_asks_what_is_offered(responder: Responder) -> None:
+    """"What help will my project get…" asks what the report offers projects; "will my
+    application be approved?" is the asker's own case."""
+    reply = responder.respond("What help will my project get after I sign an investment "
+                              "agreement?")
+    assert reply.status == "answered", reply.text
+    assert responder.respond("Will my application be approved?").refusal == "personal"
+
+
+def test_abroad_too_or_only_in_china_is_home_and_abroad(responder: Responder) -> None:
+    """The report speaks of activities "at home and abroad": "overseas too, or only in
+    China?" is asked of that, not of China as another place."""
+    reply = responder.respond("Will they hold investment promotion events overseas too, or "
+                              "only in China?")
+    assert reply.status == "answered", reply.text
+    assert reply.refusal is None

@@ -30,7 +30,7 @@ _DIGIT = re.compile(r"\d")
 # Words that make a string of keywords a question ("signing rate" names; "what is the signing
 # rate" asks).
 _ASKING = re.compile(r"\b(?:what|whats|how|which|is|are|was|were|did|does|do|will)\b|多少|几")
-_GET = re.compile(r"\b(?:get|receive)\b|能拿|能得到|能获得")
+_GET = re.compile(r"\b(?:get|receive)\b|^will (?:my|our)$|能拿|能得到|能获得")
 _NOT_FIGURES = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?![\d.,%])|\b\d{1,2}(?:th|st|nd|rd)\b")
 # "the five years" is the review's, unless the question speaks of the plan: "how does the
 # district plan to open up over the five years?" asks about the next five.
@@ -78,7 +78,8 @@ _NAME_KINDS = frozenset(("park", "parks", "base", "bases", "institute", "buildin
 # "Abroad as well as in China", "abroad, or only in China": at home and abroad, which the
 # report speaks of.
 _HOME_AND_ABROAD = re.compile(
-    r"\b(?:abroad|overseas|internationally)\s+(?:as well as|and|or|but)\s+"
+    r"\b(?:abroad|overseas|internationally)\s+(?:(?:too|as well|also)\s+)?"
+    r"(?:as well as|and|or|but)\s+"
     r"(?:(?:only|just|also|mainly|not only)\s+)?(?:with)?in\s+china\b"
     r"|\bin\s+china\s+(?:as well as|and|or|but)\s+(?:(?:also|only|just)\s+)?"
     r"(?:abroad|overseas|internationally)\b")
@@ -618,8 +619,9 @@ class Scope:
         something granted to one person or company in the same question."""
         cues = self.rules.personal.find(norm)
         if cues and self.rules.offered.find(norm):
-            # "What kind of service will I get?" asks what the report offers, not how one
-            # case is decided: its "will I get" is not a sign of a personal case.
+            # "What kind of service will I get?", "what help will my project get?" ask what
+            # the report offers, not how one case is decided: their "will I get", "will my"
+            # are not signs of a personal case.
             cues = [c for c in cues if not _GET.search(c)]
         if cues:
             return True
@@ -695,8 +697,11 @@ class Scope:
             # has been reached": the question quotes it).
             return Refusal("outcome")
         asks_figure = self.asks_figure(norm)
+        # "Is 5G coverage decent? I'm deciding where to rent an office": the rent is the
+        # asker's errand, not what is asked.
+        asked = _blank(norm, aside)
         for rule in self.rules.details:
-            cues = rule.asked(norm)
+            cues = rule.asked(asked)
             if not cues:
                 continue
             if rule.kind == "location" and asks_figure:

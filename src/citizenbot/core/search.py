@@ -68,6 +68,10 @@ _GOES_ON = re.compile(r"^(?:just|recently|currently|now|moved|came|coming|back|b
                       r"从|在|打算|准备|已经|正在|也|还|曾|毕业|回国)", re.IGNORECASE)
 _REASON = re.compile(r"^(?:thinking|wondering|considering|curious|just curious|asking because|"
                      r"asking since)\b", re.IGNORECASE)
+# "I'm deciding where to rent an office": the asker's own errand, though it says "where".
+_ERRAND = re.compile(r"^(?:i'm|im|i am|we're|we are|i|we)?\s*(?:deciding|choosing|trying to "
+                     r"decide|trying to choose|figuring out|working out|comparing)\b",
+                     re.IGNORECASE)
 _WH = re.compile(r"\b(?:what|which|how|where|when|why|who)\b|什么|什麼|甚麼|哪|怎么|怎麼|如何|多少",
                  re.IGNORECASE)
 _NAMES_SUBJECT = re.compile(r"\b(?:meant|mean|asking about|talking about|read about|"
@@ -182,7 +186,7 @@ def _split_asker(question: str) -> tuple[list[str], list[str]]:
     for part in parts:
         # "wondering if housing will get tight": a reason for asking, though it says "will";
         # "wondering which parks …" asks.
-        reason = _REASON.match(part) and not _WH.search(part)
+        reason = (_REASON.match(part) and not _WH.search(part)) or _ERRAND.match(part)
         # "我是生物医药博士，刚从美国回国，…", "I'm a chemist, just moved back from Boston, …":
         # the asker's story goes on without saying "I" again.
         goes_on = last_asker and _GOES_ON.match(part) is not None
