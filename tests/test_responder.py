@@ -1077,9 +1077,10 @@ def test_the_askers_story_goes_on_without_saying_i_again(responder: Responder) -
 
 
 def test_how_something_is_positioned_is_what_it_is_taken_as(responder: Responder) -> None:
-    """People ask how investment promotion is positioned (定位, "framed"); the report says
-    what it is taken as: "the 'lifeline' of economic work"."""
-    for question in ("市中区想把招商引资定位成什么？", "招商引資被定位成什麼？"):
+    """People ask how investment promotion is positioned (定位, "framed") or how important it
+    is; the report says what it is taken as: "the 'lifeline' of economic work"."""
+    for question in ("市中区想把招商引资定位成什么？", "招商引資被定位成什麼？",
+                     "How important is investment promotion to the district government?"):
         reply = responder.respond(question)
         assert reply.status == "answered", (question, reply.text)
         assert '"lifeline" of economic work' in reply.text, question

@@ -160,7 +160,9 @@ _COUNTED = re.compile(r"\b(?:the|these|those|its|their|main|key|what|which)\s+"
 ROLE = "@role"
 _AS_ROLE = re.compile(r"(?<!such )\bas (?:the|our) (?!same\b|above\b|following\b|whole\b)")
 _ROLE_CUE = re.compile(r"\b(?:positioned|position|framed|frame|regarded|seen as|treated as|"
-                       r"viewed as|described as)\b|定位|视为|看作|当作|当成|地位|称为")
+                       r"viewed as|described as|how important|importance|how much weight|"
+                       r"what priority|how high a priority)\b|定位|视为|看作|当作|当成|地位|"
+                       r"称为|重要性|多重要|有多重要")
 # A long sentence is judged by its best run of clauses: words of a question scattered over
 # 1,400 characters are not an answer the way words in one clause are.
 # (The guiding ideology, 1,400 characters, had outbid 33 lines about the question asked.)
