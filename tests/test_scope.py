@@ -1160,3 +1160,27 @@ def test_abroad_too_or_only_in_china_is_home_and_abroad(responder: Responder) ->
                               "only in China?")
     assert reply.status == "answered", reply.text
     assert reply.refusal is None
+
+
+def test_who_the_asker_is_does_not_make_a_policy_question_a_case(
+        responder: Responder) -> None:
+    """"I'm a lawyer thinking of opening an office in Jinan": who asks. The question after it
+    asks what the report wants, not how the asker's own case is decided; asking for the
+    district's help with the asker's own fine still is a case."""
+    reply = responder.respond("I'm a lawyer thinking of opening an office in Jinan. Does the "
+                              "Shizhong report say they want legal service firms?")
+    assert reply.status == "answered", reply.text
+    assert "legal services" in reply.text
+    reply = responder.respond("My shop was fined last week by market regulators. Can the "
+                              "district help me appeal?")
+    assert reply.refusal == "personal", reply.text
+
+
+def test_whether_a_heading_only_target_is_covered_at_all(responder: Responder) -> None:
+    """"Are urban and rural construction covered in the 2025 targets at all?": yes, the
+    heading is the answer, with the caveat that the English version has no more."""
+    reply = responder.respond("Are urban and rural construction covered in Shizhong's 2025 "
+                              "targets at all?")
+    assert reply.status == "answered", reply.text
+    assert "breakthroughs in urban and rural construction" in reply.text
+    assert reply.caveat

@@ -82,8 +82,9 @@ _WHAT_IS = re.compile(r"^(?:what|who) (?:is|are|was|were)\b|\bexplain\b|\bmean(?
 _ASKS_SEVERAL = re.compile(r"\bwhich\b|\bwhat (?:kinds?|types?|sorts?) of\b|哪些|有哪"
                            r"|^what (?:\w+ ){0,2}\w+s (?:will|are|does|do|did|have|has)\b")
 # "Does the outline include …", "Are there any goals for …": whether the report has it.
-_ASKS_WHETHER = re.compile(r"^(?:does|do|did|is there|are there|will|any)\b"
-                           r"|\b(?:include|includes|cover|covers|say anything|anything about)\b"
+_ASKS_WHETHER = re.compile(r"^(?:does|do|did|is|are|will|any)\b"
+                           r"|\b(?:include|includes|included|cover|covers|covered|"
+                           r"say anything|anything about|at all)\b"
                            r"|有没有|是否|有.{0,12}吗")
 _GOALS = re.compile(r"\b(?:goals?|targets?|aims?|plans?)\b|目标|规划|计划")
 # "Does the plan mention the Yellow River at all?": whether it is there, wherever it is.

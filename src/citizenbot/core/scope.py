@@ -614,9 +614,11 @@ class Scope:
 
     # -- the checks -----------------------------------------------------------------------
 
-    def is_personal(self, norm: str) -> bool:
+    def is_personal(self, norm: str, aside: Sequence[str] = ()) -> bool:
         """A case of the asker's own: a sign of one ("do I qualify"), or the asker and
-        something granted to one person or company in the same question."""
+        something granted to one person or company in the same question, outside the parts
+        where the asker only says who they are ("I'm a lawyer thinking of opening an office
+        in Jinan. Does the report want legal service firms?" asks about policy)."""
         cues = self.rules.personal.find(norm)
         if cues and self.rules.offered.find(norm):
             # "What kind of service will I get?", "what help will my project get?" ask what
@@ -628,7 +630,7 @@ class Scope:
         # The weaker sign gives way to a practical detail asked ("which form do I need for
         # the housing subsidy?" asks for a form, which the report does not give either),
         # except the amount: "how much subsidy can I get" is the asker's own case.
-        return bool(self.rules.asker.find(norm) and self.rules.granted.find(norm)
+        return bool(self.rules.asker.find(norm) and self.rules.granted.find(_blank(norm, aside))
                     and not any(rule.asked(norm) for rule in self.rules.details
                                 if rule.kind != "amount"))
 
@@ -667,7 +669,7 @@ class Scope:
         instead (none: the whole report, when no passage is a confident answer)."""
         # A personal case first: "I'm a returnee PhD from Germany, do I qualify?" is about
         # the asker, not about Germany.
-        if self.is_personal(norm):
+        if self.is_personal(norm, aside):
             return Refusal("personal")
         # Another place only if the question as typed and as corrected both name it:
         # "shandong new finacial industry park" is the park once "finacial" is corrected.
