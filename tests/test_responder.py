@@ -1110,3 +1110,13 @@ def test_words_scattered_over_a_long_sentence_are_not_one_answer(
                               "businesses?")
     assert reply.status == "answered", reply.text
     assert "science and creativity services, industrial Internet" in reply.text
+
+
+def test_in_one_line_says_how_long_not_what_about(responder: Responder) -> None:
+    """"In one line, how does the report sum up the economy over the past five years?":
+    "in one line" and "sum up" frame the question; the review's own one-line summary
+    answers."""
+    reply = responder.respond("in one line, how does the Shizhong report sum up the economy "
+                              "over the past five years?")
+    assert reply.status == "answered", reply.text
+    assert "comprehensive strength substantially surged" in reply.text

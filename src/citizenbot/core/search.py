@@ -105,6 +105,10 @@ _FRAME = re.compile(
     # terms" asks for an explanation: the general-knowledge check reads it.)
     r"|in\s+(?:general|broad|short|brief)(?:\s+terms)?"
     r"|in\s+a\s+nutshell|(?:generally|broadly|roughly)\s+speaking"
+    # "In one line, how does the report sum up the economy?": how long an answer, not a word
+    # of it ("total", "line").
+    r"|in\s+(?:one|a|a\s+single)\s+(?:line|sentence|word)|(?:to\s+)?sum(?:s|med)?\s+up"
+    r"|bottom\s+line|one\s+liner|the\s+headline"
     # "How big is the economy these days?": when, not a word of the answer ("361 days").
     r"|these\s+days|nowadays"
     # "Where does Shizhong see itself in 2035?": how it sees itself is its vision, asked.
