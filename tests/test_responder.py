@@ -1120,3 +1120,12 @@ def test_in_one_line_says_how_long_not_what_about(responder: Responder) -> None:
                               "over the past five years?")
     assert reply.status == "answered", reply.text
     assert "comprehensive strength substantially surged" in reply.text
+
+
+def test_a_claim_heard_is_checked_against_the_named_programme(responder: Responder) -> None:
+    """"My friend says 100 officials get paired with 100 companies — true?": the glossary
+    names the programme in the asker's words, and the trailing "true?" frames the claim."""
+    reply = responder.respond("my friend says in Shizhong 100 officials get paired with 100 "
+                              "companies — true?")
+    assert reply.status == "answered", reply.text
+    assert "one hundred cadres unite with one hundred enterprises" in reply.text

@@ -122,7 +122,8 @@ _FRAME = re.compile(
     r"|(?:can|could|should|will|would|may|do)\s+(?:i|we|you|investors?|companies|firms|"
     r"businesses|they|(?:my|our|a|an|the)\s+\w+)\s+expect"
     # "Is it true GDP is going to hit…": a claim to check, not a word of the answer.
-    r"|is\s+(?:it|that|this)\s+(?:really\s+)?(?:true|right|correct)(?:\s+that)?)\b"
+    r"|is\s+(?:it|that|this)\s+(?:really\s+)?(?:true|right|correct)(?:\s+that)?"
+    r"|(?:true|correct)\s*$)\b"
     r"|(?:报告|区长|政府)(?:里|中|上)?(?:是)?(?:怎么|如何)?(?:说|提到|提出|讲|描述|总结|表述)(?:的|了)?")
 # "Apart from the export park, what other digital parks…", "…besides the internet export
 # one?": what is set aside is not what is asked; the answer is the other one. Run on the
