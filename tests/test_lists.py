@@ -208,3 +208,12 @@ def test_the_list_whose_context_the_question_names_most(responder: Responder) ->
     reply = responder.respond("What's the very first priority area of the 2021 plan?")
     assert reply.status == "answered", reply.text
     assert "boosting the district through industry" in reply.text
+
+
+def test_an_item_of_the_2021_work_by_position(responder: Responder) -> None:
+    """"The last item on the mayor's list of things to do in 2021": "item" and "things to
+    do" name the 2021 work's seven aspects; the seventh answers."""
+    reply = responder.respond("What's the last item on the mayor's list of things to do "
+                              "in 2021?")
+    assert reply.status == "answered", reply.text
+    assert "Insist on the advancement of people's livelihood" in reply.text
