@@ -1129,3 +1129,11 @@ def test_a_claim_heard_is_checked_against_the_named_programme(responder: Respond
                               "companies — true?")
     assert reply.status == "answered", reply.text
     assert "one hundred cadres unite with one hundred enterprises" in reply.text
+
+
+def test_transport_equipment_is_an_industry_not_the_roads(responder: Responder) -> None:
+    """交通运输设备 is the report's "transportation equipment" industry cluster, not traffic
+    under the urban-construction heading the English version leaves out."""
+    reply = responder.respond("市中区想重点发展哪些优势产业集群？有交通运输设备吗？")
+    assert reply.status == "answered", reply.text
+    assert "transportation equipment, power equipment" in reply.text
