@@ -3,6 +3,8 @@ other language, or a fragment read with the last question."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from citizenbot.core.followup import FollowUp, Previous
@@ -22,8 +24,10 @@ def test_tell_me_more_quotes_the_next_sentences_of_the_same_passage(
     assert (more.status, more.followup) == ("answered", FollowUp.MORE)
     assert more.sentence_ids and not set(more.sentence_ids) & set(first.sentence_ids)
     sentences = {s.id: s for p in kb.report.passages for s in p.sentences}
-    last = sentences[first.sentence_ids[-1]]
-    assert all(sentences[i].passage_id == last.passage_id for i in more.sentence_ids)
+    # The passage the answer quoted most (the review's lines on the park), not a line of
+    # another point quoted beside them.
+    main, _ = Counter(sentences[i].passage_id for i in first.sentence_ids).most_common(1)[0]
+    assert all(sentences[i].passage_id == main for i in more.sentence_ids)
     for excerpt in more.excerpts:  # verbatim and cited, like every answer
         assert any(excerpt.text in s.text for s in sentences.values())
     assert more.source_label

@@ -1137,3 +1137,16 @@ def test_transport_equipment_is_an_industry_not_the_roads(responder: Responder) 
     reply = responder.respond("市中区想重点发展哪些优势产业集群？有交通运输设备吗？")
     assert reply.status == "answered", reply.text
     assert "transportation equipment, power equipment" in reply.text
+
+
+def test_two_close_topics_are_quoted_not_asked_back(responder: Responder) -> None:
+    """Two distinct topics close together: both lines are quoted, each with its source,
+    instead of a did-you-mean with two buttons; three still get the did-you-mean."""
+    reply = responder.respond("Are there academicians working with the district?")
+    assert reply.status == "answered", reply.text
+    assert len(reply.sources) == 2 and not reply.options
+    assert "11 academicians at home and abroad engaged" in reply.text  # the review
+    assert "4 new academician workstations" in reply.text  # and 2021's plan
+    reply = responder.respond("I'm moving back from Singapore to start a robo-advisor "
+                              "company. Which park in Shizhong is the hub for finance firms?")
+    assert reply.status == "clarify" and len(reply.options) == 3

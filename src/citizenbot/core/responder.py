@@ -22,6 +22,7 @@ batch command, the Telegram package renders the same value as HTML with buttons.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -441,7 +442,7 @@ class Responder:
     def more(self, previous: Previous, question: str = "", lang: str | None = None) -> Reply:
         """The sentences after those last quoted, in the same passage: verbatim and cited."""
         lang = lang or previous.language
-        last = previous.sentence_ids[-1] if previous.sentence_ids else None
+        last = self._continued_from(previous.sentence_ids)
         sentence = self.index.sentence(last) if last and self.index.has(last) else None
         passage = self.kb.report.passage(sentence.passage_id) if sentence else None
         following: list[Sentence] = []
@@ -477,6 +478,20 @@ class Responder:
             caveat=self.kb.text("labels.abridged", lang)
             if any(self.scope.is_abridged(s) for s in following) else "",
             sentence_ids=tuple(s.id for s in following), followup=FollowUp.MORE)
+
+    def _continued_from(self, sentence_ids: Sequence[str]) -> str | None:
+        """Where "tell me more" goes on: after the last line quoted of the passage the answer
+        quoted most ("what is the financial park": the review's lines on it, not the 2021
+        line quoted beside them), else after the last line."""
+        if not sentence_ids:
+            return None
+        passage = {i: self.index.sentence(i).passage_id for i in sentence_ids
+                   if self.index.has(i)}
+        counts = Counter(p for p in passage.values() if not p.startswith("note."))
+        if not counts:
+            return sentence_ids[-1]
+        top = max(counts.values())
+        return [i for i in sentence_ids if counts.get(passage.get(i, ""), 0) == top][-1]
 
     def _next_passage(self, passage_id: str) -> Passage | None:
         passages = self.kb.report.passages
@@ -796,6 +811,14 @@ class Responder:
         options = () if self._clear(candidates) else self._options(candidates, lang)
         if len(options) >= MIN_CLARIFY:
             several = self._several(query, best, candidates)
+            if not several and len(options) == MIN_CLARIFY:
+                # Two topics close together: both lines quoted, each with where it stands,
+                # answer at once what "did you mean A or B?" would have asked back.
+                pair = self._beside(query, best, candidates, pieces,
+                                    gap=self.thresholds.margin)
+                if pair:
+                    return self._answer(query, lang, best, sorted(
+                        [*pieces, *pair], key=lambda p: self.index.position(p.sentence)))
             if not several:
                 return self._clarify(query, lang, best, options)
             pieces, refusal = self._excerpt_for(query, best, several)
@@ -810,7 +833,8 @@ class Responder:
         return self._answer(query, lang, best, pieces, partly=partly)
 
     def _beside(self, query: Query, best: _Candidate, candidates: list[_Candidate],
-                pieces: list[excerpts.Piece]) -> list[excerpts.Piece]:
+                pieces: list[excerpts.Piece], gap: float | None = None,
+                ) -> list[excerpts.Piece]:
         """A line of another point that explains the question as well as the best one, or
         nearly ("any German companies here?": the world top 500 names and the Newborn Town
         listing): nothing the question says tells them apart, so both are quoted rather than
@@ -820,7 +844,7 @@ class Responder:
         if room < BESIDE_CHARS:
             return []
         for c in candidates[1:MAX_CLARIFY + 1]:
-            if best.confidence - c.confidence > self.thresholds.beside:
+            if best.confidence - c.confidence > (self.thresholds.beside if gap is None else gap):
                 break
             if c.demoted or c.sentence.id in shown or self._same_topic(best, c):
                 continue
