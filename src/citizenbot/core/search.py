@@ -174,6 +174,7 @@ _ROLE_CUE = re.compile(r"\b(?:positioned|position|framed|frame|regarded|seen as|
 LONG_CHARS = 400
 WINDOW_CHARS = 200
 SCATTERED_SHARE = 0.5  # what a word outside the sentence's best run of clauses counts
+WIDE = 8  # times the hits asked for: the best sentences judged clause by clause
 _CLAUSE_CUT = re.compile(r"[,;:]\s")
 _NUMBER = re.compile(r"^\d+$")
 _AMOUNT = re.compile(r"\b(\d+(?: \d{3})*(?: \d+)?) (billion|million)\b")
@@ -642,7 +643,13 @@ class SentenceIndex:
             own_rows = self._own_rows.get(f)
             if own_rows is not None:
                 own[own_rows] += w
-        for row in np.flatnonzero((covered > 0) & (self._lengths > LONG_CHARS)):
+        # Only the few best are judged clause by clause (and then sorted), so that a much
+        # larger report costs little more.
+        shortlist = np.flatnonzero(covered > 0)
+        if len(shortlist) > WIDE * limit:
+            keep = np.argpartition(-covered[shortlist], WIDE * limit)[:WIDE * limit]
+            shortlist = shortlist[keep]
+        for row in shortlist[self._lengths[shortlist] > LONG_CHARS]:
             s = self.sentences[int(row)]
             feats = {f: w for f, w in query.weights.items() if f in self._own[s.id]}
             if feats:
@@ -651,9 +658,7 @@ class SentenceIndex:
                 outside = (1 - SCATTERED_SHARE) * (sum(feats.values()) - local)
                 covered[row] -= outside
                 own[row] -= outside
-        # Best coverage, then most in the sentence's own words, then the shortest; only the
-        # few best are sorted, so that a much larger report costs little more.
-        shortlist = np.flatnonzero(covered > 0)
+        # Best coverage, then most in the sentence's own words, then the shortest.
         if len(shortlist) > 4 * limit:
             keep = np.argpartition(-covered[shortlist], 4 * limit)[:4 * limit]
             shortlist = shortlist[keep]
